@@ -1,0 +1,76 @@
+// main() of every lab suite: GoogleTest strips its own --gtest_* flags, we read the rest.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string_view>
+
+#include "harness/proc.h"
+#include "suites/suite.h"
+
+namespace forklab {
+namespace {
+
+std::string exe_flag, lab_flag, fake_ping_flag;
+
+std::string FirstOf(const std::string& flag, const char* env_name, const std::string& fallback) {
+  if (!flag.empty()) return flag;
+  if (const char* value = std::getenv(env_name); value && *value) return value;
+  return fallback;
+}
+
+}  // namespace
+
+const std::string& ExeUnderTest() {
+  static const std::string exe = FirstOf(exe_flag, "FORKLAB_EXE", "");
+  return exe;
+}
+
+const std::string& LabUnderTest() {
+  static const std::string lab =
+      FirstOf(lab_flag, "FORKLAB_LAB", std::filesystem::path(ExeUnderTest()).filename());
+  return lab;
+}
+
+const std::string& FakePing() {
+  static const std::string ping = FirstOf(fake_ping_flag, "FORKLAB_FAKE_PING", FORKLAB_FAKE_PING);
+  return ping;
+}
+
+bool ForkVariant() { return LabUnderTest().starts_with("fork_"); }
+
+}  // namespace forklab
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) {
+        std::cerr << "suite: " << arg << " needs a value\n";
+        std::exit(2);
+      }
+      *out = argv[++i];
+    };
+    if (arg == "--exe") value(&forklab::exe_flag);
+    else if (arg == "--lab") value(&forklab::lab_flag);
+    else if (arg == "--fake-ping") value(&forklab::fake_ping_flag);
+    else {
+      std::cerr << "suite: unknown option " << arg << "\n";
+      return 2;
+    }
+  }
+  if (forklab::ExeUnderTest().empty()) {
+    // gtest_discover_tests lists tests without an executable; only running needs one.
+    if (!testing::GTEST_FLAG(list_tests)) {
+      std::cerr << "suite: no executable under test (--exe PATH or FORKLAB_EXE)\n";
+      return 2;
+    }
+  }
+  // Orphans of the program under test are re-parented to us, so we see and reap them.
+  forklab::BecomeSubreaper();
+  int result = RUN_ALL_TESTS();
+  forklab::ReapAdopted(/*kill_live=*/true);
+  return result;
+}

@@ -18,7 +18,7 @@ struct ProcStat {
   char state = '?';  // 'R', 'S', 'Z', ...
   std::string comm;
   int threads = 0;
-  double user = 0, system = 0;                  // the process itself
+  double user = 0, system = 0;                    // the process itself
   double children_user = 0, children_system = 0;  // children it has waited for
 
   bool zombie() const { return state == 'Z'; }
@@ -26,6 +26,9 @@ struct ProcStat {
 
 /// nullopt when the process no longer exists.
 std::optional<ProcStat> ReadProcStat(pid_t pid);
+/// Every process in /proc at the moment of reading (one scan, for callers that need several
+/// relations at once, like KillTree).
+std::vector<ProcStat> ListProcesses();
 
 /// Direct children of `pid` (found by scanning every process's ppid), zombies included.
 std::vector<pid_t> ChildrenOf(pid_t pid);

@@ -1,0 +1,264 @@
+// forklab: list the labs and their checks, and grade implementations against the contracts.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include "grading/builder.h"
+#include "grading/check.h"
+#include "grading/report.h"
+#include "grading/rubric.h"
+#include "harness/proc.h"
+
+namespace fs = std::filesystem;
+
+namespace forklab {
+namespace {
+
+const std::vector<std::string> kLabs = {
+    "fork_basics", "fork_ping",          "fork_echo_server",   "fork_sum",
+    "thread_ping", "thread_ping_functor", "thread_echo_server", "thread_sum"};
+
+/// Where forklab's own parts are: the source tree (rubrics, labs/) and the build tree
+/// (suites, references) this binary belongs to.
+struct Layout {
+  fs::path source = FORKLAB_SOURCE_DIR;
+  fs::path build = fs::canonical("/proc/self/exe").parent_path().parent_path();
+
+  fs::path suites() const { return build / "grader"; }
+  fs::path rubric(const std::string& lab) const { return source / "labs" / lab / "rubric.toml"; }
+  fs::path reference(const std::string& lab) const { return build / "reference" / lab; }
+  fs::path fake_ping() const { return build / "fixtures" / "ping"; }
+};
+
+/// A fatal error of the grader itself (bad input): one line, exit 1.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::vector<Rubric> LoadRubrics(const Layout& layout, const std::vector<std::string>& labs,
+                                const std::optional<fs::path>& hidden_dir) {
+  std::vector<Rubric> rubrics;
+  for (const std::string& lab : labs) rubrics.push_back(LoadRubric(layout.rubric(lab), layout.suites()));
+  if (!hidden_dir) return rubrics;
+  if (!fs::is_directory(*hidden_dir))
+    throw UsageError("--hidden " + hidden_dir->string() + ": not a directory");
+  for (const auto& file : fs::directory_iterator(*hidden_dir)) {
+    if (file.path().extension() != ".toml") continue;
+    Rubric extra = LoadRubric(file.path(), *hidden_dir, /*hidden=*/true);
+    auto owner = std::find_if(rubrics.begin(), rubrics.end(),
+                              [&](const Rubric& rubric) { return rubric.lab == extra.lab; });
+    // Hidden tests of labs not being graded this time are simply not run.
+    if (owner != rubrics.end()) MergeRubric(&*owner, extra);
+  }
+  return rubrics;
+}
+
+int List(const Layout& layout, const std::vector<std::string>& labs) {
+  double total = 0;
+  for (const Rubric& rubric : LoadRubrics(layout, labs, std::nullopt)) {
+    fmt::print("{} ({} points)\n", rubric.lab, rubric.total());
+    for (const RubricEntry& entry : rubric.entries)
+      fmt::print("  {:>4}  {:<44} {}{}\n", entry.points, entry.test, entry.title,
+                 entry.hidden ? " [hidden]" : "");
+    total += rubric.total();
+  }
+  fmt::print("total {} points\n", total);
+  return 0;
+}
+
+std::atomic<bool> interrupted{false};
+
+void OnInterrupt(int) {
+  interrupted = true;
+  InterruptRunningCheck();
+}
+
+// Kills and reaps whatever the graded programs left behind: as a subreaper, forklab
+// inherits every orphan of the checks it ran.
+void SweepLeftovers() {
+  for (int round = 0; round < 50; ++round) {
+    std::vector<pid_t> left = DescendantsOf(getpid());
+    if (left.empty()) return;
+    for (pid_t pid : left) kill(pid, SIGKILL);
+    ReapAdopted(/*kill_live=*/true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+struct GradeOptions {
+  std::string impl = "student";
+  std::vector<std::string> labs;
+  std::string exe;
+  std::string submission;
+  std::string hidden;
+  std::string format = "text";
+  std::string output;
+  std::optional<double> fail_under;
+  bool show_hidden = false;
+};
+
+/// Builds (or finds) each lab's executable and runs its rubric's checks, printing progress.
+GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostream& progress,
+                  const TextStyle& style) {
+  std::optional<fs::path> hidden;
+  if (!options.hidden.empty()) hidden = options.hidden;
+  std::vector<Rubric> rubrics = LoadRubrics(layout, options.labs, hidden);
+
+  std::optional<LabBuilder> builder;
+  GradeReport report;
+  if (!options.exe.empty()) {
+    report.implementation = options.exe;
+  } else if (options.impl == "reference") {
+    report.implementation = "reference";
+  } else {
+    fs::path root = options.submission.empty() ? layout.source : fs::path(options.submission);
+    if (!fs::is_directory(root / "labs"))
+      throw UsageError("no labs/ directory in " + root.string());
+    report.implementation = options.submission.empty() ? "student labs/" : root.string();
+    // One build tree per submission path, so regrading one is incremental.
+    std::string key = std::to_string(std::hash<std::string>{}(fs::absolute(root).string()));
+    builder.emplace(root / "labs", layout.build / "submissions" / key);
+  }
+
+  for (const Rubric& rubric : rubrics) {
+    if (interrupted) break;
+    LabReport lab{rubric.lab, options.exe, "", {}};
+    progress << fmt::format("{}\n", style.color ? "\033[1m" + rubric.lab + "\033[0m" : rubric.lab);
+    if (builder) {
+      LabBuild build = builder->Build(rubric.lab);
+      lab.exe = build.exe;
+      if (!build.ok) lab.build_log = build.log;
+    } else if (lab.exe.empty()) {
+      lab.exe = layout.reference(rubric.lab).string();
+    }
+    if (!lab.build_log.empty()) progress << "  did not build:\n" << lab.build_log;
+    Target target{rubric.lab, lab.exe, {{"FORKLAB_FAKE_PING", layout.fake_ping().string()}}};
+    for (const RubricEntry& entry : rubric.entries) {
+      if (interrupted) break;
+      CheckReport check{entry, {}};
+      if (!lab.build_log.empty()) {
+        check.result = {Outcome::kNotBuilt, 0, "", {}};
+      } else {
+        check.result = RunCheck(entry, target);
+        SweepLeftovers();
+        if (interrupted) break;  // the check was killed by us: no result to keep
+      }
+      PrintCheck(progress, check, style);
+      lab.checks.push_back(std::move(check));
+    }
+    report.labs.push_back(std::move(lab));
+  }
+  report.complete = !interrupted;
+  return report;
+}
+
+int RunGrade(const Layout& layout, const GradeOptions& options) {
+  bool json_to_stdout = options.format == "json" && options.output.empty();
+  std::ostream& progress = json_to_stdout ? std::cerr : std::cout;
+  TextStyle style;
+  style.show_hidden = options.show_hidden;
+  int progress_fd = json_to_stdout ? STDERR_FILENO : STDOUT_FILENO;
+  style.color = isatty(progress_fd) && !std::getenv("NO_COLOR");
+
+  GradeReport report = Grade(layout, options, progress, style);
+  PrintSummary(progress, report, style);
+
+  if (options.format == "json") {
+    std::string json = ToJson(report, options.show_hidden).dump(2) + "\n";
+    if (json_to_stdout) {
+      std::cout << json;
+    } else {
+      std::ofstream out(options.output);
+      out << json;
+      if (!out.flush()) throw UsageError("cannot write " + options.output);
+    }
+  }
+  if (!report.complete) return 130;
+  if (options.fail_under && report.percent() < *options.fail_under) {
+    std::cerr << fmt::format("forklab: score {:.1f}% is under --fail-under {}\n", report.percent(),
+                             *options.fail_under);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace forklab
+
+int main(int argc, char** argv) {
+  using namespace forklab;
+  CLI::App app{"forklab: grade process and thread labs against their contracts", "forklab"};
+  app.require_subcommand(1);
+
+  std::vector<std::string> list_labs;
+  CLI::App* list = app.add_subcommand("list", "List the labs, their checks and points");
+  list->add_option("--lab", list_labs, "Only this lab (repeatable)")
+      ->check(CLI::IsMember(kLabs));
+
+  GradeOptions options;
+  std::string fail_under;
+  CLI::App* grade = app.add_subcommand("grade", "Build and grade labs (the student's by default)");
+  grade->add_option("--impl", options.impl, "student (build labs/) or reference")
+      ->check(CLI::IsMember({"student", "reference"}));
+  grade->add_option("--lab", options.labs, "Grade only this lab (repeatable)")
+      ->check(CLI::IsMember(kLabs));
+  CLI::Option* exe = grade->add_option("--exe", options.exe,
+                                       "Grade this executable, in any language (needs one --lab)")
+                         ->check(CLI::ExistingFile);
+  grade->add_option("--submission", options.submission, "Grade the labs/ of another checkout")
+      ->check(CLI::ExistingDirectory)
+      ->excludes(exe);
+  grade->add_option("--hidden", options.hidden, "Directory of hidden rubrics and suites")
+      ->check(CLI::ExistingDirectory);
+  grade->add_option("--format", options.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  grade->add_option("--output", options.output, "Write the JSON result to this file");
+  grade->add_option("--fail-under", options.fail_under,
+                    "Exit 1 when the score is below this percentage")
+      ->check(CLI::Range(0.0, 100.0));
+  grade->add_flag("--show-hidden", options.show_hidden,
+                  "Show hidden checks' details (instructors)");
+
+  try {
+    app.parse(argc, argv);
+    if (!options.exe.empty() && options.labs.size() != 1)
+      throw CLI::ValidationError("--exe", "--exe needs exactly one --lab");
+    if (!options.exe.empty() && options.impl == "reference")
+      throw CLI::ValidationError("--exe", "--exe and --impl reference exclude each other");
+    if (!options.output.empty() && options.format != "json")
+      throw CLI::ValidationError("--output", "--output needs --format json");
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "forklab: " << e.what() << "\n" << "Run 'forklab --help' for usage.\n";
+    return 2;
+  }
+
+  try {
+    Layout layout;
+    if (list->parsed()) return List(layout, list_labs.empty() ? kLabs : list_labs);
+    if (options.labs.empty()) options.labs = kLabs;
+    if (!options.exe.empty()) options.exe = std::filesystem::absolute(options.exe).string();
+    // Orphans of graded programs come to us, so none escapes the sweep after each check.
+    BecomeSubreaper();
+    struct sigaction action {};
+    action.sa_handler = OnInterrupt;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    return RunGrade(layout, options);
+  } catch (const std::exception& e) {
+    std::cerr << "forklab: " << e.what() << "\n";
+    return 1;
+  }
+}

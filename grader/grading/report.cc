@@ -1,0 +1,140 @@
+#include "grading/report.h"
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+namespace forklab {
+
+double CheckReport::earned() const {
+  return result.outcome == Outcome::kPassed ? entry.points * result.fraction : 0;
+}
+
+double LabReport::earned() const {
+  double sum = 0;
+  for (const CheckReport& check : checks) sum += check.earned();
+  return sum;
+}
+
+double LabReport::total() const {
+  double sum = 0;
+  for (const CheckReport& check : checks)
+    if (check.result.outcome != Outcome::kSkipped) sum += check.entry.points;
+  return sum;
+}
+
+double GradeReport::earned() const {
+  double sum = 0;
+  for (const LabReport& lab : labs) sum += lab.earned();
+  return sum;
+}
+
+double GradeReport::total() const {
+  double sum = 0;
+  for (const LabReport& lab : labs) sum += lab.total();
+  return sum;
+}
+
+double GradeReport::percent() const { return total() > 0 ? 100 * earned() / total() : 0; }
+
+namespace {
+
+std::string Points(double value) {
+  std::string text = fmt::format("{:.2f}", value);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+std::string Paint(const TextStyle& style, const char* code, const std::string& text) {
+  return style.color ? fmt::format("\033[{}m{}\033[0m", code, text) : text;
+}
+
+std::string Badge(const TextStyle& style, Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kPassed: return Paint(style, "32", "PASS ");
+    case Outcome::kSkipped: return Paint(style, "33", "SKIP ");
+    case Outcome::kTimedOut: return Paint(style, "31", "TIME ");
+    case Outcome::kCrashed: return Paint(style, "31", "CRASH");
+    case Outcome::kNotBuilt: return Paint(style, "31", "BUILD");
+    case Outcome::kFailed: break;
+  }
+  return Paint(style, "31", "FAIL ");
+}
+
+bool Withheld(const CheckReport& check, bool show_hidden) {
+  return check.entry.hidden && !show_hidden;
+}
+
+void PrintIndented(std::ostream& out, const std::string& text, const std::string& indent) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) out << indent << line << '\n';
+}
+
+}  // namespace
+
+void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& style) {
+  bool withheld = Withheld(check, style.show_hidden);
+  std::string title = withheld ? "hidden check" : check.entry.title;
+  out << fmt::format("  {} {:>5}/{:<3} {}", Badge(style, check.result.outcome),
+                     Points(check.earned()), Points(check.entry.points), title);
+  if (check.result.outcome != Outcome::kPassed || check.result.fraction < 1)
+    out << " (" << OutcomeName(check.result.outcome) << ")";
+  out << '\n';
+  if (withheld || check.result.outcome == Outcome::kNotBuilt) return;
+  if (!check.result.detail.empty()) PrintIndented(out, check.result.detail, "        ");
+  if (check.result.outcome != Outcome::kPassed && check.result.outcome != Outcome::kSkipped &&
+      !check.entry.hint.empty())
+    out << "        " << Paint(style, "36", "hint: ") << check.entry.hint << '\n';
+}
+
+void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style) {
+  out << '\n' << Paint(style, "1", "Summary") << " (" << report.implementation << ")\n";
+  for (const LabReport& lab : report.labs) {
+    out << fmt::format("  {:<22} {:>6}/{:<6}{}\n", lab.lab, Points(lab.earned()),
+                       Points(lab.total()), lab.build_log.empty() ? "" : "  did not build");
+    for (const CheckReport& check : lab.checks) {
+      std::string name = Withheld(check, style.show_hidden) ? "(hidden)" : check.entry.test;
+      out << fmt::format("    {:<40} {:>6}/{:<6} {}\n", name, Points(check.earned()),
+                         Points(check.entry.points), OutcomeName(check.result.outcome));
+    }
+  }
+  out << fmt::format("  {:<22} {:>6}/{:<6} {:.1f}%\n", "total", Points(report.earned()),
+                     Points(report.total()), report.percent());
+  if (!report.complete) out << Paint(style, "33", "  incomplete: grading was interrupted") << '\n';
+}
+
+nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
+  nlohmann::json labs = nlohmann::json::array();
+  for (const LabReport& lab : report.labs) {
+    nlohmann::json checks = nlohmann::json::array();
+    for (const CheckReport& check : lab.checks) {
+      nlohmann::json item = {{"points", check.entry.points},
+                             {"earned", check.earned()},
+                             {"outcome", OutcomeName(check.result.outcome)},
+                             {"hidden", check.entry.hidden},
+                             {"seconds", check.result.time.count()}};
+      if (!Withheld(check, show_hidden)) {
+        item["test"] = check.entry.test;
+        item["title"] = check.entry.title;
+        item["detail"] = check.result.detail;
+        if (check.result.outcome != Outcome::kPassed) item["hint"] = check.entry.hint;
+      }
+      checks.push_back(std::move(item));
+    }
+    nlohmann::json item = {{"lab", lab.lab},       {"exe", lab.exe},
+                           {"earned", lab.earned()}, {"total", lab.total()},
+                           {"built", lab.build_log.empty()}, {"checks", std::move(checks)}};
+    if (!lab.build_log.empty()) item["build_log"] = lab.build_log;
+    labs.push_back(std::move(item));
+  }
+  return {{"implementation", report.implementation},
+          {"complete", report.complete},
+          {"earned", report.earned()},
+          {"total", report.total()},
+          {"percent", report.percent()},
+          {"labs", std::move(labs)}};
+}
+
+}  // namespace forklab

@@ -1,0 +1,103 @@
+#include "grading/rubric.h"
+
+#include <toml++/toml.h>
+
+namespace forklab {
+
+double Rubric::total() const {
+  double sum = 0;
+  for (const RubricEntry& entry : entries) sum += entry.points;
+  return sum;
+}
+
+namespace {
+
+[[noreturn]] void Fail(const std::filesystem::path& path, const std::string& why) {
+  throw RubricError(path.string() + ": " + why);
+}
+
+std::string RequiredString(const toml::table& table, std::string_view key,
+                           const std::filesystem::path& path, const std::string& where) {
+  auto value = table[key].value<std::string>();
+  if (!value || value->empty()) Fail(path, where + "missing string '" + std::string(key) + "'");
+  return *value;
+}
+
+}  // namespace
+
+namespace {
+
+toml::table ParseToml(const std::filesystem::path& path) {
+  try {
+    return toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    Fail(path, std::string(e.description()) + " at line " +
+                   std::to_string(e.source().begin.line));
+  }
+}
+
+// Appends the [[test]] entries of `root` (read from `path`) to `rubric`.
+void AddTests(const toml::table& root, const std::filesystem::path& path,
+              const std::filesystem::path& suite_dir, const std::filesystem::path& default_suite,
+              bool hidden, Rubric* rubric) {
+  const toml::array* tests = root["test"].as_array();
+  if (!tests || tests->empty()) Fail(path, "no [[test]] entries");
+  for (size_t i = 0; i < tests->size(); ++i) {
+    const toml::table* table = (*tests)[i].as_table();
+    std::string where = "test #" + std::to_string(i + 1) + ": ";
+    if (!table) Fail(path, where + "not a table");
+    RubricEntry entry;
+    entry.test = RequiredString(*table, "name", path, where);
+    if (entry.test.find('.') == std::string::npos)
+      Fail(path, where + "name '" + entry.test + "' is not Suite.Test");
+    for (const RubricEntry& existing : rubric->entries)
+      if (existing.test == entry.test) Fail(path, where + "'" + entry.test + "' listed twice");
+    entry.title = RequiredString(*table, "title", path, where);
+    auto points = (*table)["points"].value<double>();
+    if (!points || *points < 0) Fail(path, where + "'points' must be a number >= 0");
+    entry.points = *points;
+    entry.hidden = hidden || (*table)["hidden"].value_or(false);
+    entry.hint = (*table)["hint"].value_or(std::string());
+    int64_t timeout = (*table)["timeout"].value_or(int64_t{60});
+    if (timeout <= 0 || timeout > 3600) Fail(path, where + "'timeout' must be 1..3600 seconds");
+    entry.timeout = std::chrono::seconds(timeout);
+    auto suite = (*table)["suite"].value<std::string>();
+    entry.suite = suite ? suite_dir / *suite : default_suite;
+    rubric->entries.push_back(std::move(entry));
+  }
+}
+
+}  // namespace
+
+Rubric LoadRubric(const std::filesystem::path& path, const std::filesystem::path& suite_dir,
+                  bool hidden) {
+  toml::table root = ParseToml(path);
+  Rubric rubric;
+  rubric.lab = RequiredString(root, "lab", path, "");
+  std::filesystem::path default_suite = suite_dir / RequiredString(root, "suite", path, "");
+  if (const toml::node* includes = root.get("include")) {
+    const toml::array* files = includes->as_array();
+    if (!files) Fail(path, "'include' must be an array of file names");
+    for (const toml::node& file : *files) {
+      auto name = file.value<std::string>();
+      if (!name) Fail(path, "'include' must be an array of file names");
+      std::filesystem::path included = path.parent_path() / *name;
+      if (!std::filesystem::exists(included)) Fail(path, "included file " + *name + " not found");
+      AddTests(ParseToml(included), included, suite_dir, default_suite, hidden, &rubric);
+    }
+  }
+  if (root.contains("test") || rubric.entries.empty())
+    AddTests(root, path, suite_dir, default_suite, hidden, &rubric);
+  return rubric;
+}
+
+void MergeRubric(Rubric* rubric, const Rubric& extra) {
+  for (const RubricEntry& entry : extra.entries) {
+    for (const RubricEntry& existing : rubric->entries)
+      if (existing.test == entry.test && existing.suite == entry.suite)
+        throw RubricError("rubric of " + rubric->lab + ": test '" + entry.test + "' listed twice");
+    rubric->entries.push_back(entry);
+  }
+}
+
+}  // namespace forklab

@@ -1,0 +1,52 @@
+// Rubrics: the declarative points table of a lab, read from TOML.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace forklab {
+
+/// One graded check: a GoogleTest test of a suite, with its points and how it is shown.
+/// A hidden check is run and scored, but the student report withholds its details.
+struct RubricEntry {
+  std::string test;   // "Suite.Name" as GoogleTest names it
+  std::string title;  // what the student reads
+  double points = 0;
+  bool hidden = false;
+  std::string hint;   // the lesson behind the check, shown when it fails
+  std::chrono::seconds timeout{60};
+  std::filesystem::path suite;  // the suite executable that holds the test
+};
+
+/// A lab's rubric: the checks that earn its points, in report order.
+struct Rubric {
+  std::string lab;
+  std::vector<RubricEntry> entries;
+
+  double total() const;
+};
+
+/// A rubric that cannot be used; what() is one line naming the file and the reason.
+struct RubricError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Reads a rubric file:
+///   lab = "fork_basics"
+///   suite = "fork_basics_suite"      # resolved against `suite_dir`
+///   include = ["../common/rubrics/ping.toml"]   # optional: [[test]] lists shared by labs
+///   [[test]]
+///   name = "ForkBasics.LinesInOrder"
+///   title = "..."; points = 2; hidden = false; timeout = 60; hint = "..."
+/// `hidden` forces every entry hidden (an instructor's hidden-tests directory).
+Rubric LoadRubric(const std::filesystem::path& path, const std::filesystem::path& suite_dir,
+                  bool hidden = false);
+
+/// Appends the entries of `extra` (same lab) to `rubric`; the same test of the same suite
+/// listed twice is an error.
+void MergeRubric(Rubric* rubric, const Rubric& extra);
+
+}  // namespace forklab

@@ -1,0 +1,185 @@
+#include "harness/tcp_client.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <utility>
+
+namespace forklab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// How long Send waits for a server that has stopped reading before it gives up on the
+/// connection; Send has no timeout parameter, and no wait may be unbounded.
+constexpr auto kSendStallTimeout = std::chrono::seconds(10);
+
+int RemainingMs(Clock::time_point deadline) {
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<decltype(left)>(left, 0, INT_MAX));
+}
+
+/// Waits until `fd` is ready for `events` or `deadline` passes. False on timeout.
+bool PollUntil(int fd, short events, Clock::time_point deadline) {
+  if (fd < 0) return false;  // closed here already
+  pollfd watched = {fd, events, 0};
+  for (;;) {
+    int ready = poll(&watched, 1, RemainingMs(deadline));
+    if (ready > 0) return true;
+    if (ready == 0 && Clock::now() >= deadline) return false;
+    if (ready < 0 && errno != EINTR) return false;
+  }
+}
+
+/// Parses a numeric loopback address (127.0.0.0/8 or ::1). Host names are refused too: they
+/// would need a resolver, and could name anything.
+bool ParseLoopback(const std::string& host, uint16_t port, sockaddr_storage* address,
+                   socklen_t* length) {
+  *address = {};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(address);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    *length = sizeof *v4;
+    return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(address);
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    *length = sizeof *v6;
+    return IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<LineClient> LineClient::Connect(uint16_t port, std::chrono::milliseconds timeout,
+                                              std::string* error, const std::string& host) {
+  const std::string target = host + ":" + std::to_string(port);
+  auto fail = [&](const std::string& reason) -> std::optional<LineClient> {
+    if (error) *error = "connect to " + target + ": " + reason;
+    return std::nullopt;
+  };
+  // Checked before any socket exists: only loopback may ever be contacted.
+  sockaddr_storage address;
+  socklen_t length = 0;
+  if (!ParseLoopback(host, port, &address, &length)) {
+    return fail("refused: not a numeric loopback address (127.0.0.0/8 or ::1)");
+  }
+
+  // Non-blocking from the start, so connect itself can be timed out.
+  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(std::string("socket: ") + strerror(errno));
+  LineClient client(fd);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+    if (errno != EINPROGRESS) return fail(strerror(errno));
+    if (!PollUntil(fd, POLLOUT, Clock::now() + timeout)) return fail("timed out");
+    int socket_error = 0;
+    socklen_t size = sizeof socket_error;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &socket_error, &size);
+    if (socket_error != 0) return fail(strerror(socket_error));
+  }
+  return client;
+}
+
+LineClient::LineClient(LineClient&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), buffer_(std::move(other.buffer_)) {}
+
+LineClient& LineClient::operator=(LineClient&& other) noexcept {
+  if (this != &other) {
+    Close();
+    fd_ = std::exchange(other.fd_, -1);
+    buffer_ = std::move(other.buffer_);
+  }
+  return *this;
+}
+
+LineClient::~LineClient() {
+  Close();
+}
+
+bool LineClient::Send(std::string_view bytes) {
+  while (!bytes.empty()) {
+    // MSG_NOSIGNAL: a server that reset the connection must cost a false, not a SIGPIPE death.
+    ssize_t sent = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (sent > 0) {
+      bytes.remove_prefix(sent);  // a partial send: go on with the rest
+    } else if (sent < 0 && errno == EINTR) {
+      continue;
+    } else if (sent < 0 && errno == EAGAIN) {
+      if (!PollUntil(fd_, POLLOUT, Clock::now() + kSendStallTimeout)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<std::string> LineClient::ReadLine(std::chrono::milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  for (;;) {
+    size_t newline = buffer_.find('\n');
+    if (newline != std::string::npos) {
+      std::string line = buffer_.substr(0, newline);
+      buffer_.erase(0, newline + 1);
+      return line;
+    }
+    if (!PollUntil(fd_, POLLIN, deadline)) return std::nullopt;
+    char chunk[4096];
+    ssize_t received = recv(fd_, chunk, sizeof chunk, 0);
+    if (received > 0) {
+      buffer_.append(chunk, received);
+    } else if (received < 0 && (errno == EINTR || errno == EAGAIN)) {
+      continue;
+    } else {
+      return std::nullopt;  // EOF or a failed connection: no complete line will come
+    }
+  }
+}
+
+LineClient::Closed LineClient::WaitForClose(std::chrono::milliseconds timeout, std::string* data) {
+  auto got_data = [&](std::string_view bytes) {
+    if (data) data->append(bytes);
+    return Closed::kData;
+  };
+  // Bytes that arrived earlier but were never read also mean the server did not just close.
+  if (!buffer_.empty()) return got_data(std::exchange(buffer_, {}));
+  Clock::time_point deadline = Clock::now() + timeout;
+  for (;;) {
+    if (!PollUntil(fd_, POLLIN, deadline)) return Closed::kTimeout;
+    char chunk[4096];
+    ssize_t received = recv(fd_, chunk, sizeof chunk, 0);
+    if (received > 0) return got_data({chunk, static_cast<size_t>(received)});
+    if (received < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    return Closed::kEof;  // an orderly close, or a reset: closed either way
+  }
+}
+
+void LineClient::ShutdownWrite() {
+  shutdown(fd_, SHUT_WR);
+}
+
+void LineClient::Reset() {
+  if (fd_ < 0) return;
+  // Linger on, with a zero timeout: close discards unsent data and sends RST instead of FIN.
+  linger abort = {1, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  Close();
+}
+
+void LineClient::Close() {
+  if (fd_ >= 0) close(std::exchange(fd_, -1));
+  buffer_.clear();
+}
+
+}  // namespace forklab

@@ -1,0 +1,273 @@
+#include "harness/tcp_client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <future>
+#include <thread>
+
+namespace forklab {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr milliseconds kPatience = std::chrono::seconds(20);
+
+/// Receives up to and including the next '\n' (or to EOF).
+std::string RecvLine(int fd) {
+  std::string line;
+  char byte;
+  while (recv(fd, &byte, 1, 0) == 1) {
+    line += byte;
+    if (byte == '\n') break;
+  }
+  return line;
+}
+
+void SendAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t sent = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (sent <= 0) return;
+    bytes.remove_prefix(sent);
+  }
+}
+
+/// A one-connection server for the tests, on a loopback address and a port the system picks.
+/// It runs `session` on the accepted connection in a thread of its own and closes it after.
+/// A session that must outlast some client steps waits on `finished`, which the test (or,
+/// whatever happens, the destructor) sets.
+class TestServer {
+ public:
+  using Session = std::function<void(int fd, std::shared_future<void> finished)>;
+
+  explicit TestServer(Session session, const char* host = "127.0.0.1") {
+    sockaddr_storage address = {};
+    socklen_t length;
+    int family = strchr(host, ':') ? AF_INET6 : AF_INET;
+    if (family == AF_INET) {
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+      v4->sin_family = AF_INET;
+      inet_pton(AF_INET, host, &v4->sin_addr);
+      length = sizeof *v4;
+    } else {
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+      v6->sin6_family = AF_INET6;
+      inet_pton(AF_INET6, host, &v6->sin6_addr);
+      length = sizeof *v6;
+    }
+    listener_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        listen(listener_, 8) != 0) {
+      return;  // ok() is false
+    }
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&address)->sin_port
+                                    : reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+    std::shared_future<void> finished = finished_.get_future().share();
+    thread_ = std::thread([this, session, finished] {
+      int connection = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (connection < 0) return;  // woken by the destructor: no client came
+      session(connection, finished);
+      close(connection);
+    });
+  }
+
+  ~TestServer() {
+    Finish();
+    if (listener_ >= 0) shutdown(listener_, SHUT_RDWR);  // wakes an accept still waiting
+    if (thread_.joinable()) thread_.join();
+    if (listener_ >= 0) close(listener_);
+  }
+
+  bool ok() const { return port_ != 0; }
+  uint16_t port() const { return port_; }
+  void Finish() {
+    if (!finish_set_) finished_.set_value();
+    finish_set_ = true;
+  }
+
+ private:
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::promise<void> finished_;
+  bool finish_set_ = false;
+  std::thread thread_;
+};
+
+LineClient ConnectTo(const TestServer& server, const std::string& host = "127.0.0.1") {
+  std::string error;
+  std::optional<LineClient> client = LineClient::Connect(server.port(), kPatience, &error, host);
+  if (!client) throw std::runtime_error(error);
+  return std::move(*client);
+}
+
+TEST(LineClientTest, SendsAndReadsLinesHoweverTheyAreSplit) {
+  TestServer server([](int fd, auto) {
+    std::string line = RecvLine(fd);
+    SendAll(fd, "got:");
+    SendAll(fd, line + "sec");
+    SendAll(fd, "ond\n");
+  });
+  LineClient client = ConnectTo(server);
+  EXPECT_TRUE(client.Send("hello\n"));
+  EXPECT_EQ(client.ReadLine(kPatience), "got:hello");
+  EXPECT_EQ(client.ReadLine(kPatience), "second");
+  EXPECT_FALSE(client.ReadLine(kPatience).has_value());  // the server closed
+}
+
+TEST(LineClientTest, ReadLineTimesOutThenStopsAtEofWithoutAPartialLine) {
+  TestServer server([](int fd, auto) {
+    SendAll(fd, "partial");
+    RecvLine(fd);  // until the client says so
+  });
+  LineClient client = ConnectTo(server);
+  EXPECT_FALSE(client.ReadLine(milliseconds(50)).has_value());
+  EXPECT_TRUE(client.Send("close now\n"));
+  EXPECT_FALSE(client.ReadLine(kPatience).has_value());
+}
+
+TEST(LineClientTest, WaitForCloseSeesTheServerClose) {
+  TestServer server([](int, std::shared_future<void> finished) { finished.wait(); });
+  LineClient client = ConnectTo(server);
+  EXPECT_EQ(client.WaitForClose(milliseconds(50)), LineClient::Closed::kTimeout);
+  server.Finish();
+  EXPECT_EQ(client.WaitForClose(kPatience), LineClient::Closed::kEof);
+}
+
+TEST(LineClientTest, WaitForCloseReportsDataInstead) {
+  TestServer server([](int fd, std::shared_future<void> finished) {
+    SendAll(fd, "not closing");
+    finished.wait();
+  });
+  LineClient client = ConnectTo(server);
+  std::string data;
+  EXPECT_EQ(client.WaitForClose(kPatience, &data), LineClient::Closed::kData);
+  EXPECT_EQ(data.substr(0, 3), "not");  // at least the first segment
+}
+
+TEST(LineClientTest, SendDeliversLargePayloadsWhole) {
+  TestServer server([](int fd, auto) {
+    size_t total = 0;
+    char buffer[65536];
+    for (ssize_t n; (n = recv(fd, buffer, sizeof buffer, 0)) > 0;) total += n;
+    SendAll(fd, std::to_string(total) + "\n");
+  });
+  LineClient client = ConnectTo(server);
+  // Far beyond the socket buffers: only a loop over partial sends gets it all out.
+  const std::string payload(8 << 20, 'x');
+  EXPECT_TRUE(client.Send(payload));
+  client.ShutdownWrite();
+  EXPECT_EQ(client.ReadLine(kPatience), std::to_string(payload.size()));
+}
+
+TEST(LineClientTest, ResetAbortsTheConnection) {
+  std::promise<int> server_saw;
+  TestServer server([&server_saw](int fd, auto) {
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, 0);
+    server_saw.set_value(n < 0 ? errno : 0);
+  });
+  LineClient client = ConnectTo(server);
+  client.Reset();
+  EXPECT_EQ(client.fd(), -1);
+  EXPECT_EQ(server_saw.get_future().get(), ECONNRESET);
+}
+
+TEST(LineClientTest, SendToAGoneServerFailsWithoutSigpipe) {
+  TestServer server([](int, auto) {});  // closes at once
+  LineClient client = ConnectTo(server);
+  ASSERT_EQ(client.WaitForClose(kPatience), LineClient::Closed::kEof);
+  // The first send after the FIN draws a RST; a later one fails. Without MSG_NOSIGNAL the
+  // default SIGPIPE would kill this test process here.
+  bool failed = false;
+  for (int attempt = 0; attempt < 200 && !failed; ++attempt) {
+    failed = !client.Send("x");
+    if (!failed) std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(failed);
+}
+
+TEST(LineClientTest, ConnectReportsRefusal) {
+  // A bound socket that does not listen holds the port, so the refusal is certain.
+  int holder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&address), length), 0);
+  getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length);
+  std::string error;
+  EXPECT_FALSE(LineClient::Connect(ntohs(address.sin_port), kPatience, &error).has_value());
+  EXPECT_NE(error.find("Connection refused"), std::string::npos) << error;
+  close(holder);
+}
+
+TEST(LineClientTest, RefusesNonLoopbackHostsBeforeConnecting) {
+  // Checked in a child inside a fresh network namespace, which has no route anywhere: even a
+  // broken check could then send nothing off this machine.
+  pid_t child = fork();
+  if (child == 0) {
+    constexpr int kNoNamespace = 99;
+    if (unshare(CLONE_NEWNET) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
+      _exit(kNoNamespace);
+    }
+    int failures = 0;
+    // A zero timeout: had a connection been attempted, the error would read "timed out" (or
+    // "Network is unreachable") instead.
+    for (const char* host : {"192.0.2.1", "10.1.2.3", "2001:db8::1", "::ffff:192.0.2.1", "0.0.0.0",
+                             "localhost", "example.com", ""}) {
+      std::string error;
+      bool connected = LineClient::Connect(80, milliseconds(0), &error, host).has_value();
+      if (connected || error.find("not a numeric loopback address") == std::string::npos) {
+        fprintf(stderr, "host \"%s\" not refused as non-loopback: %s\n", host, error.c_str());
+        ++failures;
+      }
+    }
+    _exit(failures);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 99) GTEST_SKIP() << "no network namespace available";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "hosts accepted (see stderr)";
+}
+
+TEST(LineClientTest, AcceptsAllOf127Slash8) {
+  TestServer server([](int fd, auto) { SendAll(fd, "hi\n"); }, "127.0.0.2");
+  ASSERT_TRUE(server.ok());
+  LineClient client = ConnectTo(server, "127.0.0.2");
+  EXPECT_EQ(client.ReadLine(kPatience), "hi");
+}
+
+TEST(LineClientTest, AcceptsIpv6Loopback) {
+  TestServer server([](int fd, auto) { SendAll(fd, "hi6\n"); }, "::1");
+  if (!server.ok()) GTEST_SKIP() << "no IPv6 loopback here";
+  LineClient client = ConnectTo(server, "::1");
+  EXPECT_EQ(client.ReadLine(kPatience), "hi6");
+}
+
+TEST(LineClientTest, MovingHandsOverTheConnection) {
+  TestServer server([](int fd, auto) { SendAll(fd, "one\ntwo\n"); });
+  LineClient first = ConnectTo(server);
+  int fd = first.fd();
+  EXPECT_EQ(first.ReadLine(kPatience), "one");  // "two" may already sit in the buffer
+  LineClient second = std::move(first);
+  EXPECT_EQ(first.fd(), -1);  // NOLINT(bugprone-use-after-move): checking the moved-from state
+  EXPECT_EQ(second.fd(), fd);
+  EXPECT_EQ(second.ReadLine(kPatience), "two");
+  second.Close();
+  EXPECT_EQ(second.fd(), -1);
+  EXPECT_FALSE(second.ReadLine(milliseconds(0)).has_value());
+}
+
+}  // namespace
+}  // namespace forklab

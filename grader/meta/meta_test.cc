@@ -1,0 +1,207 @@
+// Meta-tests: proof that the grader grades right. The references score 100%, the stubs 0
+// without hanging, every mutant fails exactly the checks it declares, every alternative
+// (correct, but written differently) scores 100%, and the CLI honours its own contract.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <toml++/toml.h>
+
+#include "harness/subprocess.h"
+
+namespace fs = std::filesystem;
+
+namespace forklab {
+namespace {
+
+const fs::path kBuild = FORKLAB_BUILD_DIR;
+const fs::path kSource = FORKLAB_SOURCE_DIR;
+const std::vector<std::string> kLabs = {
+    "fork_basics", "fork_ping",          "fork_echo_server",   "fork_sum",
+    "thread_ping", "thread_ping_functor", "thread_echo_server", "thread_sum"};
+
+/// A forklab run: its exit status, its terminal output and, when asked, its JSON result.
+struct Grading {
+  RunResult run;
+  nlohmann::json result;
+};
+
+Grading Forklab(std::vector<std::string> args, bool json = true) {
+  fs::path output = fs::temp_directory_path() /
+                    ("forklab-meta-" + std::to_string(getpid()) + "-" +
+                     std::to_string(std::hash<std::string>{}(testing::UnitTest::GetInstance()
+                                                                  ->current_test_info()
+                                                                  ->name())) +
+                     ".json");
+  if (json) args.insert(args.end(), {"--format", "json", "--output", output.string()});
+  SpawnOptions options;
+  options.args = std::move(args);
+  options.env["NO_COLOR"] = "1";
+  Grading grading{Run((kBuild / "grader" / "forklab").string(), options, std::chrono::minutes(20)),
+                  nullptr};
+  if (json && fs::exists(output)) {
+    std::ifstream in(output);
+    grading.result = nlohmann::json::parse(in, nullptr, false);
+    fs::remove(output);
+  }
+  return grading;
+}
+
+// The checks that did not pass, by test name.
+std::set<std::string> NotPassed(const nlohmann::json& result) {
+  std::set<std::string> names;
+  for (const auto& lab : result["labs"])
+    for (const auto& check : lab["checks"])
+      if (check["outcome"] != "passed") names.insert(check.value("test", "?"));
+  return names;
+}
+
+std::string Failures(const nlohmann::json& result) {
+  std::string text;
+  for (const auto& lab : result["labs"])
+    for (const auto& check : lab["checks"])
+      if (check["outcome"] != "passed")
+        text += "  " + check.value("test", "?") + " [" + check["outcome"].get<std::string>() +
+                "]: " + check.value("detail", "") + "\n";
+  return text;
+}
+
+/// A fixture program of fixtures/<kind>/<name> and its manifest.
+struct FixtureProgram {
+  std::string name;
+  std::string lab;
+  std::set<std::string> fails;  // mutants: the checks it must fail
+};
+
+std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::string& manifest) {
+  std::vector<FixtureProgram> programs;
+  for (const auto& dir : fs::directory_iterator(kSource / "fixtures" / kind)) {
+    if (!fs::exists(dir.path() / manifest)) continue;
+    toml::table table = toml::parse_file((dir.path() / manifest).string());
+    FixtureProgram program{dir.path().filename(), table["lab"].value_or(std::string()), {}};
+    if (const toml::array* fails = table["fails"].as_array())
+      for (const auto& name : *fails) program.fails.insert(name.value_or(std::string()));
+    programs.push_back(std::move(program));
+  }
+  std::sort(programs.begin(), programs.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return programs;
+}
+
+std::string ProgramName(const testing::TestParamInfo<FixtureProgram>& info) {
+  return info.param.name;
+}
+
+class ReferenceScoresFull : public testing::TestWithParam<std::string> {};
+
+TEST_P(ReferenceScoresFull, EveryCheckPasses) {
+  Grading grading = Forklab({"grade", "--impl", "reference", "--lab", GetParam()});
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  EXPECT_EQ(grading.result["percent"], 100.0) << Failures(grading.result);
+}
+
+INSTANTIATE_TEST_SUITE_P(Labs, ReferenceScoresFull, testing::ValuesIn(kLabs));
+
+class StubScoresZero : public testing::TestWithParam<std::string> {};
+
+TEST_P(StubScoresZero, EveryCheckFailsWithoutHanging) {
+  Grading grading = Forklab({"grade", "--lab", GetParam(), "--exe",
+                             (kBuild / "labs" / GetParam()).string()});
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  EXPECT_EQ(grading.result["earned"], 0.0) << grading.run.out;
+  for (const auto& check : grading.result["labs"][0]["checks"])
+    EXPECT_NE(check["outcome"], "timed out") << check.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Labs, StubScoresZero, testing::ValuesIn(kLabs));
+
+class Mutant : public testing::TestWithParam<FixtureProgram> {};
+
+TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
+  const FixtureProgram& mutant = GetParam();
+  ASSERT_FALSE(mutant.fails.empty()) << mutant.name << ": mutant.toml declares no 'fails'";
+  Grading grading = Forklab({"grade", "--lab", mutant.lab, "--exe",
+                             (kBuild / "fixtures" / "mutants" / mutant.name).string()});
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  EXPECT_EQ(NotPassed(grading.result), mutant.fails) << Failures(grading.result);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, Mutant,
+                         testing::ValuesIn(FixturePrograms("mutants", "mutant.toml")),
+                         ProgramName);
+
+class Alternative : public testing::TestWithParam<FixtureProgram> {};
+
+TEST_P(Alternative, ScoresFull) {
+  const FixtureProgram& alternative = GetParam();
+  Grading grading = Forklab({"grade", "--lab", alternative.lab, "--exe",
+                             (kBuild / "fixtures" / "alternatives" / alternative.name).string()});
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  EXPECT_EQ(grading.result["percent"], 100.0) << Failures(grading.result);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, Alternative,
+                         testing::ValuesIn(FixturePrograms("alternatives", "alternative.toml")),
+                         ProgramName);
+
+TEST(Cli, GradesTheCheckoutsLabsByDefault) {
+  Grading grading = Forklab({"grade", "--lab", "fork_basics"});
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  EXPECT_EQ(grading.result["implementation"], "student labs/");
+  EXPECT_EQ(grading.result["labs"][0]["built"], true);
+  EXPECT_EQ(grading.result["earned"], 0.0);  // this checkout's labs/ are the stubs
+}
+
+TEST(Cli, CompileErrorCostsOnlyThatLab) {
+  fs::path submission = fs::temp_directory_path() / ("forklab-meta-submission-" +
+                                                     std::to_string(getpid()));
+  fs::remove_all(submission);
+  fs::copy(kSource / "labs", submission / "labs", fs::copy_options::recursive);
+  std::ofstream(submission / "labs" / "fork_basics" / "main.cc", std::ios::app)
+      << "\nint broken = ;\n";
+  Grading grading = Forklab({"grade", "--submission", submission.string(), "--lab", "fork_basics",
+                             "--lab", "fork_sum"});
+  fs::remove_all(submission);
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  const auto& labs = grading.result["labs"];
+  ASSERT_EQ(labs.size(), 2u);
+  EXPECT_EQ(labs[0]["built"], false);
+  EXPECT_NE(labs[0].value("build_log", "").find("error"), std::string::npos) << labs[0].dump();
+  EXPECT_EQ(labs[0]["checks"][0]["outcome"], "did not build");
+  EXPECT_EQ(labs[1]["built"], true);
+  EXPECT_EQ(labs[1]["checks"][0]["outcome"], "failed");  // graded: the stub fails its checks
+}
+
+TEST(Cli, FailUnderMakesALowScoreFail) {
+  std::string stub = (kBuild / "labs" / "fork_basics").string();
+  Grading grading = Forklab({"grade", "--lab", "fork_basics", "--exe", stub, "--fail-under", "50"});
+  ASSERT_TRUE(grading.run.status);
+  EXPECT_TRUE(grading.run.status->ExitedWith(1)) << grading.run.status->Describe();
+  EXPECT_NE(grading.run.err.find("under --fail-under 50"), std::string::npos) << grading.run.err;
+}
+
+TEST(Cli, UsageErrorsExit2WithOneLine) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"grade", "--bogus"}, {"grade", "--lab", "nope"},
+        {"grade", "--exe", "/bin/true"}, {"grade", "--format", "xml"},
+        {"grade", "--fail-under", "101"}, {}}) {
+    Grading grading = Forklab(args, /*json=*/false);
+    ASSERT_TRUE(grading.run.status);
+    EXPECT_TRUE(grading.run.status->ExitedWith(2)) << grading.run.status->Describe();
+    ASSERT_FALSE(grading.run.err.empty());
+    EXPECT_EQ(grading.run.err.rfind("forklab: ", 0), 0u) << grading.run.err;
+  }
+}
+
+TEST(Cli, ListShowsEveryLabWithItsPoints) {
+  Grading grading = Forklab({"list"}, /*json=*/false);
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  for (const std::string& lab : kLabs)
+    EXPECT_NE(grading.run.out.find(lab + " ("), std::string::npos) << lab;
+  EXPECT_NE(grading.run.out.find("total "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace forklab

@@ -1,0 +1,376 @@
+// The fork_basics contract, checked from outside.
+//
+// A run is watched while it happens: each stdout line is stamped with the time it arrived,
+// and between lines the program's children are sampled from /proc (alive or zombie, and how
+// many bytes each has written). Sleeps are short and chosen by the test; times are only ever
+// compared with those sleeps, never asserted in absolute terms.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/proc.h"
+#include "harness/subprocess.h"
+#include "suites/suite.h"
+
+namespace forklab {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+/// The bytes a process has passed to write(2) since it was forked (`wchar` in /proc/PID/io;
+/// the kernel zeroes it at fork). nullopt when the file cannot be read.
+std::optional<long> WrittenBytes(pid_t pid) {
+  std::ifstream io("/proc/" + std::to_string(pid) + "/io");
+  std::string key;
+  long value = 0;
+  while (io >> key >> value) {
+    if (key == "wchar:") return value;
+  }
+  return std::nullopt;
+}
+
+/// One run of the program, as observed from outside while it ran. Times are seconds since
+/// the start.
+struct Timeline {
+  struct Line {
+    std::string text;
+    double at = 0;  // when the grader read it
+  };
+  pid_t pid = 0;
+  std::vector<Line> lines;
+  std::optional<ExitStatus> status;  // nullopt: still running at the time limit, killed
+  std::string err;
+  /// Children seen alive, with the last time each was.
+  std::map<pid_t, double> last_seen_alive;
+  /// Zombie children, with the first and last time each was seen as one.
+  std::map<pid_t, std::pair<double, double>> zombie_seen;
+  /// The most bytes each live child had written, when /proc/PID/io could be read.
+  std::map<pid_t, long> bytes_written;
+  /// Processes re-parented to the grader (its subreaper) once the program had exited: the
+  /// program's orphans, which nobody waited for.
+  std::vector<pid_t> left_behind;
+
+  std::vector<std::string> Texts() const {
+    std::vector<std::string> texts;
+    for (const Line& line : lines) texts.push_back(line.text);
+    return texts;
+  }
+  /// The first line matching `pattern`, or nullptr.
+  const Line* Find(const std::regex& pattern) const {
+    for (const Line& line : lines) {
+      if (std::regex_match(line.text, pattern)) return &line;
+    }
+    return nullptr;
+  }
+  const Line* Find(const std::string& text) const {
+    for (const Line& line : lines) {
+      if (line.text == text) return &line;
+    }
+    return nullptr;
+  }
+  /// The longest time one child was seen as a zombie.
+  double LongestZombie(pid_t* which) const {
+    double longest = -1;
+    for (const auto& [child, seen] : zombie_seen) {
+      if (seen.second - seen.first > longest) {
+        longest = seen.second - seen.first;
+        *which = child;
+      }
+    }
+    return longest;
+  }
+};
+
+std::string Describe(const Timeline& timeline) {
+  std::ostringstream text;
+  text << "stdout:";
+  for (const Timeline::Line& line : timeline.lines)
+    text << "\n  [" << line.at << " s] " << line.text;
+  text << "\nstderr: " << (timeline.err.empty() ? "(empty)" : timeline.err);
+  text << "\nexit: " << (timeline.status ? timeline.status->Describe() : "still running, killed");
+  return text.str();
+}
+
+/// Runs the program under test with `args`, sampling its children about every 20 ms, until it
+/// exits or `limit` passes.
+Timeline Observe(const std::vector<std::string>& args, milliseconds limit) {
+  Timeline timeline;
+  SpawnOptions options;
+  options.args = args;
+  std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), options);
+  timeline.pid = program->pid();
+  Clock::time_point start = Clock::now();
+  auto now = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  auto sample = [&] {
+    double at = now();
+    for (const ProcStat& process : ListProcesses()) {
+      if (process.ppid != timeline.pid) continue;
+      if (process.zombie()) {
+        timeline.zombie_seen.try_emplace(process.pid, at, at).first->second.second = at;
+        continue;
+      }
+      timeline.last_seen_alive[process.pid] = at;
+      if (std::optional<long> bytes = WrittenBytes(process.pid)) {
+        long& most = timeline.bytes_written[process.pid];
+        most = std::max(most, *bytes);
+      }
+    }
+  };
+  while (Clock::now() - start < limit) {
+    if (std::optional<std::string> line = program->ReadLine(milliseconds(20))) {
+      // Stamp first, then sample: a child seen alive now was alive when the line arrived.
+      timeline.lines.push_back({*line, now()});
+      sample();
+      continue;
+    }
+    sample();
+    if (program->Wait(milliseconds(10))) break;
+  }
+  timeline.status = program->status();
+  if (timeline.status) {
+    // Orphans were re-parented to us when the program exited, before we reaped it.
+    timeline.left_behind = DescendantsOf(getpid());
+    while (std::optional<std::string> line = program->ReadLine(milliseconds(0))) {
+      timeline.lines.push_back({*line, now()});
+    }
+  } else {
+    program->KillTree();
+  }
+  timeline.err = program->stderr_text();
+  return timeline;
+}
+
+const std::regex kReapedLine(R"(reaped (\d+) (\d+))");
+
+/// The pid and status of the `reaped` line.
+std::optional<std::pair<pid_t, int>> Reaped(const Timeline& timeline) {
+  const Timeline::Line* line = timeline.Find(kReapedLine);
+  if (!line) return std::nullopt;
+  std::smatch match;
+  std::regex_match(line->text, match, kReapedLine);
+  return std::make_pair(static_cast<pid_t>(std::stol(match[1])), std::stoi(match[2]));
+}
+
+/// Every test leaves nothing behind, whatever the program did.
+class ForkBasics : public testing::Test {
+ protected:
+  void TearDown() override { ReapAdopted(/*kill_live=*/true); }
+};
+
+// Short sleeps: the child lives long enough to be sampled many times, and the after-sleep
+// window is long enough that a zombie left in it cannot be missed.
+const std::vector<std::string> kShortRun = {"--child-sleep", "0.5", "--after-sleep", "1.5"};
+constexpr milliseconds kShortRunLimit(20'000);
+
+TEST_F(ForkBasics, LinesInOrder) {
+  Timeline run = Observe(kShortRun, kShortRunLimit);
+  std::vector<std::string> lines = run.Texts();
+  ASSERT_EQ(lines.size(), 4u) << "expected exactly 4 lines: starting, in child, reaped <pid> "
+                                 "<status>, done\n"
+                              << Describe(run);
+  EXPECT_EQ(lines[0], "starting") << Describe(run);
+  EXPECT_EQ(lines[1], "in child") << Describe(run);
+  EXPECT_TRUE(std::regex_match(lines[2], kReapedLine))
+      << "expected 'reaped <pid> <status>', two numbers (not Python's tuple)\n"
+      << Describe(run);
+  EXPECT_EQ(lines[3], "done") << Describe(run);
+}
+
+TEST_F(ForkBasics, ChildIsSeparateProcess) {
+  Timeline run = Observe(kShortRun, kShortRunLimit);
+  ASSERT_FALSE(run.last_seen_alive.empty())
+      << "no child process of pid " << run.pid << " was ever seen while it ran; the child "
+      << "must be created with fork() and live for --child-sleep 0.5 s\n"
+      << Describe(run);
+  EXPECT_EQ(run.last_seen_alive.size(), 1u) << "expected exactly one child\n" << Describe(run);
+}
+
+TEST_F(ForkBasics, ChildPrintsItsOwnLine) {
+  Timeline run = Observe(kShortRun, kShortRunLimit);
+  ASSERT_FALSE(run.last_seen_alive.empty()) << "no child was ever seen\n" << Describe(run);
+  if (run.bytes_written.empty()) GTEST_SKIP() << "/proc/PID/io is not readable here";
+  ASSERT_NE(run.Find("in child"), nullptr) << Describe(run);
+  long most = 0;
+  for (const auto& [child, bytes] : run.bytes_written) most = std::max(most, bytes);
+  EXPECT_GE(most, static_cast<long>(sizeof "in child\n" - 1))
+      << "'in child' appeared, but the child wrote only " << most << " bytes: the parent "
+      << "printed it. The child (where fork() returned 0) must print it itself\n"
+      << Describe(run);
+}
+
+TEST_F(ForkBasics, ReapedPidIsChildPid) {
+  Timeline run = Observe(kShortRun, kShortRunLimit);
+  std::optional<std::pair<pid_t, int>> reaped = Reaped(run);
+  ASSERT_TRUE(reaped) << "no 'reaped <pid> <status>' line\n" << Describe(run);
+  ASSERT_FALSE(run.last_seen_alive.empty()) << "no child was ever seen\n" << Describe(run);
+  EXPECT_TRUE(run.last_seen_alive.count(reaped->first))
+      << "'reaped " << reaped->first << "' names no child the grader saw; the child's pid was "
+      << run.last_seen_alive.begin()->first << ". Print the pid that waitpid() returned\n"
+      << Describe(run);
+}
+
+TEST_F(ForkBasics, ReapedStatusIsZero) {
+  Timeline run = Observe(kShortRun, kShortRunLimit);
+  std::optional<std::pair<pid_t, int>> reaped = Reaped(run);
+  ASSERT_TRUE(reaped) << "no 'reaped <pid> <status>' line\n" << Describe(run);
+  EXPECT_EQ(reaped->second, 0)
+      << "the child must exit 0, and the line shows its exit status (WEXITSTATUS)\n"
+      << Describe(run);
+}
+
+TEST_F(ForkBasics, NoZombieDuringAfterSleep) {
+  Timeline run = Observe(kShortRun, kShortRunLimit);
+  ASSERT_NE(run.Find("done"), nullptr)
+      << "the run never reached 'done', so the after-sleep window was not seen\n"
+      << Describe(run);
+  pid_t zombie = 0;
+  double longest = run.LongestZombie(&zombie);
+  // A parent blocked in waitpid reaps its child within microseconds of its exit; a parent
+  // that never waits leaves it a zombie for the whole 1.5 s after-sleep.
+  EXPECT_LT(longest, 0.5) << "child " << zombie << " stayed a zombie (state Z) for " << longest
+                          << " s while pid " << run.pid
+                          << " slept: the parent never waited for it. "
+                          << "Call waitpid() on the child before the after-sleep\n"
+                          << Describe(run);
+}
+
+TEST_F(ForkBasics, ExitsZero) {
+  Timeline run = Observe(kShortRun, kShortRunLimit);
+  ASSERT_TRUE(run.status) << "still running after " << kShortRunLimit.count() << " ms\n"
+                          << Describe(run);
+  EXPECT_TRUE(run.status->ExitedWith(0)) << Describe(run);
+}
+
+TEST_F(ForkBasics, OutputIsUnbuffered) {
+  Timeline run = Observe(kShortRun, kShortRunLimit);
+  ASSERT_EQ(run.last_seen_alive.size(), 1u) << "expected one child\n" << Describe(run);
+  double child_last_alive = run.last_seen_alive.begin()->second;
+  for (const char* text : {"starting", "in child"}) {
+    const Timeline::Line* line = run.Find(text);
+    ASSERT_NE(line, nullptr) << "no '" << text << "' line\n" << Describe(run);
+    EXPECT_LE(line->at, child_last_alive)
+        << "'" << text << "' reached the grader only after the child had exited: it sat in "
+        << "a stdio buffer (stdout is a pipe, not a terminal). Write each line at once, with "
+        << "one write(2) or a flush\n"
+        << Describe(run);
+  }
+}
+
+TEST_F(ForkBasics, SleepsAsRequested) {
+  Timeline run = Observe({"--child-sleep", "0.6", "--after-sleep", "1.2"}, kShortRunLimit);
+  const Timeline::Line* in_child = run.Find("in child");
+  const Timeline::Line* reaped = run.Find(kReapedLine);
+  const Timeline::Line* done = run.Find("done");
+  ASSERT_TRUE(in_child && reaped && done) << Describe(run);
+  // Sleeps never end early, so only lower bounds, with room for the grader's read delays.
+  EXPECT_GE(reaped->at - in_child->at, 0.5)
+      << "the child must sleep --child-sleep 0.6 s (fractional) before it exits\n"
+      << Describe(run);
+  EXPECT_GE(done->at - reaped->at, 1.0)
+      << "the parent must sleep --after-sleep 1.2 s (fractional) after reaping\n"
+      << Describe(run);
+}
+
+TEST_F(ForkBasics, DefaultSleepsAreTenAndFifteen) {
+  Timeline run = Observe({}, milliseconds(60'000));
+  const Timeline::Line* in_child = run.Find("in child");
+  const Timeline::Line* reaped = run.Find(kReapedLine);
+  const Timeline::Line* done = run.Find("done");
+  ASSERT_TRUE(in_child && reaped && done) << Describe(run);
+  double child_sleep = reaped->at - in_child->at;
+  double after_sleep = done->at - reaped->at;
+  EXPECT_GE(child_sleep, 9.5) << "the default --child-sleep is 10 s\n" << Describe(run);
+  EXPECT_GE(after_sleep, 14.5) << "the default --after-sleep is 15 s\n" << Describe(run);
+  // Upper bounds as a ratio, which machine noise barely moves: 15 / 10.
+  EXPECT_NEAR(after_sleep / child_sleep, 1.5, 0.3)
+      << "the defaults are 10 s (child) and 15 s (after)\n"
+      << Describe(run);
+}
+
+TEST_F(ForkBasics, BadOptionsExitTwo) {
+  const std::vector<std::vector<std::string>> bad_options = {
+      {"--child-sleep", "-1"}, {"--after-sleep", "-0.5"}, {"--child-sleep", "soon"},
+      {"--after-sleep"},       {"--bogus", "1"},          {"stray-argument"},
+  };
+  for (const std::vector<std::string>& args : bad_options) {
+    SpawnOptions options;
+    options.args = args;
+    RunResult result = Run(ExeUnderTest(), options, milliseconds(10'000));
+    std::string shown;
+    for (const std::string& arg : args) shown += " " + arg;
+    ASSERT_FALSE(result.timed_out()) << "fork_basics" << shown << " did not exit";
+    EXPECT_TRUE(result.status->ExitedWith(2))
+        << "fork_basics" << shown << ": expected exit 2, got " << result.status->Describe();
+    EXPECT_EQ(result.out, "") << "fork_basics" << shown << " must not run; stdout was:\n"
+                              << result.out;
+    std::string err = result.err;
+    std::transform(err.begin(), err.end(), err.begin(), ::tolower);
+    EXPECT_NE(err.find("usage"), std::string::npos)
+        << "fork_basics" << shown << ": expected a usage message on stderr, got:\n"
+        << result.err;
+  }
+}
+
+TEST_F(ForkBasics, NothingOutlivesProgram) {
+  Timeline run = Observe({"--child-sleep", "0.3", "--after-sleep", "0.2"}, kShortRunLimit);
+  ASSERT_TRUE(run.status) << Describe(run);
+  std::ostringstream orphans;
+  for (pid_t orphan : run.left_behind) {
+    std::optional<ProcStat> stat = ReadProcStat(orphan);
+    orphans << " " << orphan << (stat && stat->zombie() ? " (zombie)" : " (running)");
+  }
+  EXPECT_TRUE(run.left_behind.empty())
+      << "after pid " << run.pid
+      << " exited, its orphans were re-parented to the grader:" << orphans.str()
+      << ". The parent must wait for its child before exiting\n"
+      << Describe(run);
+}
+
+/// Where libfiu's preload libraries live (Debian and Ubuntu), or "" when it is not installed.
+std::string FiuLibraryDir() {
+  for (const char* dir : {"/usr/lib/fiu", "/usr/lib/x86_64-linux-gnu/fiu", "/usr/local/lib/fiu"}) {
+    if (std::filesystem::exists(std::string(dir) + "/fiu_posix_preload.so")) return dir;
+  }
+  return "";
+}
+
+TEST_F(ForkBasics, ForkFailureExitsOne) {
+  std::string fiu = FiuLibraryDir();
+  if (fiu.empty()) GTEST_SKIP() << "libfiu is not installed (apt install libfiu-dev fiu-utils)";
+  SpawnOptions options;
+  options.args = kShortRun;
+  // Every fork() fails with EAGAIN (11), as when the process limit is reached.
+  options.env = {{"LD_PRELOAD", fiu + "/fiu_run_preload.so:" + fiu + "/fiu_posix_preload.so"},
+                 {"FIU_ENABLE", "enable name=posix/proc/fork,failinfo=11"},
+                 {"FIU_CTRL_FIFO", ""}};
+  RunResult result = Run(ExeUnderTest(), options, kShortRunLimit);
+  ASSERT_FALSE(result.timed_out()) << "still running with fork() failing\n" << result.out;
+  EXPECT_TRUE(result.status->ExitedWith(1))
+      << "when fork() fails, expected exit 1, got " << result.status->Describe() << "\nstdout:\n"
+      << result.out << "stderr:\n"
+      << result.err;
+  std::vector<std::string> err = SplitLines(result.err);
+  ASSERT_FALSE(err.empty()) << "expected an error line on stderr when fork() fails";
+  EXPECT_EQ(err[0].rfind(LabUnderTest() + ": ", 0), 0u)
+      << "the error line must start with the program name, e.g. '" << LabUnderTest()
+      << ": fork: Resource temporarily unavailable'; got '" << err[0] << "'";
+  EXPECT_EQ(result.out.find("done"), std::string::npos)
+      << "with fork() failing, the program must stop, not carry on:\n"
+      << result.out;
+}
+
+}  // namespace
+}  // namespace forklab

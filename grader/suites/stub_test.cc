@@ -1,0 +1,58 @@
+// Every student stub, given valid options, exits 3 at once with "<lab>: not implemented", so
+// grading a fresh checkout scores 0 quickly and never hangs.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "harness/subprocess.h"
+
+namespace forklab {
+namespace {
+
+/// A lab and options it accepts. Nothing here may touch the network beyond loopback: ping
+/// targets are in 127.0.0.0/8 and the ping command is /bin/false, servers take --port 0.
+struct StubCase {
+  std::string lab;
+  std::vector<std::string> args;
+};
+
+const std::vector<std::string> kPingArgs = {"--ping-cmd", "/bin/false", "127.0.0.1"};
+const std::vector<std::string> kServerArgs = {"--host", "127.0.0.1", "--port", "0"};
+const std::vector<std::string> kSumArgs = {"--workers", "1", "--n", "1"};
+
+const StubCase kStubs[] = {
+    {"fork_basics", {"--child-sleep", "0", "--after-sleep", "0"}},
+    {"fork_ping", kPingArgs},
+    {"fork_echo_server", kServerArgs},
+    {"fork_sum", kSumArgs},
+    {"thread_ping", kPingArgs},
+    {"thread_ping_functor", kPingArgs},
+    {"thread_echo_server", kServerArgs},
+    {"thread_sum", kSumArgs},
+};
+
+class Stub : public testing::TestWithParam<StubCase> {};
+
+TEST_P(Stub, ExitsThreeNotImplemented) {
+  const StubCase& stub = GetParam();
+  SpawnOptions options;
+  options.args = stub.args;
+  RunResult result =
+      Run(std::string(FORKLAB_STUB_DIR) + "/" + stub.lab, options, std::chrono::seconds(5));
+  ASSERT_FALSE(result.timed_out()) << stub.lab << " stub still running after 5 s";
+  EXPECT_TRUE(result.status->ExitedWith(3))
+      << stub.lab << " stub: expected exit 3, got " << result.status->Describe() << "\nstderr:\n"
+      << result.err;
+  EXPECT_EQ(result.err, stub.lab + ": not implemented\n");
+  EXPECT_EQ(result.out, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Labs, Stub, testing::ValuesIn(kStubs),
+                         [](const testing::TestParamInfo<StubCase>& info) {
+                           return info.param.lab;
+                         });
+
+}  // namespace
+}  // namespace forklab

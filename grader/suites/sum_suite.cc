@@ -1,0 +1,435 @@
+// The fork_sum / thread_sum contract, checked from outside.
+//
+// The work is calibrated per implementation: N doubles until one worker burns a few hundred
+// ms of CPU, so a slow implementation (Python) is neither timed out nor measured in noise.
+// Times are only compared with each other (CPU against wall, N against 4N, the program's
+// `elapsed` against the grader's clock), never asserted in absolute terms.
+//
+// Run serially (RUN_SERIAL), since they compare times that a busy machine distorts:
+// Sum.WorkIsReallyDone, Sum.WorkersRunInParallel, Sum.ElapsedAgreesWithWallTime.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/proc.h"
+#include "harness/subprocess.h"
+#include "suites/suite.h"
+
+namespace forklab {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kMaxN = 4'294'967'295;
+constexpr milliseconds kRunLimit(60'000);
+
+uint64_t ExpectedSum(uint64_t n) {
+  return n * (n + 1) / 2;
+}  // fits: n(n+1) < 2^64
+
+/// The program's stdout, sorted into worker lines, elapsed lines and anything else.
+struct Output {
+  std::map<unsigned long, std::vector<uint64_t>> sums_by_worker;
+  std::vector<double> elapsed;
+  bool elapsed_last = false;
+  std::vector<std::string> malformed;
+
+  explicit Output(const std::vector<std::string>& lines) {
+    static const std::regex worker_line(R"(worker (\d{1,9}) sum (\d{1,19}))");
+    static const std::regex elapsed_line(R"(elapsed (\d+\.\d{3}))");
+    for (const std::string& line : lines) {
+      std::smatch match;
+      if (std::regex_match(line, match, worker_line)) {
+        sums_by_worker[std::stoul(match[1])].push_back(std::stoull(match[2]));
+      } else if (std::regex_match(line, match, elapsed_line)) {
+        elapsed.push_back(std::stod(match[1]));
+      } else {
+        malformed.push_back(line);
+      }
+    }
+    elapsed_last = !lines.empty() && std::regex_match(lines.back(), elapsed_line);
+  }
+};
+
+std::string Describe(const RunResult& result) {
+  std::ostringstream text;
+  text << "exit: " << (result.status ? result.status->Describe() : "still running, killed")
+       << "\nstdout:\n"
+       << result.out << "stderr:\n"
+       << result.err;
+  return text.str();
+}
+
+std::string CommandLine(const std::vector<std::string>& args) {
+  std::string line = LabUnderTest();
+  for (const std::string& arg : args) line += " " + arg;
+  return line;
+}
+
+RunResult RunSum(unsigned workers, uint64_t n) {
+  SpawnOptions options;
+  options.args = {"--workers", std::to_string(workers), "--n", std::to_string(n)};
+  return Run(ExeUnderTest(), options, kRunLimit);
+}
+
+/// The most workers seen alive at once while a run went on (child processes for fork_sum,
+/// threads besides the main one for thread_sum), and whether a thread_sum ever had a child.
+struct Concurrency {
+  int most_workers = 0;
+  bool had_children = false;
+  RunResult result;
+};
+
+Concurrency WatchRun(unsigned workers, uint64_t n) {
+  Concurrency seen;
+  SpawnOptions options;
+  options.args = {"--workers", std::to_string(workers), "--n", std::to_string(n)};
+  std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), options);
+  Clock::time_point start = Clock::now();
+  while (!program->Wait(milliseconds(5)) && Clock::now() - start < kRunLimit) {
+    int children = 0;
+    for (const ProcStat& process : ListProcesses()) {
+      if (process.ppid == program->pid() && !process.zombie()) ++children;
+    }
+    seen.had_children |= children > 0;
+    int threads = ThreadCount(program->pid()) - 1;
+    seen.most_workers = std::max(seen.most_workers, ForkVariant() ? children : threads);
+  }
+  if (!program->status()) program->KillTree();
+  seen.result = {program->status(), program->stdout_text(), program->stderr_text(),
+                 program->wall_time(), program->cpu_time()};
+  return seen;
+}
+
+/// Every test leaves nothing behind, whatever the program did.
+class Sum : public testing::Test {
+ protected:
+  void TearDown() override { ReapAdopted(/*kill_live=*/true); }
+
+  /// N such that one worker of this implementation burns at least ~200 ms of CPU (or the
+  /// largest N that leaves room for 4N, for an implementation that never gets that slow).
+  /// Measured once per suite run.
+  static uint64_t CalibratedN() {
+    static const uint64_t n = [] {
+      constexpr uint64_t kCeiling = kMaxN / 4;
+      uint64_t n = uint64_t{1} << 16;
+      for (;;) {
+        RunResult result = RunSum(1, n);
+        if (!result.status || result.cpu_time.count() >= 0.2 || n >= kCeiling) return n;
+        n = std::min(n * 2, kCeiling);
+      }
+    }();
+    return n;
+  }
+};
+
+TEST_F(Sum, SumsAreRight) {
+  // 100000 and up: sums past 2^32, which a 32-bit accumulator gets wrong.
+  const std::vector<std::pair<unsigned, uint64_t>> cases = {
+      {1, 1}, {2, 10}, {3, 1000}, {4, 100'000}, {2, 3'000'000}, {5, 12'345'678}};
+  for (auto [workers, n] : cases) {
+    RunResult result = RunSum(workers, n);
+    ASSERT_TRUE(result.status && result.status->ExitedWith(0))
+        << CommandLine({"--workers", std::to_string(workers), "--n", std::to_string(n)}) << "\n"
+        << Describe(result);
+    Output output(result.Lines());
+    for (const auto& [worker, sums] : output.sums_by_worker) {
+      for (uint64_t sum : sums) {
+        EXPECT_EQ(sum, ExpectedSum(n))
+            << "worker " << worker << " with --n " << n << ": 1+2+...+" << n << " is "
+            << ExpectedSum(n) << " (use a 64-bit unsigned accumulator)\n"
+            << Describe(result);
+      }
+    }
+    EXPECT_FALSE(output.sums_by_worker.empty()) << "no 'worker <i> sum <S>' line\n"
+                                                << Describe(result);
+  }
+}
+
+TEST_F(Sum, OneLinePerWorker) {
+  for (unsigned workers : {1u, 3u, 8u}) {
+    RunResult result = RunSum(workers, 100'000);
+    ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
+    Output output(result.Lines());
+    for (unsigned i = 0; i < workers; ++i) {
+      size_t times = output.sums_by_worker.count(i) ? output.sums_by_worker[i].size() : 0;
+      EXPECT_EQ(times, 1u) << "with --workers " << workers << ", worker " << i << " printed "
+                           << times << " lines, not one\n"
+                           << Describe(result);
+    }
+    EXPECT_EQ(output.sums_by_worker.size(), workers)
+        << "worker numbers must be 0.." << workers - 1 << "\n"
+        << Describe(result);
+    EXPECT_TRUE(output.malformed.empty())
+        << "lines that are neither 'worker <i> sum <S>' nor 'elapsed <seconds>' (three "
+           "decimals), e.g. '"
+        << (output.malformed.empty() ? "" : output.malformed[0]) << "'\n"
+        << Describe(result);
+  }
+}
+
+TEST_F(Sum, ElapsedOnceAndLast) {
+  RunResult result = RunSum(3, 100'000);
+  ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
+  Output output(result.Lines());
+  EXPECT_EQ(output.elapsed.size(), 1u)
+      << "expected one 'elapsed <seconds>' line (three decimals, e.g. 'elapsed 0.412'), "
+         "printed once after all workers are done\n"
+      << Describe(result);
+  EXPECT_TRUE(output.elapsed_last)
+      << "'elapsed' must be the last line: the parent waits for every worker first\n"
+      << Describe(result);
+}
+
+TEST_F(Sum, ElapsedAgreesWithWallTime) {
+  RunResult result = RunSum(2, CalibratedN());
+  ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
+  Output output(result.Lines());
+  ASSERT_EQ(output.elapsed.size(), 1u) << Describe(result);
+  double elapsed = output.elapsed[0];
+  double wall = result.wall_time.count();
+  // The program's clock runs inside the grader's: never longer (0.0005 s for rounding to
+  // three decimals), and covering most of it, since the work dwarfs starting up.
+  EXPECT_LE(elapsed, wall + 0.0005)
+      << "'elapsed " << elapsed << "' is longer than the whole run as the grader timed it (" << wall
+      << " s): measure wall-clock seconds (not CPU time, not milliseconds)\n"
+      << Describe(result);
+  EXPECT_GE(elapsed, 0.5 * wall)
+      << "'elapsed " << elapsed << "' covers less than half of the run (" << wall
+      << " s as the grader timed it): start the clock before starting the workers and read "
+         "it after waiting for all of them\n"
+      << Describe(result);
+}
+
+TEST_F(Sum, WorkersAreReaped) {
+  if (!ForkVariant()) GTEST_SKIP() << "thread_sum has no child processes to reap";
+  std::unique_ptr<Subprocess> program;
+  {
+    SpawnOptions options;
+    options.args = {"--workers", "4", "--n", "1000000"};
+    program = Subprocess::Start(ExeUnderTest(), options);
+  }
+  std::optional<std::string> line;
+  std::vector<pid_t> children_at_elapsed;
+  bool saw_elapsed = false;
+  while ((line = program->ReadLine(kRunLimit))) {
+    if (line->starts_with("elapsed")) {
+      // The parent prints 'elapsed' only after waiting for every worker, so none is left.
+      children_at_elapsed = ChildrenOf(program->pid());
+      saw_elapsed = true;
+    }
+  }
+  std::optional<ExitStatus> status = program->Wait(kRunLimit);
+  ASSERT_TRUE(status) << "still running";
+  // Orphans were re-parented to us when the program exited, before we reaped it.
+  std::vector<pid_t> left_behind = DescendantsOf(getpid());
+  ASSERT_TRUE(saw_elapsed) << "no 'elapsed' line\n" << program->stdout_text();
+  EXPECT_TRUE(children_at_elapsed.empty())
+      << children_at_elapsed.size() << " worker processes of pid " << program->pid()
+      << " were still there (running or zombie) when it printed 'elapsed': wait for every "
+         "worker with waitpid() before printing it";
+  EXPECT_TRUE(left_behind.empty())
+      << left_behind.size() << " worker processes outlived pid " << program->pid()
+      << " and were re-parented to the grader: the parent must reap every worker";
+}
+
+TEST_F(Sum, WorkIsReallyDone) {
+  uint64_t n = CalibratedN();
+  RunResult small = RunSum(1, n);
+  RunResult large = RunSum(1, 4 * n);
+  ASSERT_TRUE(small.status && small.status->ExitedWith(0)) << Describe(small);
+  ASSERT_TRUE(large.status && large.status->ExitedWith(0)) << Describe(large);
+  // A loop takes 4 times the CPU for 4 times N; a closed form n*(n+1)/2 takes the same few
+  // ms. The floor keeps CPU times of a clock tick or two (10 ms each) from making a ratio.
+  double ratio = large.cpu_time.count() / std::max(small.cpu_time.count(), 0.05);
+  EXPECT_GT(ratio, 2.0) << "CPU time with --n " << 4 * n << ": " << large.cpu_time.count()
+                        << " s; with --n " << n << ": " << small.cpu_time.count()
+                        << " s. Four times the work should take about four times the CPU. "
+                           "Sum 1..N in a loop, and keep the compiler from replacing the loop "
+                           "by n*(n+1)/2 (an empty asm volatile barrier on the accumulator)";
+}
+
+TEST_F(Sum, WorkersRunInParallel) {
+  if (std::thread::hardware_concurrency() < 2) {
+    GTEST_SKIP() << "one CPU core: two workers cannot run in parallel here";
+  }
+  uint64_t n = CalibratedN();
+  // Interference can only slow a parallel run, so the best of three attempts counts.
+  double best = 1e9;
+  RunResult result;
+  for (int attempt = 0; attempt < 3 && best >= 0.8; ++attempt) {
+    result = RunSum(2, n);
+    ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
+    best = std::min(best, result.wall_time.count() / result.cpu_time.count());
+  }
+  // Two workers on two cores: wall time about half the CPU time. Serial work: equal.
+  EXPECT_LT(best, 0.8) << "with --workers 2, wall time was " << best
+                       << " of the CPU time at best: the workers ran one after the other. "
+                          "Start every worker before waiting for any"
+                       << (ForkVariant() ? "" : "; std::thread(work, args), not work(args)") << "\n"
+                       << Describe(result);
+}
+
+TEST_F(Sum, WorkersRunConcurrently) {
+  constexpr unsigned kWorkers = 4;
+  Concurrency seen = WatchRun(kWorkers, CalibratedN());
+  ASSERT_TRUE(seen.result.status && seen.result.status->ExitedWith(0)) << Describe(seen.result);
+  EXPECT_GE(seen.most_workers, static_cast<int>(kWorkers))
+      << "with --workers " << kWorkers << ", at most " << seen.most_workers << " worker "
+      << (ForkVariant() ? "processes" : "threads") << " were seen alive at once: start them "
+      << "all, then wait for them all"
+      << (ForkVariant() ? "" : " (the lesson's Thread(target=add()) runs add in the main thread)")
+      << "\n"
+      << Describe(seen.result);
+}
+
+TEST_F(Sum, NoChildProcesses) {
+  if (ForkVariant()) GTEST_SKIP() << "fork_sum's workers are child processes";
+  Concurrency seen = WatchRun(2, CalibratedN());
+  ASSERT_TRUE(seen.result.status && seen.result.status->ExitedWith(0)) << Describe(seen.result);
+  EXPECT_FALSE(seen.had_children) << "thread_sum created child processes: its workers must be "
+                                     "threads of one process";
+}
+
+TEST_F(Sum, BadOptionsExitTwo) {
+  const std::vector<std::vector<std::string>> bad_options = {
+      {"--workers", "0"},    {"--workers", "257"},
+      {"--workers", "-1"},   {"--n", "0"},
+      {"--n", "4294967296"}, {"--n", "-5"},
+      {"--n", "1.5"},        {"--workers", "many"},
+      {"--n", "lots"},       {"--n"},
+      {"--threads", "2"},    {"stray-argument"},
+  };
+  for (const std::vector<std::string>& args : bad_options) {
+    SpawnOptions options;
+    options.args = args;
+    RunResult result = Run(ExeUnderTest(), options, milliseconds(10'000));
+    ASSERT_FALSE(result.timed_out()) << CommandLine(args) << " did not exit";
+    EXPECT_TRUE(result.status->ExitedWith(2))
+        << CommandLine(args) << ": expected exit 2, got " << result.status->Describe();
+    EXPECT_EQ(result.out, "") << CommandLine(args) << " must not run; stdout was:\n" << result.out;
+    std::string err = result.err;
+    std::transform(err.begin(), err.end(), err.begin(), ::tolower);
+    EXPECT_NE(err.find("usage"), std::string::npos)
+        << CommandLine(args) << ": expected a usage message on stderr, got:\n"
+        << result.err;
+  }
+}
+
+TEST_F(Sum, DefaultsAreTwoWorkersAndFiftyMillion) {
+  RunResult result = Run(ExeUnderTest(), {}, kRunLimit);
+  ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
+  Output output(result.Lines());
+  EXPECT_EQ(output.sums_by_worker.size(), 2u) << "2 workers by default\n" << Describe(result);
+  for (const auto& [worker, sums] : output.sums_by_worker) {
+    EXPECT_EQ(sums, std::vector<uint64_t>{ExpectedSum(50'000'000)}) << "N is 50000000 by default\n"
+                                                                    << Describe(result);
+  }
+}
+
+TEST_F(Sum, BoundaryValuesAccepted) {
+  RunResult most_workers = RunSum(256, 1);
+  ASSERT_TRUE(most_workers.status && most_workers.status->ExitedWith(0))
+      << "--workers 256 is allowed\n"
+      << Describe(most_workers);
+  EXPECT_EQ(Output(most_workers.Lines()).sums_by_worker.size(), 256u) << Describe(most_workers);
+
+  // The largest N takes seconds of real work: seeing it start, not stop at once, is enough.
+  SpawnOptions options;
+  options.args = {"--workers", "1", "--n", std::to_string(kMaxN)};
+  std::unique_ptr<Subprocess> largest = Subprocess::Start(ExeUnderTest(), options);
+  if (std::optional<ExitStatus> status = largest->Wait(milliseconds(500))) {
+    EXPECT_TRUE(status->ExitedWith(0))
+        << "--n " << kMaxN << " is allowed, got " << status->Describe() << "\n"
+        << largest->stderr_text();
+  }
+}
+
+/// Where libfiu's preload libraries live (Debian and Ubuntu), or "" when it is not installed.
+std::string FiuLibraryDir() {
+  for (const char* dir : {"/usr/lib/fiu", "/usr/lib/x86_64-linux-gnu/fiu", "/usr/local/lib/fiu"}) {
+    if (std::filesystem::exists(std::string(dir) + "/fiu_posix_preload.so")) return dir;
+  }
+  return "";
+}
+
+/// Makes some worker starts fail: fork() fails at random (libfiu, repeatable seeds) for
+/// fork_sum; for thread_sum, an address-space limit leaves room for only a few thread stacks
+/// (prlimit, which execs the program in place, so the pid stays the program's).
+/// nullopt when the tool for it is missing.
+std::optional<std::pair<std::string, SpawnOptions>> FailingWorkerStarts(int seed) {
+  std::vector<std::string> sum_args = {"--workers", "8", "--n", "100000"};
+  SpawnOptions options;
+  if (ForkVariant()) {
+    std::string fiu = FiuLibraryDir();
+    if (fiu.empty()) return std::nullopt;
+    options.args = sum_args;
+    options.env = {{"LD_PRELOAD", fiu + "/fiu_run_preload.so:" + fiu + "/fiu_posix_preload.so"},
+                   {"FIU_ENABLE", "enable_random name=posix/proc/fork,probability=0.3,failinfo=11"},
+                   {"FIU_PRNG_SEED", std::to_string(seed)},
+                   {"FIU_CTRL_FIFO", ""}};
+    return std::make_pair(ExeUnderTest(), options);
+  }
+  const char* prlimit = "/usr/bin/prlimit";
+  if (!std::filesystem::exists(prlimit)) return std::nullopt;
+  // 1 GiB stacks (threads take RLIMIT_STACK as their default size) in 1.5 + seed GiB.
+  options.args = {"--stack=" + std::to_string(1l << 30),
+                  "--as=" + std::to_string((3l + 2 * seed) << 29), "--", ExeUnderTest()};
+  options.args.insert(options.args.end(), sum_args.begin(), sum_args.end());
+  return std::make_pair(std::string(prlimit), options);
+}
+
+TEST_F(Sum, WorkerStartFailureIsReported) {
+  // Seeds until one run has a start fail after others succeeded, which tests the cleanup.
+  bool failed_midway = false;
+  for (int seed = 1; seed <= 10 && !failed_midway; ++seed) {
+    std::optional<std::pair<std::string, SpawnOptions>> setup = FailingWorkerStarts(seed);
+    if (!setup) GTEST_SKIP() << "needs libfiu (fork_sum) or prlimit (thread_sum)";
+    std::unique_ptr<Subprocess> program = Subprocess::Start(setup->first, setup->second);
+    std::optional<ExitStatus> status = program->Wait(kRunLimit);
+    ASSERT_TRUE(status) << "still running while worker starts fail";
+    std::vector<pid_t> left_behind = DescendantsOf(getpid());
+    RunResult result = {status, program->stdout_text(), program->stderr_text(), {}, {}};
+    Output output(result.Lines());
+    if (status->ExitedWith(0)) {
+      EXPECT_EQ(output.sums_by_worker.size(), 8u) << "exit 0, so every worker ran\n"
+                                                  << Describe(result);
+      continue;
+    }
+    failed_midway |= !output.sums_by_worker.empty();
+    EXPECT_FALSE(status->signaled)
+        << "when a worker cannot be started, report it and exit non-zero; do not crash "
+        << (ForkVariant() ? "" : "(a joinable std::thread destroyed unjoined aborts) ") << "\n"
+        << Describe(result);
+    std::vector<std::string> err = SplitLines(result.err);
+    EXPECT_TRUE(!err.empty() && err[0].starts_with(LabUnderTest() + ": "))
+        << "expected an error line on stderr starting with '" << LabUnderTest() << ": '\n"
+        << Describe(result);
+    EXPECT_TRUE(output.elapsed.empty()) << "a failed run must not report a time\n"
+                                        << Describe(result);
+    EXPECT_TRUE(left_behind.empty())
+        << left_behind.size() << " workers outlived the failed run: reap the workers "
+        << "already started before exiting\n"
+        << Describe(result);
+    ReapAdopted(/*kill_live=*/true);
+  }
+  EXPECT_TRUE(failed_midway) << "no run had a worker start fail after others had started, so "
+                                "the cleanup of started workers was not exercised";
+}
+
+}  // namespace
+}  // namespace forklab

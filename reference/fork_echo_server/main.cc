@@ -1,0 +1,320 @@
+// fork_echo_server: a TCP echo server where the parent only accepts and a forked child serves
+// each client.
+//
+// The lesson (fork 网络编程思路): the parent only accepts new clients and forks a child to
+// answer each one; the child talks to its client and exits. Each side closes the socket it
+// does not need, and the parent reaps every child that exits.
+//
+// Prompt reaping, the lesson's weak spot: its parent reaps only after the next accept(), so a
+// finished child stays a zombie for as long as no new client comes. Here the parent never
+// blocks in accept(). It blocks SIGCHLD, SIGINT and SIGTERM and reads them from a signalfd,
+// and one poll() waits on the listener and the signalfd together. A child's exit wakes the
+// parent at once, and everything runs in the ordinary control flow of one loop: no signal
+// handler, so no async-signal-safety rules and no self-pipe to get right.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "labkit/options.h"
+#include "labkit/output.h"
+#include "labkit/timestamp.h"
+
+namespace {
+
+// Longest line echoed whole, not counting its "\r\n". A client that sends more without a
+// newline is cut off, so one client cannot make its child buffer without bound.
+constexpr size_t kMaxLineBytes = 64 * 1024;
+// The lesson's listen(1) makes clients that connect at the same moment wait for SYN retries.
+// The kernel caps this at net.core.somaxconn.
+constexpr int kBacklog = 4096;
+// How long accept() rests after running out of descriptors or memory (EMFILE, ENFILE, ...).
+constexpr int kAcceptBackoffMs = 100;
+
+// ---- The child: one client session --------------------------------------------------------
+
+// Sends every byte of `data`. send() may take only part of it (partial write) or be
+// interrupted (EINTR), so loop. MSG_NOSIGNAL turns "the client has gone" into an EPIPE error
+// instead of a SIGPIPE that would kill the process. Returns 0 or the errno of the failure.
+int send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t sent = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (sent == -1) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data.remove_prefix(static_cast<size_t>(sent));
+  }
+  return 0;
+}
+
+bool is_quit(std::string_view line) {
+  constexpr std::string_view kWhitespace = " \t\r\n\v\f";
+  size_t first = line.find_first_not_of(kWhitespace);
+  if (first == std::string_view::npos) return false;
+  size_t last = line.find_last_not_of(kWhitespace);
+  return line.substr(first, last - first + 1) == "quit";
+}
+
+// Answers one line (without its '\n'). Returns false when the session must end: the client
+// asked to quit, the line is too long, or the reply could not be sent.
+bool answer_line(int client, std::string_view line) {
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  if (line.size() > kMaxLineBytes) {
+    labkit::print_message("line longer than 64 KiB; closing that connection");
+    return false;
+  }
+  if (is_quit(line)) return false;
+  // The timestamp is taken now, at reply time; the line's bytes go back untouched.
+  std::string reply = "[" + labkit::local_hhmmss() + "] ";
+  reply.append(line).push_back('\n');
+  if (int err = send_all(client, reply)) {
+    labkit::print_error("send", err);
+    return false;
+  }
+  return true;
+}
+
+// Serves one client until it quits, closes its side, or the connection fails.
+// TCP is a byte stream, not a sequence of lines: one recv() may hold half a line or several
+// lines, so bytes are kept in `pending` until their '\n' arrives.
+void serve_client(int client) {
+  std::string pending;
+  char chunk[16 * 1024];
+  for (;;) {
+    ssize_t received = recv(client, chunk, sizeof chunk, 0);
+    if (received == -1) {
+      if (errno == EINTR) continue;
+      labkit::print_error("recv", errno);
+      return;
+    }
+    if (received == 0) {  // EOF: the client is done; a last line without '\n' still counts
+      if (!pending.empty()) answer_line(client, pending);
+      return;
+    }
+    pending.append(chunk, static_cast<size_t>(received));
+    size_t line_start = 0;
+    for (size_t newline; (newline = pending.find('\n', line_start)) != std::string::npos;) {
+      std::string_view line(pending.data() + line_start, newline - line_start);
+      if (!answer_line(client, line)) return;
+      line_start = newline + 1;
+    }
+    pending.erase(0, line_start);
+    if (pending.size() > kMaxLineBytes + 1) {  // + 1: room for a '\r' still to be stripped
+      labkit::print_message("line longer than 64 KiB; closing that connection");
+      return;
+    }
+  }
+}
+
+// ---- The parent: accept, fork, reap ---------------------------------------------------------
+
+// Socket, SO_REUSEADDR, bind, listen. Returns the listening socket, or -1 after reporting.
+// SO_REUSEADDR lets a restarted server bind its port while connections of the previous run
+// linger in TIME_WAIT. The socket is non-blocking: poll() may report a connection that is
+// gone again (reset) by the time accept() runs, and accept() must then fail, not block.
+int open_listener(const std::string& host, uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  inet_pton(AF_INET, host.c_str(), &address.sin_addr);  // validated by the option parser
+
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listener == -1) {
+    labkit::print_error("socket", errno);
+    return -1;
+  }
+  int on = 1;
+  if (setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1) {
+    labkit::print_error("setsockopt SO_REUSEADDR", errno);
+  } else if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == -1) {
+    labkit::print_error("bind " + host + ":" + std::to_string(port), errno);
+  } else if (listen(listener, kBacklog) == -1) {
+    labkit::print_error("listen", errno);
+  } else {
+    return listener;
+  }
+  close(listener);
+  return -1;
+}
+
+// "listening on ADDR:PORT" with the port the system really chose (it differs for --port 0).
+void announce(int listener) {
+  sockaddr_in bound{};
+  socklen_t length = sizeof bound;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&bound), &length);
+  char text[INET_ADDRSTRLEN] = "";
+  inet_ntop(AF_INET, &bound.sin_addr, text, sizeof text);
+  labkit::print_line("listening on " + std::string(text) + ":" +
+                     std::to_string(ntohs(bound.sin_port)));
+}
+
+// Collects every child that has exited so far. One SIGCHLD can stand for several exits (the
+// signal is pending or not, it does not count), so loop until waitpid has nothing more.
+void reap_finished(std::unordered_set<pid_t>* children) {
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;  // 0: children left but none finished; -1 (ECHILD): no children
+    children->erase(pid);
+    if (WIFSIGNALED(status)) {
+      labkit::print_message("child " + std::to_string(pid) + " killed by signal " +
+                            std::to_string(WTERMSIG(status)));
+    }
+  }
+}
+
+// What the main loop learnt from the signalfd.
+struct Signals {
+  bool child_exited = false;
+  bool stop = false;  // SIGINT or SIGTERM
+};
+
+Signals read_signals(int signal_fd) {
+  Signals seen;
+  signalfd_siginfo info;
+  while (read(signal_fd, &info, sizeof info) == sizeof info) {  // non-blocking: until EAGAIN
+    if (info.ssi_signo == SIGCHLD) seen.child_exited = true;
+    if (info.ssi_signo == SIGINT || info.ssi_signo == SIGTERM) seen.stop = true;
+  }
+  return seen;
+}
+
+// What the main loop does after an accept() failure.
+enum class AfterAccept { kContinue, kBackOff };
+
+// Accepts one client and forks a child to serve it.
+AfterAccept accept_client(int listener, int signal_fd, const sigset_t& original_mask,
+                          std::unordered_set<pid_t>* children) {
+  int client = accept(listener, nullptr, nullptr);
+  if (client == -1) {
+    switch (errno) {
+      case EAGAIN:  // the connection went away between poll() and accept()
+      case EINTR:
+        return AfterAccept::kContinue;
+      case EMFILE:  // out of descriptors or memory: the client stays queued and accept()
+      case ENFILE:  // would fail again at once, so rest instead of spinning
+      case ENOBUFS:
+      case ENOMEM:
+        labkit::print_error("accept", errno);
+        return AfterAccept::kBackOff;
+      default:  // ECONNABORTED, EPROTO, ...: that client is lost, the next one is fine
+        labkit::print_error("accept", errno);
+        return AfterAccept::kContinue;
+    }
+  }
+
+  pid_t pid = fork();
+  if (pid == -1) {
+    // No process to serve this client: close its connection, keep serving the others.
+    labkit::print_error("fork", errno);
+    close(client);
+    return AfterAccept::kContinue;
+  }
+  if (pid == 0) {
+    // The child only talks to its client. It inherited the parent's blocked signals and
+    // signalfd: restore the mask, so SIGTERM and Ctrl-C end it as usual, and close what
+    // belongs to the parent; the listener especially, so only the parent accepts.
+    sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+    close(signal_fd);
+    close(listener);
+    serve_client(client);
+    close(client);
+    // _exit: the child must never fall through into the parent's accept loop, and exit()
+    // would run the atexit handlers and static destructors it inherited from the parent.
+    _exit(0);
+  }
+  // The parent only accepts: the connection is the child's now. Keeping it open would also
+  // keep the client from seeing EOF when its child closes it.
+  close(client);
+  children->insert(pid);
+  return AfterAccept::kContinue;
+}
+
+// Ends every child and reaps them all, so the server leaves neither zombies nor orphans
+// (an orphan would go on serving its client after the server is gone).
+// The set holds only children not reaped yet, so none of these pids can have been reused.
+void end_children(const std::unordered_set<pid_t>& children) {
+  for (pid_t pid : children) kill(pid, SIGTERM);
+  // Children run with SIGTERM's default action, so they die at once and this cannot hang.
+  while (waitpid(-1, nullptr, 0) != -1 || errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Echo lines with a timestamp; one forked child per client.", "fork_echo_server"};
+  std::string host = "127.0.0.1";
+  uint16_t port = 12345;
+  app.add_option("--host", host, "IPv4 address to listen on")
+      ->check(CLI::ValidIPV4)
+      ->capture_default_str();
+  app.add_option("--port", port, "TCP port to listen on; 0 lets the system choose")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  labkit::parse_or_exit(app, argc, argv);
+
+  // Belt and braces with MSG_NOSIGNAL: a write to stdout or stderr whose reader has gone
+  // must not kill the server either.
+  signal(SIGPIPE, SIG_IGN);
+
+  // Blocked signals are not delivered; they wait, pending, until the signalfd reads them.
+  sigset_t handled, original_mask;
+  sigemptyset(&handled);
+  sigaddset(&handled, SIGCHLD);
+  sigaddset(&handled, SIGINT);
+  sigaddset(&handled, SIGTERM);
+  sigprocmask(SIG_BLOCK, &handled, &original_mask);
+  int signal_fd = signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (signal_fd == -1) {
+    labkit::print_error("signalfd", errno);
+    return 1;
+  }
+
+  int listener = open_listener(host, port);
+  if (listener == -1) return 1;
+  announce(listener);
+
+  std::unordered_set<pid_t> children;
+  int exit_code = 0;
+  bool backing_off = false;
+  for (;;) {
+    // While backing off, the listener is left out of poll(): it stays readable as long as a
+    // client waits, and accept() would only fail again.
+    pollfd watched[2] = {{signal_fd, POLLIN, 0}, {listener, POLLIN, 0}};
+    int ready = poll(watched, backing_off ? 1 : 2, backing_off ? kAcceptBackoffMs : -1);
+    if (ready == -1 && errno != EINTR) {
+      labkit::print_error("poll", errno);
+      exit_code = 1;
+      break;
+    }
+    bool listener_ready = !backing_off && (watched[1].revents & POLLIN);
+    backing_off = false;
+
+    Signals signals = read_signals(signal_fd);
+    if (signals.child_exited) reap_finished(&children);
+    if (signals.stop) break;
+    if (listener_ready) {
+      backing_off =
+          accept_client(listener, signal_fd, original_mask, &children) == AfterAccept::kBackOff;
+    }
+  }
+
+  // Stop accepting first: from here on new connections are refused, not left waiting.
+  close(listener);
+  end_children(children);
+  return exit_code;
+}

@@ -452,20 +452,24 @@ TEST_F(Ping, MissingTargetIsAUsageError) {
 // ---- Concurrency ---------------------------------------------------------------------------
 
 TEST_F(Ping, SweepIsConcurrent) {
-  const int kHosts = 60, kLatencyMs = 500;
-  RunResult run =
-      RunSweep({.targets = {"127.0.0.1-60"}, .latency_ms = kLatencyMs}, milliseconds(15 * 500));
-  ASSERT_FALSE(run.timed_out()) << "60 pings of " << kLatencyMs
-                                << " ms each did not finish in 15 latencies: they ran "
-                                << "one after another (serially that is " << kHosts * kLatencyMs
-                                << " ms)";
+  // Serially, 60 pings of latency L take 60 L; concurrently about L, plus the time it takes
+  // this (2-core, busy) machine to start 60 processes.
+  const int kHosts = 60, kLatencyMs = 1000;
+  RunResult run = RunSweep({.targets = {"127.0.0.1-60"}, .latency_ms = kLatencyMs},
+                           milliseconds(15 * kLatencyMs));
+  ASSERT_FALSE(run.timed_out()) << kHosts << " pings of " << kLatencyMs
+                                << " ms each did not finish in 15 latencies: they ran one "
+                                   "after another (serially that is "
+                                << kHosts << " latencies)";
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)));
   double latencies = run.wall_time.count() * 1000 / kLatencyMs;
   EXPECT_LT(latencies, 10) << "the sweep took " << latencies << " ping latencies; run "
                            << "concurrently it takes about 1, serially " << kHosts;
+  // How many overlap also depends on how fast processes start here, so the bar is set far
+  // above what a serial sweep or a small fixed pool reaches, and well below 60.
   int overlap = MaxOverlap(ReadLog());
-  EXPECT_GE(overlap, kHosts / 2) << "at most " << overlap << " of " << kHosts
-                                 << " pings were running at once; all should overlap";
+  EXPECT_GE(overlap, kHosts / 6) << "at most " << overlap << " of " << kHosts
+                                 << " pings were running at once; without --jobs all overlap";
 }
 
 TEST_F(Ping, JobsCapIsRespected) {
@@ -599,7 +603,7 @@ TEST_F(Ping, ForkThatKeepsFailingIsAnError) {
 TEST_F(Ping, ForkVariantRunsOneChildPerHost) {
   if (!ForkVariant()) GTEST_SKIP() << LabUnderTest() << " uses threads, not a child per host";
   const int kHosts = 20;
-  auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 800});
+  auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 1500});
   pid_t pid = program->pid();
   size_t most_children = 0;
   auto status = WatchUntilExit(*program, milliseconds(30'000), [&] {
@@ -615,7 +619,7 @@ TEST_F(Ping, ForkVariantRunsOneChildPerHost) {
 TEST_F(Ping, ThreadVariantIsMultiThreaded) {
   if (ForkVariant()) GTEST_SKIP() << LabUnderTest() << " uses processes, not threads";
   const int kHosts = 20;
-  auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 800});
+  auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 1500});
   pid_t pid = program->pid();
   int most_threads = 0;
   auto status = WatchUntilExit(*program, milliseconds(30'000),
@@ -632,7 +636,7 @@ TEST_F(Ping, ThreadVariantRunsNoChildButPingCommands) {
   if (ForkVariant()) GTEST_SKIP() << LabUnderTest() << " forks a child per host by design";
   // Every child must be the ping command itself. A child that still shows the program's own
   // command line has not exec'd yet; that lasts an instant, not most of a ping.
-  Sweep sweep{.targets = {"127.0.0.1-20"}, .latency_ms = 800};
+  Sweep sweep{.targets = {"127.0.0.1-20"}, .latency_ms = 1500};
   const milliseconds kLongestBeforeExec(300);
   auto program = StartSweep(sweep);
   pid_t pid = program->pid();

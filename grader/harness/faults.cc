@@ -1,0 +1,178 @@
+#include "harness/faults.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace forklab {
+
+namespace {
+
+// Located at configure time (CMake find_file), so a distribution's own layout is honoured.
+constexpr const char* kRunPreload = FORKLAB_FIU_RUN_PRELOAD;
+constexpr const char* kPosixPreload = FORKLAB_FIU_POSIX_PRELOAD;
+constexpr const char* kThreadPreload = FORKLAB_FIU_THREAD_PRELOAD;
+
+std::string FormatNumber(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+// True when the ELF file has a PT_INTERP header, i.e. the dynamic loader (and so
+// LD_PRELOAD) runs it. `why` explains a false.
+bool DynamicElf(const std::string& path, std::string* why) {
+  std::ifstream file(path, std::ios::binary);
+  Elf64_Ehdr header{};
+  if (!file.read(reinterpret_cast<char*>(&header), sizeof header) ||
+      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) {
+    *why = path + " is neither an ELF executable nor a script";
+    return false;
+  }
+  if (header.e_ident[EI_CLASS] != ELFCLASS64) {
+    *why = path + " is a 32-bit executable, which the 64-bit libfiu cannot preload into";
+    return false;
+  }
+  for (int i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr program{};
+    file.seekg(static_cast<std::streamoff>(header.e_phoff + i * header.e_phentsize));
+    if (!file.read(reinterpret_cast<char*>(&program), sizeof program)) break;
+    if (program.p_type == PT_INTERP) return true;
+  }
+  *why = path + " is statically linked: libfiu's LD_PRELOAD cannot reach it";
+  return false;
+}
+
+}  // namespace
+
+std::string FaultPoint::EnableCommand() const {
+  std::string params = "name=" + name + ",failinfo=" + std::to_string(error);
+  if (once) params += ",onetime";
+  if (when == When::kRandom)
+    return "enable_random " + params + ",probability=" + FormatNumber(probability);
+  return "enable " + params;
+}
+
+bool FaultsCanReach(const std::string& exe, std::string* why) {
+  for (const char* library : {kRunPreload, kPosixPreload, kThreadPreload}) {
+    if (!std::filesystem::exists(library)) {
+      *why = std::string("fault injection is unavailable: ") + library + " is missing";
+      return false;
+    }
+  }
+  std::ifstream file(exe, std::ios::binary);
+  char magic[2] = {};
+  if (!file.read(magic, 2)) {
+    *why = "cannot read " + exe;
+    return false;
+  }
+  if (magic[0] == '#' && magic[1] == '!') {
+    std::string line;
+    std::getline(file, line);
+    std::istringstream words(line);
+    std::string interpreter;
+    words >> interpreter;
+    // "#!/usr/bin/env python3": the real interpreter is env's argument, found on PATH.
+    if (std::filesystem::path(interpreter).filename() == "env") return true;
+    return DynamicElf(interpreter, why);
+  }
+  return DynamicElf(exe, why);
+}
+
+void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix,
+                 SpawnOptions* options) {
+  std::string enable, from_call;
+  for (const FaultPoint& point : plan.points) {
+    if (point.when == FaultPoint::When::kFromCall) {
+      // libfiu has no "from the Nth call" mode: our preload counts calls for these.
+      from_call += point.name + "," + std::to_string(point.from_call) + "," +
+                   std::to_string(point.error) + ";";
+    } else {
+      enable += point.EnableCommand() + "\n";
+    }
+  }
+  options->env["LD_PRELOAD"] =
+      std::string(kRunPreload) + ":" + kPosixPreload + ":" + kThreadPreload;
+  options->env["FIU_ENABLE"] = enable;
+  options->env["FORKLAB_FIU_FROM_CALL"] = from_call;
+  options->env["FIU_PRNG_SEED"] = std::to_string(plan.seed);
+  options->env["FIU_CTRL_FIFO"] = plan.remote_control ? control_prefix : "";
+}
+
+void ClearFaults(SpawnOptions* options) {
+  for (const char* name :
+       {"LD_PRELOAD", "FIU_ENABLE", "FORKLAB_FIU_FROM_CALL", "FIU_PRNG_SEED", "FIU_CTRL_FIFO"}) {
+    options->env.erase(name);
+    options->unset_env.push_back(name);
+  }
+}
+
+FaultControl::FaultControl() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "forklab-fiu-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a fifo directory");
+  dir_ = pattern;
+  prefix_ = dir_ + "/ctrl";
+}
+
+FaultControl::~FaultControl() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+bool FaultControl::Send(pid_t pid, const std::string& command, std::chrono::milliseconds timeout,
+                        std::string* error) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string base = prefix_ + "-" + std::to_string(pid);
+  // The control thread opens its fifos shortly after the program starts; until then the
+  // open fails (ENOENT, or ENXIO while no reader has the fifo open).
+  int in = -1;
+  while ((in = open((base + ".in").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      *error = "no libfiu control fifo for pid " + std::to_string(pid) + ": " +
+               std::strerror(errno);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::string line = command + "\n";
+  bool written = write(in, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  close(in);
+  if (!written) {
+    *error = "cannot write to the libfiu control fifo: " + std::string(std::strerror(errno));
+    return false;
+  }
+  int out = open((base + ".out").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (out < 0) {
+    *error = "no libfiu reply fifo: " + std::string(std::strerror(errno));
+    return false;
+  }
+  std::string reply;
+  while (reply.find('\n') == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd fd{out, POLLIN, 0};
+    if (left.count() <= 0 || poll(&fd, 1, static_cast<int>(left.count())) <= 0) break;
+    char buffer[64];
+    ssize_t n = read(out, buffer, sizeof buffer);
+    if (n > 0) reply.append(buffer, static_cast<size_t>(n));
+    // No writer yet (EOF on a fifo): the control thread has not answered; wait a little.
+    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  close(out);
+  if (reply.rfind("0", 0) != 0) {
+    *error = "libfiu refused '" + command + "'" + (reply.empty() ? " (no reply)" : ": " + reply);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace forklab

@@ -1,0 +1,78 @@
+// Fault injection: running a program under test with libfiu's failure points enabled.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "harness/subprocess.h"
+
+namespace forklab {
+
+/// How one libfiu failure point fails. `error` is the errno the failing call reports; always
+/// set it when grading, since libfiu's own pick (error 0) includes EINTR and EAGAIN, which
+/// correct code retries, and would make the grade depend on chance.
+struct FaultPoint {
+  enum class When { kAlways, kRandom, kFromCall };
+
+  std::string name;  // "posix/proc/fork", "posix/thread/create"; a trailing '*' is a prefix
+  When when = When::kAlways;
+  double probability = 1;  // kRandom: the chance each call fails
+  int from_call = 1;       // kFromCall: the first failing call (1 = every call fails)
+  int error = 0;
+  bool once = false;       // fail once, then never again (libfiu's onetime)
+
+  /// The libfiu remote-control command that enables this point ("enable name=...").
+  std::string EnableCommand() const;
+};
+
+/// A set of failure points and the seed that makes their random ones repeatable.
+/// With `remote_control`, points can also be switched while the program runs
+/// (FaultControl); libfiu then runs one more thread in the program.
+struct FaultPlan {
+  std::vector<FaultPoint> points;
+  unsigned seed = 1;
+  bool remote_control = false;
+};
+
+/// Whether faults can reach `exe`: libfiu's preload libraries must be installed, and the
+/// executable must be dynamically linked (its ELF header has a PT_INTERP). Scripts are
+/// judged by their interpreter. When not, `why` says so in one line.
+bool FaultsCanReach(const std::string& exe, std::string* why);
+
+/// Sets up `options` so the program starts with `plan` in force: LD_PRELOAD with libfiu's
+/// preload libraries and ours (pthread_create), FIU_ENABLE, FIU_PRNG_SEED, and the remote
+/// control fifo prefix `control_prefix` (unused without remote_control).
+void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix,
+                 SpawnOptions* options);
+
+/// Removes the fault environment from `options` again: for helpers that the program under
+/// test starts but that a test does not mean to break.
+void ClearFaults(SpawnOptions* options);
+
+/// libfiu's remote control of one running process: commands written to the fifos
+/// "<prefix>-<pid>.in/.out" that its control thread serves. Owns the prefix's directory
+/// and removes it (killed processes leave their fifos behind).
+class FaultControl {
+ public:
+  FaultControl();  // a fresh private directory for the fifos
+  ~FaultControl();
+  FaultControl(const FaultControl&) = delete;
+  FaultControl& operator=(const FaultControl&) = delete;
+
+  const std::string& prefix() const { return prefix_; }
+
+  /// Sends one command ("enable name=posix/proc/fork,failinfo=11", "disable name=...") to
+  /// `pid`, waiting at most `timeout` for its control thread. False, with `error` set, when
+  /// it could not be delivered or libfiu refused it.
+  bool Send(pid_t pid, const std::string& command, std::chrono::milliseconds timeout,
+            std::string* error);
+
+ private:
+  std::string dir_;
+  std::string prefix_;
+};
+
+}  // namespace forklab

@@ -1,0 +1,119 @@
+#include "harness/faults.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace forklab {
+namespace {
+
+const std::string kProbe = FORKLAB_FAULT_PROBE;
+
+std::vector<std::string> ProbeLines(const FaultPlan& plan, std::vector<std::string> args) {
+  SpawnOptions options;
+  options.args = std::move(args);
+  ApplyFaults(plan, "", &options);
+  RunResult run = Run(kProbe, options, std::chrono::seconds(20));
+  EXPECT_TRUE(run.status && run.status->ExitedWith(0)) << run.err;
+  return run.Lines();
+}
+
+long Count(const std::vector<std::string>& lines, const std::string& line) {
+  return std::count(lines.begin(), lines.end(), line);
+}
+
+TEST(Faults, AlwaysFailsEveryCallWithTheChosenErrno) {
+  FaultPlan plan{{{"posix/proc/fork", FaultPoint::When::kAlways, 1, 1, EAGAIN, false}}, 1, false};
+  auto lines = ProbeLines(plan, {"fork", "3"});
+  EXPECT_EQ(lines, std::vector<std::string>(3, "fork EAGAIN"));
+}
+
+TEST(Faults, OnceFailsOnlyTheFirstCall) {
+  FaultPlan plan{{{"posix/proc/fork", FaultPoint::When::kAlways, 1, 1, ENOMEM, true}}, 1, false};
+  EXPECT_EQ(ProbeLines(plan, {"fork", "3"}),
+            (std::vector<std::string>{"fork ENOMEM", "fork ok", "fork ok"}));
+}
+
+TEST(Faults, FromCallLetsTheFirstCallsSucceed) {
+  FaultPlan plan{{{"posix/proc/fork", FaultPoint::When::kFromCall, 1, 3, EAGAIN, false}}, 1, false};
+  EXPECT_EQ(ProbeLines(plan, {"fork", "4"}),
+            (std::vector<std::string>{"fork ok", "fork ok", "fork EAGAIN", "fork EAGAIN"}));
+}
+
+TEST(Faults, RandomFaultsRepeatWithTheSameSeed) {
+  FaultPlan plan{{{"posix/proc/fork", FaultPoint::When::kRandom, 0.5, 1, EAGAIN, false}}, 42, false};
+  auto first = ProbeLines(plan, {"fork", "40"});
+  EXPECT_EQ(ProbeLines(plan, {"fork", "40"}), first);
+  long failed = Count(first, "fork EAGAIN");
+  EXPECT_GT(failed, 5);  // about half of 40 fail; both ends stay far from the bounds
+  EXPECT_LT(failed, 35);
+}
+
+TEST(Faults, ThreadCreationFailsWithEagain) {
+  FaultPlan plan{{{"posix/thread/create", FaultPoint::When::kAlways, 1, 1, EAGAIN, false}}, 1,
+                 false};
+  EXPECT_EQ(ProbeLines(plan, {"thread", "2"}), std::vector<std::string>(2, "thread EAGAIN"));
+}
+
+TEST(Faults, NoPlanMeansNoFault) {
+  EXPECT_EQ(ProbeLines(FaultPlan{}, {"fork", "2"}), std::vector<std::string>(2, "fork ok"));
+  EXPECT_EQ(ProbeLines(FaultPlan{}, {"thread", "1"}), std::vector<std::string>{"thread ok"});
+}
+
+TEST(Faults, RemoteControlSwitchesFaultsWhileRunning) {
+  FaultControl control;
+  FaultPlan plan{{}, 1, /*remote_control=*/true};
+  SpawnOptions options;
+  options.args = {"fork-wait", "3"};
+  ApplyFaults(plan, control.prefix(), &options);
+  auto probe = Subprocess::Start(kProbe, options);
+  ASSERT_EQ(probe->ReadLine(std::chrono::seconds(5)), "fork ok");
+  std::string error;
+  ASSERT_TRUE(control.Send(probe->pid(), "enable name=posix/proc/fork,failinfo=11",
+                           std::chrono::seconds(5), &error))
+      << error;
+  bool saw_failure = false;
+  while (auto line = probe->ReadLine(std::chrono::seconds(5))) {
+    if (*line == "fork EAGAIN") saw_failure = true;
+    if (saw_failure) break;
+  }
+  ASSERT_TRUE(saw_failure) << probe->stdout_text();
+  ASSERT_TRUE(control.Send(probe->pid(), "disable name=posix/proc/fork", std::chrono::seconds(5),
+                           &error))
+      << error;
+  bool healed = false;
+  while (auto line = probe->ReadLine(std::chrono::seconds(5)))
+    if (*line == "fork ok") healed = true;
+  EXPECT_TRUE(healed) << probe->stdout_text();
+  EXPECT_FALSE(control.Send(probe->pid(), "bogus name=x", std::chrono::seconds(1), &error));
+}
+
+TEST(Faults, StaticExecutablesAreOutOfReach) {
+  std::string why;
+  EXPECT_TRUE(FaultsCanReach(kProbe, &why)) << why;
+  EXPECT_TRUE(FaultsCanReach("/bin/sh", &why)) << why;
+  if (std::filesystem::exists("/usr/bin/ldconfig") || std::filesystem::exists("/sbin/ldconfig")) {
+    // Debian's ldconfig is a static executable.
+    std::string ldconfig =
+        std::filesystem::exists("/sbin/ldconfig") ? "/sbin/ldconfig" : "/usr/bin/ldconfig";
+    std::string reason;
+    if (!FaultsCanReach(ldconfig, &reason)) {
+      EXPECT_NE(reason.find("statically linked"), std::string::npos) << reason;
+    }
+  }
+  EXPECT_FALSE(FaultsCanReach("/etc/passwd", &why));
+  EXPECT_NE(why.find("neither an ELF"), std::string::npos) << why;
+}
+
+TEST(Faults, EnableCommandsSpellLibfiuSyntax) {
+  FaultPoint always{"posix/io/net/accept", FaultPoint::When::kAlways, 1, 1, EMFILE, false};
+  EXPECT_EQ(always.EnableCommand(), "enable name=posix/io/net/accept,failinfo=24");
+  FaultPoint random{"libc/mm/malloc", FaultPoint::When::kRandom, 0.01, 1, ENOMEM, true};
+  EXPECT_EQ(random.EnableCommand(),
+            "enable_random name=libc/mm/malloc,failinfo=12,onetime,probability=0.01");
+}
+
+}  // namespace
+}  // namespace forklab

@@ -1,5 +1,6 @@
 // forklab: list the labs and their checks, and grade implementations against the contracts.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,7 +8,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -17,6 +17,7 @@
 #include "grading/check.h"
 #include "grading/report.h"
 #include "grading/rubric.h"
+#include "harness/fault_profile.h"
 #include "harness/proc.h"
 
 namespace fs = std::filesystem;
@@ -24,9 +25,9 @@ namespace fs = std::filesystem;
 namespace forklab {
 namespace {
 
-const std::vector<std::string> kLabs = {
-    "fork_basics", "fork_ping",          "fork_echo_server",   "fork_sum",
-    "thread_ping", "thread_ping_functor", "thread_echo_server", "thread_sum"};
+const std::vector<std::string> kLabs = {"fork_basics",        "fork_ping",   "fork_echo_server",
+                                        "fork_sum",           "thread_ping", "thread_ping_functor",
+                                        "thread_echo_server", "thread_sum"};
 
 /// Where forklab's own parts are: the source tree (rubrics, labs/) and the build tree
 /// (suites, references) this binary belongs to.
@@ -38,6 +39,8 @@ struct Layout {
   fs::path rubric(const std::string& lab) const { return source / "labs" / lab / "rubric.toml"; }
   fs::path reference(const std::string& lab) const { return build / "reference" / lab; }
   fs::path fake_ping() const { return build / "fixtures" / "ping"; }
+  fs::path faults() const { return source / "fixtures" / "faults"; }
+  fs::path fault_profile(const std::string& name) const { return faults() / (name + ".toml"); }
 };
 
 /// A fatal error of the grader itself (bad input): one line, exit 1.
@@ -45,21 +48,34 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+void AddHiddenRubrics(const fs::path& hidden_dir, std::vector<Rubric>* rubrics) {
+  for (const auto& file : fs::directory_iterator(hidden_dir)) {
+    if (file.path().extension() != ".toml") continue;
+    Rubric extra = LoadRubric(file.path(), hidden_dir, /*hidden=*/true);
+    auto owner = std::find_if(rubrics->begin(), rubrics->end(),
+                              [&](const Rubric& rubric) { return rubric.lab == extra.lab; });
+    // Hidden tests of labs not being graded this time are simply not run.
+    if (owner != rubrics->end()) MergeRubric(&*owner, extra);
+  }
+}
+
 std::vector<Rubric> LoadRubrics(const Layout& layout, const std::vector<std::string>& labs,
                                 const std::optional<fs::path>& hidden_dir) {
   std::vector<Rubric> rubrics;
-  for (const std::string& lab : labs) rubrics.push_back(LoadRubric(layout.rubric(lab), layout.suites()));
-  if (!hidden_dir) return rubrics;
-  if (!fs::is_directory(*hidden_dir))
-    throw UsageError("--hidden " + hidden_dir->string() + ": not a directory");
-  for (const auto& file : fs::directory_iterator(*hidden_dir)) {
-    if (file.path().extension() != ".toml") continue;
-    Rubric extra = LoadRubric(file.path(), *hidden_dir, /*hidden=*/true);
-    auto owner = std::find_if(rubrics.begin(), rubrics.end(),
-                              [&](const Rubric& rubric) { return rubric.lab == extra.lab; });
-    // Hidden tests of labs not being graded this time are simply not run.
-    if (owner != rubrics.end()) MergeRubric(&*owner, extra);
-  }
+  for (const std::string& lab : labs)
+    rubrics.push_back(LoadRubric(layout.rubric(lab), layout.suites()));
+  if (hidden_dir) AddHiddenRubrics(*hidden_dir, &rubrics);
+  // A fault check names its profile; resolve it now so a bad one stops grading at once.
+  for (Rubric& rubric : rubrics)
+    for (RubricEntry& entry : rubric.entries)
+      if (!entry.profile.empty()) {
+        fs::path path = layout.fault_profile(entry.profile);
+        if (!fs::exists(path))
+          throw UsageError(rubric.lab + ": " + entry.test + ": no fault profile '" + entry.profile +
+                           "' in " + path.parent_path().string());
+        LoadFaultProfile(path);
+        entry.profile = path.string();
+      }
   return rubrics;
 }
 
@@ -67,12 +83,25 @@ int List(const Layout& layout, const std::vector<std::string>& labs) {
   double total = 0;
   for (const Rubric& rubric : LoadRubrics(layout, labs, std::nullopt)) {
     fmt::print("{} ({} points)\n", rubric.lab, rubric.total());
-    for (const RubricEntry& entry : rubric.entries)
-      fmt::print("  {:>4}  {:<44} {}{}\n", entry.points, entry.test, entry.title,
-                 entry.hidden ? " [hidden]" : "");
+    for (const RubricEntry& entry : rubric.entries) {
+      std::string tags = entry.hidden ? " [hidden]" : "";
+      if (!entry.profile.empty())
+        tags += " [fault: " + fs::path(entry.profile).stem().string() + "]";
+      fmt::print("  {:>4}  {:<48} {}{}\n", entry.points, entry.test, entry.title, tags);
+    }
     total += rubric.total();
   }
   fmt::print("total {} points\n", total);
+
+  fmt::print("\nfault profiles ({}):\n", layout.faults().string());
+  std::vector<fs::path> profiles;
+  for (const auto& file : fs::directory_iterator(layout.faults()))
+    if (file.path().extension() == ".toml") profiles.push_back(file.path());
+  std::sort(profiles.begin(), profiles.end());
+  for (const fs::path& path : profiles) {
+    FaultProfile profile = LoadFaultProfile(path);
+    fmt::print("  {:<26} {}\n", profile.name, profile.description);
+  }
   return 0;
 }
 
@@ -152,6 +181,10 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
         check.result = RunCheck(entry, target);
         SweepLeftovers();
         if (interrupted) break;  // the check was killed by us: no result to keep
+        if (!entry.profile.empty() && check.result.outcome != Outcome::kPassed &&
+            check.result.outcome != Outcome::kSkipped)
+          check.result.detail =
+              "injected: " + LoadFaultProfile(entry.profile).Explain() + "\n" + check.result.detail;
       }
       PrintCheck(progress, check, style);
       lab.checks.push_back(std::move(check));
@@ -202,8 +235,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> list_labs;
   CLI::App* list = app.add_subcommand("list", "List the labs, their checks and points");
-  list->add_option("--lab", list_labs, "Only this lab (repeatable)")
-      ->check(CLI::IsMember(kLabs));
+  list->add_option("--lab", list_labs, "Only this lab (repeatable)")->check(CLI::IsMember(kLabs));
 
   GradeOptions options;
   std::string fail_under;
@@ -212,8 +244,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"student", "reference"}));
   grade->add_option("--lab", options.labs, "Grade only this lab (repeatable)")
       ->check(CLI::IsMember(kLabs));
-  CLI::Option* exe = grade->add_option("--exe", options.exe,
-                                       "Grade this executable, in any language (needs one --lab)")
+  CLI::Option* exe = grade
+                         ->add_option("--exe", options.exe,
+                                      "Grade this executable, in any language (needs one --lab)")
                          ->check(CLI::ExistingFile);
   grade->add_option("--submission", options.submission, "Grade the labs/ of another checkout")
       ->check(CLI::ExistingDirectory)
@@ -223,8 +256,9 @@ int main(int argc, char** argv) {
   grade->add_option("--format", options.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   grade->add_option("--output", options.output, "Write the JSON result to this file");
-  grade->add_option("--fail-under", options.fail_under,
-                    "Exit 1 when the score is below this percentage")
+  grade
+      ->add_option("--fail-under", options.fail_under,
+                   "Exit 1 when the score is below this percentage")
       ->check(CLI::Range(0.0, 100.0));
   grade->add_flag("--show-hidden", options.show_hidden,
                   "Show hidden checks' details (instructors)");
@@ -241,7 +275,8 @@ int main(int argc, char** argv) {
     std::cout << app.help();
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "forklab: " << e.what() << "\n" << "Run 'forklab --help' for usage.\n";
+    std::cerr << "forklab: " << e.what() << "\n"
+              << "Run 'forklab --help' for usage.\n";
     return 2;
   }
 

@@ -58,7 +58,8 @@ std::string CompilerMessage(const std::string& log, size_t max_lines) {
   // Keep from the first error on: what precedes it is make's progress chatter.
   size_t first = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].find("error") != std::string::npos || lines[i].find("Error") != std::string::npos) {
+    if (lines[i].find("error") != std::string::npos ||
+        lines[i].find("Error") != std::string::npos) {
       first = i > 0 && lines[i - 1].find("In function") != std::string::npos ? i - 1 : i;
       break;
     }

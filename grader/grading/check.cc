@@ -16,12 +16,18 @@ namespace forklab {
 
 const char* OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kPassed: return "passed";
-    case Outcome::kFailed: return "failed";
-    case Outcome::kTimedOut: return "timed out";
-    case Outcome::kCrashed: return "crashed";
-    case Outcome::kNotBuilt: return "did not build";
-    case Outcome::kSkipped: return "skipped";
+    case Outcome::kPassed:
+      return "passed";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kTimedOut:
+      return "timed out";
+    case Outcome::kCrashed:
+      return "crashed";
+    case Outcome::kNotBuilt:
+      return "did not build";
+    case Outcome::kSkipped:
+      return "skipped";
   }
   return "unknown";
 }
@@ -90,7 +96,8 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
       result.fraction = 1;
       if (run.contains("fraction")) {
         const auto& value = run["fraction"];
-        double fraction = value.is_string() ? std::stod(value.get<std::string>()) : value.get<double>();
+        double fraction =
+            value.is_string() ? std::stod(value.get<std::string>()) : value.get<double>();
         result.fraction = std::clamp(fraction, 0.0, 1.0);
       }
       if (run.contains("note")) result.detail = run["note"].get<std::string>();
@@ -106,9 +113,14 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
 CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
   ScratchFile report_file;
   SpawnOptions options;
-  options.args = {"--gtest_filter=" + entry.test, "--gtest_output=json:" + report_file.path.string(),
-                  "--exe", target.exe, "--lab", target.lab};
+  options.args = {"--gtest_filter=" + entry.test,
+                  "--gtest_output=json:" + report_file.path.string(),
+                  "--exe",
+                  target.exe,
+                  "--lab",
+                  target.lab};
   options.env = target.env;
+  if (!entry.profile.empty()) options.env["FORKLAB_FAULT_PROFILE"] = entry.profile;
   std::unique_ptr<Subprocess> suite;
   try {
     suite = Subprocess::Start(entry.suite.string(), options);

@@ -28,7 +28,7 @@ struct CheckResult {
 /// What the check runs against.
 struct Target {
   std::string lab;
-  std::string exe;  // the implementation under test
+  std::string exe;                         // the implementation under test
   std::map<std::string, std::string> env;  // extra environment for the suite
 };
 

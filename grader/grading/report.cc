@@ -35,7 +35,9 @@ double GradeReport::total() const {
   return sum;
 }
 
-double GradeReport::percent() const { return total() > 0 ? 100 * earned() / total() : 0; }
+double GradeReport::percent() const {
+  return total() > 0 ? 100 * earned() / total() : 0;
+}
 
 namespace {
 
@@ -52,12 +54,18 @@ std::string Paint(const TextStyle& style, const char* code, const std::string& t
 
 std::string Badge(const TextStyle& style, Outcome outcome) {
   switch (outcome) {
-    case Outcome::kPassed: return Paint(style, "32", "PASS ");
-    case Outcome::kSkipped: return Paint(style, "33", "SKIP ");
-    case Outcome::kTimedOut: return Paint(style, "31", "TIME ");
-    case Outcome::kCrashed: return Paint(style, "31", "CRASH");
-    case Outcome::kNotBuilt: return Paint(style, "31", "BUILD");
-    case Outcome::kFailed: break;
+    case Outcome::kPassed:
+      return Paint(style, "32", "PASS ");
+    case Outcome::kSkipped:
+      return Paint(style, "33", "SKIP ");
+    case Outcome::kTimedOut:
+      return Paint(style, "31", "TIME ");
+    case Outcome::kCrashed:
+      return Paint(style, "31", "CRASH");
+    case Outcome::kNotBuilt:
+      return Paint(style, "31", "BUILD");
+    case Outcome::kFailed:
+      break;
   }
   return Paint(style, "31", "FAIL ");
 }
@@ -123,9 +131,12 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
       }
       checks.push_back(std::move(item));
     }
-    nlohmann::json item = {{"lab", lab.lab},       {"exe", lab.exe},
-                           {"earned", lab.earned()}, {"total", lab.total()},
-                           {"built", lab.build_log.empty()}, {"checks", std::move(checks)}};
+    nlohmann::json item = {{"lab", lab.lab},
+                           {"exe", lab.exe},
+                           {"earned", lab.earned()},
+                           {"total", lab.total()},
+                           {"built", lab.build_log.empty()},
+                           {"checks", std::move(checks)}};
     if (!lab.build_log.empty()) item["build_log"] = lab.build_log;
     labs.push_back(std::move(item));
   }

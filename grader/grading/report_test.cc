@@ -9,8 +9,8 @@ namespace {
 
 CheckReport Check(const std::string& test, double points, Outcome outcome, double fraction,
                   bool hidden = false) {
-  RubricEntry entry{test, "title of " + test, points, hidden, "the lesson", std::chrono::seconds(1),
-                    "/s"};
+  RubricEntry entry{test,         "title of " + test,      points, hidden,
+                    "the lesson", std::chrono::seconds(1), "/s"};
   return {entry, {outcome, fraction, "observed: detail of " + test, {}}};
 }
 
@@ -53,8 +53,8 @@ TEST(Report, FailedChecksTeach) {
 
 TEST(Report, EveryOutcomeIsNamedDistinctly) {
   std::set<std::string> names;
-  for (Outcome outcome : {Outcome::kPassed, Outcome::kFailed, Outcome::kTimedOut,
-                          Outcome::kCrashed, Outcome::kNotBuilt, Outcome::kSkipped})
+  for (Outcome outcome : {Outcome::kPassed, Outcome::kFailed, Outcome::kTimedOut, Outcome::kCrashed,
+                          Outcome::kNotBuilt, Outcome::kSkipped})
     names.insert(OutcomeName(outcome));
   EXPECT_EQ(names.size(), 6u);
 }

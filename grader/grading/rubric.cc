@@ -31,8 +31,7 @@ toml::table ParseToml(const std::filesystem::path& path) {
   try {
     return toml::parse_file(path.string());
   } catch (const toml::parse_error& e) {
-    Fail(path, std::string(e.description()) + " at line " +
-                   std::to_string(e.source().begin.line));
+    Fail(path, std::string(e.description()) + " at line " + std::to_string(e.source().begin.line));
   }
 }
 
@@ -61,6 +60,7 @@ void AddTests(const toml::table& root, const std::filesystem::path& path,
     int64_t timeout = (*table)["timeout"].value_or(int64_t{60});
     if (timeout <= 0 || timeout > 3600) Fail(path, where + "'timeout' must be 1..3600 seconds");
     entry.timeout = std::chrono::seconds(timeout);
+    entry.profile = (*table)["profile"].value_or(std::string());
     auto suite = (*table)["suite"].value<std::string>();
     entry.suite = suite ? suite_dir / *suite : default_suite;
     rubric->entries.push_back(std::move(entry));

@@ -16,9 +16,10 @@ struct RubricEntry {
   std::string title;  // what the student reads
   double points = 0;
   bool hidden = false;
-  std::string hint;   // the lesson behind the check, shown when it fails
+  std::string hint;  // the lesson behind the check, shown when it fails
   std::chrono::seconds timeout{60};
   std::filesystem::path suite;  // the suite executable that holds the test
+  std::string profile;          // a fault check's profile: a name, resolved to its file
 };
 
 /// A lab's rubric: the checks that earn its points, in report order.
@@ -41,6 +42,7 @@ struct RubricError : std::runtime_error {
 ///   [[test]]
 ///   name = "ForkBasics.LinesInOrder"
 ///   title = "..."; points = 2; hidden = false; timeout = 60; hint = "..."
+///   profile = "fork-eagain"          # fault checks: the fault profile to run under
 /// `hidden` forces every entry hidden (an instructor's hidden-tests directory).
 Rubric LoadRubric(const std::filesystem::path& path, const std::filesystem::path& suite_dir,
                   bool hidden = false);

@@ -10,8 +10,8 @@ namespace {
 /// A scratch directory of rubric files, removed after the test.
 class RubricTest : public testing::Test {
  protected:
-  std::filesystem::path dir_ = std::filesystem::temp_directory_path() /
-                               ("forklab-rubric-" + std::to_string(getpid()));
+  std::filesystem::path dir_ =
+      std::filesystem::temp_directory_path() / ("forklab-rubric-" + std::to_string(getpid()));
   void SetUp() override { std::filesystem::create_directories(dir_ / "common"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -80,7 +80,8 @@ points = 2
 
 TEST_F(RubricTest, HiddenDirectoryForcesHidden) {
   Rubric rubric = LoadRubric(
-      Write("h.toml", "lab = \"x\"\nsuite = \"s\"\n[[test]]\nname = \"A.B\"\ntitle = \"t\"\npoints = 1\n"),
+      Write("h.toml",
+            "lab = \"x\"\nsuite = \"s\"\n[[test]]\nname = \"A.B\"\ntitle = \"t\"\npoints = 1\n"),
       dir_, /*hidden=*/true);
   EXPECT_TRUE(rubric.entries[0].hidden);
   EXPECT_EQ(rubric.entries[0].suite, dir_ / "s");
@@ -96,9 +97,10 @@ TEST_F(RubricTest, ErrorsNameTheFileAndTheReason) {
   EXPECT_NE(ErrorOf(entry + "points = 1\n" + "[[test]]\nname = \"A.B\"\ntitle = \"t\"\npoints = 1")
                 .find("listed twice"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("lab = \"l\"\nsuite = \"s\"\n[[test]]\nname = \"NoDot\"\ntitle = \"t\"\npoints = 1")
-                .find("not Suite.Test"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf("lab = \"l\"\nsuite = \"s\"\n[[test]]\nname = \"NoDot\"\ntitle = \"t\"\npoints = 1")
+          .find("not Suite.Test"),
+      std::string::npos);
   EXPECT_NE(ErrorOf("lab = \"l\"\nsuite = \"s\"\ninclude = [\"missing.toml\"]").find("not found"),
             std::string::npos);
 }

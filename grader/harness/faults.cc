@@ -88,10 +88,9 @@ bool FaultsCanReach(const std::string& exe, std::string* why) {
   return DynamicElf(exe, why);
 }
 
-void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix,
-                 SpawnOptions* options) {
+void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix, SpawnOptions* options) {
   std::string enable, from_call;
-  for (const FaultPoint& point : plan.points) {
+  for (const FaultPoint& point : plan.on_at_start ? plan.points : std::vector<FaultPoint>{}) {
     if (point.when == FaultPoint::When::kFromCall) {
       // libfiu has no "from the Nth call" mode: our preload counts calls for these.
       from_call += point.name + "," + std::to_string(point.from_call) + "," +
@@ -137,8 +136,8 @@ bool FaultControl::Send(pid_t pid, const std::string& command, std::chrono::mill
   int in = -1;
   while ((in = open((base + ".in").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      *error = "no libfiu control fifo for pid " + std::to_string(pid) + ": " +
-               std::strerror(errno);
+      *error =
+          "no libfiu control fifo for pid " + std::to_string(pid) + ": " + std::strerror(errno);
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

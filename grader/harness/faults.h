@@ -22,7 +22,7 @@ struct FaultPoint {
   double probability = 1;  // kRandom: the chance each call fails
   int from_call = 1;       // kFromCall: the first failing call (1 = every call fails)
   int error = 0;
-  bool once = false;       // fail once, then never again (libfiu's onetime)
+  bool once = false;  // fail once, then never again (libfiu's onetime)
 
   /// The libfiu remote-control command that enables this point ("enable name=...").
   std::string EnableCommand() const;
@@ -30,11 +30,13 @@ struct FaultPoint {
 
 /// A set of failure points and the seed that makes their random ones repeatable.
 /// With `remote_control`, points can also be switched while the program runs
-/// (FaultControl); libfiu then runs one more thread in the program.
+/// (FaultControl); libfiu then runs one more thread in the program. Points that are not
+/// `on_at_start` are left for the test to switch on that way.
 struct FaultPlan {
   std::vector<FaultPoint> points;
   unsigned seed = 1;
   bool remote_control = false;
+  bool on_at_start = true;
 };
 
 /// Whether faults can reach `exe`: libfiu's preload libraries must be installed, and the
@@ -45,8 +47,7 @@ bool FaultsCanReach(const std::string& exe, std::string* why);
 /// Sets up `options` so the program starts with `plan` in force: LD_PRELOAD with libfiu's
 /// preload libraries and ours (pthread_create), FIU_ENABLE, FIU_PRNG_SEED, and the remote
 /// control fifo prefix `control_prefix` (unused without remote_control).
-void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix,
-                 SpawnOptions* options);
+void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix, SpawnOptions* options);
 
 /// Removes the fault environment from `options` again: for helpers that the program under
 /// test starts but that a test does not mean to break.

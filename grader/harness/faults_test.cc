@@ -43,7 +43,8 @@ TEST(Faults, FromCallLetsTheFirstCallsSucceed) {
 }
 
 TEST(Faults, RandomFaultsRepeatWithTheSameSeed) {
-  FaultPlan plan{{{"posix/proc/fork", FaultPoint::When::kRandom, 0.5, 1, EAGAIN, false}}, 42, false};
+  FaultPlan plan{
+      {{"posix/proc/fork", FaultPoint::When::kRandom, 0.5, 1, EAGAIN, false}}, 42, false};
   auto first = ProbeLines(plan, {"fork", "40"});
   EXPECT_EQ(ProbeLines(plan, {"fork", "40"}), first);
   long failed = Count(first, "fork EAGAIN");
@@ -52,8 +53,8 @@ TEST(Faults, RandomFaultsRepeatWithTheSameSeed) {
 }
 
 TEST(Faults, ThreadCreationFailsWithEagain) {
-  FaultPlan plan{{{"posix/thread/create", FaultPoint::When::kAlways, 1, 1, EAGAIN, false}}, 1,
-                 false};
+  FaultPlan plan{
+      {{"posix/thread/create", FaultPoint::When::kAlways, 1, 1, EAGAIN, false}}, 1, false};
   EXPECT_EQ(ProbeLines(plan, {"thread", "2"}), std::vector<std::string>(2, "thread EAGAIN"));
 }
 
@@ -80,8 +81,8 @@ TEST(Faults, RemoteControlSwitchesFaultsWhileRunning) {
     if (saw_failure) break;
   }
   ASSERT_TRUE(saw_failure) << probe->stdout_text();
-  ASSERT_TRUE(control.Send(probe->pid(), "disable name=posix/proc/fork", std::chrono::seconds(5),
-                           &error))
+  ASSERT_TRUE(
+      control.Send(probe->pid(), "disable name=posix/proc/fork", std::chrono::seconds(5), &error))
       << error;
   bool healed = false;
   while (auto line = probe->ReadLine(std::chrono::seconds(5)))

@@ -2,12 +2,12 @@
 // without hanging, every mutant fails exactly the checks it declares, every alternative
 // (correct, but written differently) scores 100%, and the CLI honours its own contract.
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <toml++/toml.h>
 
 #include "harness/subprocess.h"
 
@@ -18,9 +18,9 @@ namespace {
 
 const fs::path kBuild = FORKLAB_BUILD_DIR;
 const fs::path kSource = FORKLAB_SOURCE_DIR;
-const std::vector<std::string> kLabs = {
-    "fork_basics", "fork_ping",          "fork_echo_server",   "fork_sum",
-    "thread_ping", "thread_ping_functor", "thread_echo_server", "thread_sum"};
+const std::vector<std::string> kLabs = {"fork_basics",        "fork_ping",   "fork_echo_server",
+                                        "fork_sum",           "thread_ping", "thread_ping_functor",
+                                        "thread_echo_server", "thread_sum"};
 
 /// A forklab run: its exit status, its terminal output and, when asked, its JSON result.
 struct Grading {
@@ -31,9 +31,8 @@ struct Grading {
 Grading Forklab(std::vector<std::string> args, bool json = true) {
   fs::path output = fs::temp_directory_path() /
                     ("forklab-meta-" + std::to_string(getpid()) + "-" +
-                     std::to_string(std::hash<std::string>{}(testing::UnitTest::GetInstance()
-                                                                  ->current_test_info()
-                                                                  ->name())) +
+                     std::to_string(std::hash<std::string>{}(
+                         testing::UnitTest::GetInstance()->current_test_info()->name())) +
                      ".json");
   if (json) args.insert(args.end(), {"--format", "json", "--output", output.string()});
   SpawnOptions options;
@@ -107,8 +106,8 @@ INSTANTIATE_TEST_SUITE_P(Labs, ReferenceScoresFull, testing::ValuesIn(kLabs));
 class StubScoresZero : public testing::TestWithParam<std::string> {};
 
 TEST_P(StubScoresZero, EveryCheckFailsWithoutHanging) {
-  Grading grading = Forklab({"grade", "--lab", GetParam(), "--exe",
-                             (kBuild / "labs" / GetParam()).string()});
+  Grading grading =
+      Forklab({"grade", "--lab", GetParam(), "--exe", (kBuild / "labs" / GetParam()).string()});
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
   EXPECT_EQ(grading.result["earned"], 0.0) << grading.run.out;
   for (const auto& check : grading.result["labs"][0]["checks"])
@@ -129,8 +128,7 @@ TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, Mutant,
-                         testing::ValuesIn(FixturePrograms("mutants", "mutant.toml")),
-                         ProgramName);
+                         testing::ValuesIn(FixturePrograms("mutants", "mutant.toml")), ProgramName);
 
 class Alternative : public testing::TestWithParam<FixtureProgram> {};
 
@@ -155,14 +153,14 @@ TEST(Cli, GradesTheCheckoutsLabsByDefault) {
 }
 
 TEST(Cli, CompileErrorCostsOnlyThatLab) {
-  fs::path submission = fs::temp_directory_path() / ("forklab-meta-submission-" +
-                                                     std::to_string(getpid()));
+  fs::path submission =
+      fs::temp_directory_path() / ("forklab-meta-submission-" + std::to_string(getpid()));
   fs::remove_all(submission);
   fs::copy(kSource / "labs", submission / "labs", fs::copy_options::recursive);
   std::ofstream(submission / "labs" / "fork_basics" / "main.cc", std::ios::app)
       << "\nint broken = ;\n";
-  Grading grading = Forklab({"grade", "--submission", submission.string(), "--lab", "fork_basics",
-                             "--lab", "fork_sum"});
+  Grading grading = Forklab(
+      {"grade", "--submission", submission.string(), "--lab", "fork_basics", "--lab", "fork_sum"});
   fs::remove_all(submission);
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
   const auto& labs = grading.result["labs"];
@@ -183,10 +181,12 @@ TEST(Cli, FailUnderMakesALowScoreFail) {
 }
 
 TEST(Cli, UsageErrorsExit2WithOneLine) {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"grade", "--bogus"}, {"grade", "--lab", "nope"},
-        {"grade", "--exe", "/bin/true"}, {"grade", "--format", "xml"},
-        {"grade", "--fail-under", "101"}, {}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"grade", "--bogus"},
+                                        {"grade", "--lab", "nope"},
+                                        {"grade", "--exe", "/bin/true"},
+                                        {"grade", "--format", "xml"},
+                                        {"grade", "--fail-under", "101"},
+                                        {}}) {
     Grading grading = Forklab(args, /*json=*/false);
     ASSERT_TRUE(grading.run.status);
     EXPECT_TRUE(grading.run.status->ExitedWith(2)) << grading.run.status->Describe();

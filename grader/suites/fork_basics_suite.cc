@@ -308,7 +308,7 @@ TEST_F(ForkBasics, BadOptionsExitTwo) {
   for (const std::vector<std::string>& args : bad_options) {
     SpawnOptions options;
     options.args = args;
-    RunResult result = Run(ExeUnderTest(), options, milliseconds(10'000));
+    RunResult result = forklab::Run(ExeUnderTest(), options, milliseconds(10'000));
     std::string shown;
     for (const std::string& arg : args) shown += " " + arg;
     ASSERT_FALSE(result.timed_out()) << "fork_basics" << shown << " did not exit";
@@ -356,7 +356,7 @@ TEST_F(ForkBasics, ForkFailureExitsOne) {
   options.env = {{"LD_PRELOAD", fiu + "/fiu_run_preload.so:" + fiu + "/fiu_posix_preload.so"},
                  {"FIU_ENABLE", "enable name=posix/proc/fork,failinfo=11"},
                  {"FIU_CTRL_FIFO", ""}};
-  RunResult result = Run(ExeUnderTest(), options, kShortRunLimit);
+  RunResult result = forklab::Run(ExeUnderTest(), options, kShortRunLimit);
   ASSERT_FALSE(result.timed_out()) << "still running with fork() failing\n" << result.out;
   EXPECT_TRUE(result.status->ExitedWith(1))
       << "when fork() fails, expected exit 1, got " << result.status->Describe() << "\nstdout:\n"

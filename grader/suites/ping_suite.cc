@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/faults.h"
 #include "harness/proc.h"
 #include "harness/subprocess.h"
 #include "suites/suite.h"
@@ -204,6 +206,49 @@ class Ping : public testing::Test {
     auto records = ReadLog();
     return static_cast<int>(
         std::count_if(records.begin(), records.end(), [](const LogRecord& r) { return r.start; }));
+  }
+
+  /// Sweeps 127.0.0.1-4, all up, with the libfiu failure point `point` failing with EAGAIN
+  /// (see harness/faults.h): only the first call when `once`, else every call.
+  RunResult RunWithEagain(const std::string& point, bool once) {
+    SpawnOptions options = OptionsFor({.targets = {"127.0.0.1-4"}});
+    ApplyFaults({.points = {{.name = point, .error = EAGAIN, .once = once}}}, "", &options);
+    return forklab::Run(ExeUnderTest(), options, milliseconds(30'000));
+  }
+
+  /// EAGAIN is temporary: a call that failed with it once must be retried.
+  void ExpectRetriedAfterEagain(const std::string& point, const std::string& call) {
+    std::string why;
+    if (!FaultsCanReach(ExeUnderTest(), &why)) GTEST_SKIP() << why;
+    RunResult run = RunWithEagain(point, /*once=*/true);
+    ASSERT_FALSE(run.timed_out());
+    ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 4)));
+    Report report(run.Lines());
+    for (const std::string& host : Hosts("127.0.0.", 1, 4))
+      EXPECT_EQ(report.StatusOf(host), "up")
+          << call << " failed once with EAGAIN (temporarily out of resources): retry it after a "
+          << "pause before giving up on " << host << "; stderr:\n"
+          << run.err;
+    EXPECT_TRUE(run.status->ExitedWith(0)) << "got " << run.status->Describe();
+  }
+
+  /// When the call fails for good, no check can start: every host is HOST:error, exit 1.
+  void ExpectErrorsWhenFailingForGood(const std::string& point, const std::string& call) {
+    std::string why;
+    if (!FaultsCanReach(ExeUnderTest(), &why)) GTEST_SKIP() << why;
+    RunResult run = RunWithEagain(point, /*once=*/false);
+    ASSERT_FALSE(run.timed_out()) << call << " failing for good must not hang the program";
+    if (PingsStarted() > 0)
+      GTEST_SKIP() << "the pings started although every " << call << " failed: the program "
+                   << "does not go through it (vfork, posix_spawn, clone), out of libfiu's reach";
+    ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 4)));
+    Report report(run.Lines());
+    for (const std::string& host : Hosts("127.0.0.", 1, 4))
+      EXPECT_EQ(report.StatusOf(host), "error")
+          << "every " << call << " fails, so no check of " << host << " could start";
+    EXPECT_TRUE(run.status->ExitedWith(1))
+        << "any HOST:error makes the exit status 1, got " << run.status->Describe();
+    EXPECT_FALSE(run.err.empty()) << "the reason for HOST:error belongs on stderr";
   }
 
   std::filesystem::path dir_;
@@ -561,41 +606,12 @@ TEST_F(Ping, NoZombieLingersDuringTheSweep) {
 }
 
 TEST_F(Ping, ForkFailureIsRetried) {
-  // libfiu makes the first fork() of the program fail with EAGAIN, once. A retry succeeds.
-  if (!std::filesystem::exists("/usr/lib/fiu/fiu_posix_preload.so"))
-    GTEST_SKIP() << "libfiu (fiu-utils) is not installed";
-  RunResult run = RunSweep(
-      {.targets = {"127.0.0.1-4"},
-       .env = {{"LD_PRELOAD", "/usr/lib/fiu/fiu_run_preload.so /usr/lib/fiu/fiu_posix_preload.so"},
-               {"FIU_ENABLE", "enable name=posix/proc/fork,failinfo=11,onetime"},
-               {"FIU_CTRL_FIFO", ""}}});
-  ASSERT_FALSE(run.timed_out());
-  ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 4)));
-  Report report(run.Lines());
-  for (const std::string& host : Hosts("127.0.0.", 1, 4))
-    EXPECT_EQ(report.StatusOf(host), "up")
-        << "one fork failed once with EAGAIN: retry it (after a pause) before giving up";
-  EXPECT_TRUE(run.status->ExitedWith(0)) << "got " << run.status->Describe();
+  // The first fork() fails with EAGAIN, once: a retry after a pause succeeds.
+  ExpectRetriedAfterEagain("posix/proc/fork", "fork()");
 }
 
 TEST_F(Ping, ForkThatKeepsFailingIsAnError) {
-  if (!std::filesystem::exists("/usr/lib/fiu/fiu_posix_preload.so"))
-    GTEST_SKIP() << "libfiu (fiu-utils) is not installed";
-  RunResult run = RunSweep(
-      {.targets = {"127.0.0.1-3"},
-       .env = {{"LD_PRELOAD", "/usr/lib/fiu/fiu_run_preload.so /usr/lib/fiu/fiu_posix_preload.so"},
-               {"FIU_ENABLE", "enable name=posix/proc/fork,failinfo=11"},
-               {"FIU_CTRL_FIFO", ""}}});
-  ASSERT_FALSE(run.timed_out()) << "fork failing for good must not hang the program";
-  if (PingsStarted() > 0)
-    GTEST_SKIP() << "the program starts its pings without calling fork() (vfork, posix_spawn, "
-                    "clone), which libfiu cannot make fail";
-  ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 3)));
-  Report report(run.Lines());
-  for (const std::string& host : Hosts("127.0.0.", 1, 3))
-    EXPECT_EQ(report.StatusOf(host), "error") << "every fork fails: no check could be started";
-  EXPECT_TRUE(run.status->ExitedWith(1)) << "got " << run.status->Describe();
-  EXPECT_FALSE(run.err.empty()) << "the reason for HOST:error belongs on stderr";
+  ExpectErrorsWhenFailingForGood("posix/proc/fork", "fork()");
 }
 
 // ---- Variant-only checks -------------------------------------------------------------------
@@ -680,6 +696,16 @@ TEST_F(Ping, ThreadVariantLinesStayWellFormedWith254Hosts) {
     }
     std::filesystem::remove(log_);
   }
+}
+
+TEST_F(Ping, ThreadVariantThreadCreationFailureIsRetried) {
+  if (ForkVariant()) GTEST_SKIP() << LabUnderTest() << " creates no threads";
+  ExpectRetriedAfterEagain("posix/thread/create", "thread creation (pthread_create)");
+}
+
+TEST_F(Ping, ThreadVariantThreadCreationThatKeepsFailingIsAnError) {
+  if (ForkVariant()) GTEST_SKIP() << LabUnderTest() << " creates no threads";
+  ExpectErrorsWhenFailingForGood("posix/thread/create", "thread creation (pthread_create)");
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 namespace forklab {
 namespace {
 
-std::string exe_flag, lab_flag, fake_ping_flag;
+std::string exe_flag, lab_flag, fake_ping_flag, fault_profile_flag;
 
 std::string FirstOf(const std::string& flag, const char* env_name, const std::string& fallback) {
   if (!flag.empty()) return flag;
@@ -38,6 +38,13 @@ const std::string& FakePing() {
   return ping;
 }
 
+FaultProfile FaultProfileFor(const std::string& default_name) {
+  std::string chosen = FirstOf(fault_profile_flag, "FORKLAB_FAULT_PROFILE", "");
+  return LoadFaultProfile(chosen.empty() ? std::filesystem::path(FORKLAB_FAULT_DIR) /
+                                               (default_name + ".toml")
+                                         : std::filesystem::path(chosen));
+}
+
 bool ForkVariant() { return LabUnderTest().starts_with("fork_"); }
 
 }  // namespace forklab
@@ -56,6 +63,7 @@ int main(int argc, char** argv) {
     if (arg == "--exe") value(&forklab::exe_flag);
     else if (arg == "--lab") value(&forklab::lab_flag);
     else if (arg == "--fake-ping") value(&forklab::fake_ping_flag);
+    else if (arg == "--fault-profile") value(&forklab::fault_profile_flag);
     else {
       std::cerr << "suite: unknown option " << arg << "\n";
       return 2;

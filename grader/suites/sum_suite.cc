@@ -317,7 +317,7 @@ TEST_F(Sum, BadOptionsExitTwo) {
   for (const std::vector<std::string>& args : bad_options) {
     SpawnOptions options;
     options.args = args;
-    RunResult result = Run(ExeUnderTest(), options, milliseconds(10'000));
+    RunResult result = forklab::Run(ExeUnderTest(), options, milliseconds(10'000));
     ASSERT_FALSE(result.timed_out()) << CommandLine(args) << " did not exit";
     EXPECT_TRUE(result.status->ExitedWith(2))
         << CommandLine(args) << ": expected exit 2, got " << result.status->Describe();
@@ -331,7 +331,7 @@ TEST_F(Sum, BadOptionsExitTwo) {
 }
 
 TEST_F(Sum, DefaultsAreTwoWorkersAndFiftyMillion) {
-  RunResult result = Run(ExeUnderTest(), {}, kRunLimit);
+  RunResult result = forklab::Run(ExeUnderTest(), {}, kRunLimit);
   ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
   Output output(result.Lines());
   EXPECT_EQ(output.sums_by_worker.size(), 2u) << "2 workers by default\n" << Describe(result);

@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
-#include <cstring>
+#include <cstdint>
 #include <ctime>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "labkit/options.h"

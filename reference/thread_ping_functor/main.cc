@@ -16,14 +16,14 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <climits>
 #include <condition_variable>
-#include <cstring>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "labkit/options.h"
@@ -195,25 +195,27 @@ int main(int argc, char** argv) {
     threads[sweep.NextFinished()].join();
     --running;
   };
-  for (size_t i = 0; i < hosts.size(); ++i) {
-    while (running >= max_running) join_next_finished();
-    for (int attempt = 0; attempt < kTries && !threads[i].joinable(); ++attempt) {
+  // std::thread reports a failure to start by throwing std::system_error. EAGAIN means
+  // "out of threads or memory for now": retry after one of ours ends, or after a pause.
+  auto start_thread = [&](size_t i) {
+    for (int attempt = 0;; ++attempt) {
       try {
         threads[i] = std::thread(PingHost(i, hosts[i], sweep));
         ++running;
+        return;
       } catch (const std::system_error& e) {
-        if (e.code() != std::errc::resource_unavailable_try_again || attempt + 1 == kTries) {
-          sweep.Fail(hosts[i], "thread", e.code().value());
-          break;
-        }
-        // A thread of ours that ends frees its resources: wait for one if any is running,
-        // else just back off.
+        if (e.code() != std::errc::resource_unavailable_try_again || attempt + 1 == kTries)
+          return sweep.Fail(hosts[i], "std::thread", e.code().value());
         if (running > 0)
           join_next_finished();
         else
           std::this_thread::sleep_for(kFirstBackoff * (1 << attempt));
       }
     }
+  };
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    while (running >= max_running) join_next_finished();
+    start_thread(i);
   }
   while (running > 0) join_next_finished();
   return sweep.any_error ? 1 : 0;

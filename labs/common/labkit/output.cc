@@ -15,9 +15,13 @@ std::string& stored_program_name() {
 }
 }  // namespace
 
-void set_program_name(std::string_view name) { stored_program_name() = name; }
+void set_program_name(std::string_view name) {
+  stored_program_name() = name;
+}
 
-const std::string& program_name() { return stored_program_name(); }
+const std::string& program_name() {
+  return stored_program_name();
+}
 
 int write_all(int fd, std::string_view data) {
   while (!data.empty()) {

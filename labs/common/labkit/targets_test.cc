@@ -46,10 +46,10 @@ TEST(ExpandTarget, CidrIgnoresHostBits) {
 }
 
 TEST(ExpandTarget, RejectsEverythingElse) {
-  for (const char* bad : {"", "localhost", "127.0.0", "127.0.0.1.1", "256.0.0.1", "127.0.0.01x",
-                          "127.0.0.1;touch x", "$(reboot)", "127.0.0.1 ", "-127.0.0.1",
-                          "127.0.0.5-2", "127.0.0.1-256", "127.0.0.1-", "127.0.0.0/15",
-                          "127.0.0.0/33", "127.0.0.0/", "127.0.0.+1", "1.2.3.4/8"}) {
+  for (const char* bad :
+       {"", "localhost", "127.0.0", "127.0.0.1.1", "256.0.0.1", "127.0.0.01x", "127.0.0.1;touch x",
+        "$(reboot)", "127.0.0.1 ", "-127.0.0.1", "127.0.0.5-2", "127.0.0.1-256", "127.0.0.1-",
+        "127.0.0.0/15", "127.0.0.0/33", "127.0.0.0/", "127.0.0.+1", "1.2.3.4/8"}) {
     std::string error = Rejection(bad);
     EXPECT_NE(error.find("bad target"), std::string::npos) << bad << ": " << error;
   }
@@ -58,8 +58,7 @@ TEST(ExpandTarget, RejectsEverythingElse) {
 TEST(SplitCommand, SplitsOnBlanksWithoutShellSyntax) {
   EXPECT_EQ(labkit::split_command("  ping\t-c 2  -W 1 "),
             (std::vector<std::string>{"ping", "-c", "2", "-W", "1"}));
-  EXPECT_EQ(labkit::split_command("echo $(id);x"),
-            (std::vector<std::string>{"echo", "$(id);x"}));
+  EXPECT_EQ(labkit::split_command("echo $(id);x"), (std::vector<std::string>{"echo", "$(id);x"}));
   EXPECT_TRUE(labkit::split_command("   ").empty());
 }
 

@@ -52,9 +52,10 @@ struct Timeline {
   pid_t pid = 0;
   std::vector<Line> lines;
   std::optional<ExitStatus> status;  // nullopt: still running at the time limit, killed
+  double exited_at = 0;
   std::string err;
-  /// Children seen alive, with the last time each was.
-  std::map<pid_t, double> last_seen_alive;
+  /// Children seen alive, with the first and last time each was.
+  std::map<pid_t, std::pair<double, double>> alive_seen;
   /// Zombie children, with the first and last time each was seen as one.
   std::map<pid_t, std::pair<double, double>> zombie_seen;
   /// The most bytes each live child had written, when /proc/PID/io could be read.
@@ -122,7 +123,7 @@ Timeline Observe(const std::vector<std::string>& args, milliseconds limit) {
         timeline.zombie_seen.try_emplace(process.pid, at, at).first->second.second = at;
         continue;
       }
-      timeline.last_seen_alive[process.pid] = at;
+      timeline.alive_seen.try_emplace(process.pid, at, at).first->second.second = at;
       if (std::optional<long> bytes = WrittenBytes(process.pid)) {
         long& most = timeline.bytes_written[process.pid];
         most = std::max(most, *bytes);
@@ -140,6 +141,7 @@ Timeline Observe(const std::vector<std::string>& args, milliseconds limit) {
     if (program->Wait(milliseconds(10))) break;
   }
   timeline.status = program->status();
+  timeline.exited_at = now();
   if (timeline.status) {
     // Orphans were re-parented to us when the program exited, before we reaped it.
     timeline.left_behind = DescendantsOf(getpid());
@@ -191,23 +193,24 @@ TEST_F(ForkBasics, LinesInOrder) {
 
 TEST_F(ForkBasics, ChildIsSeparateProcess) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
-  ASSERT_FALSE(run.last_seen_alive.empty())
+  ASSERT_FALSE(run.alive_seen.empty())
       << "no child process of pid " << run.pid << " was ever seen while it ran; the child "
       << "must be created with fork() and live for --child-sleep 0.5 s\n"
       << Describe(run);
-  EXPECT_EQ(run.last_seen_alive.size(), 1u) << "expected exactly one child\n" << Describe(run);
+  EXPECT_EQ(run.alive_seen.size(), 1u) << "expected exactly one child\n" << Describe(run);
 }
 
 TEST_F(ForkBasics, ChildPrintsItsOwnLine) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
-  ASSERT_FALSE(run.last_seen_alive.empty()) << "no child was ever seen\n" << Describe(run);
+  ASSERT_FALSE(run.alive_seen.empty()) << "no child was ever seen\n" << Describe(run);
   if (run.bytes_written.empty()) GTEST_SKIP() << "/proc/PID/io is not readable here";
   ASSERT_NE(run.Find("in child"), nullptr) << Describe(run);
   long most = 0;
   for (const auto& [child, bytes] : run.bytes_written) most = std::max(most, bytes);
   EXPECT_GE(most, static_cast<long>(sizeof "in child\n" - 1))
-      << "'in child' appeared, but the child wrote only " << most << " bytes: the parent "
-      << "printed it. The child (where fork() returned 0) must print it itself\n"
+      << "'in child' appeared, but the child had written only " << most << " bytes while it "
+      << "was seen alive: the parent printed it, or the child held it in a buffer until it "
+      << "exited. The child (where fork() returned 0) must print it itself, at once\n"
       << Describe(run);
 }
 
@@ -215,10 +218,10 @@ TEST_F(ForkBasics, ReapedPidIsChildPid) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
   std::optional<std::pair<pid_t, int>> reaped = Reaped(run);
   ASSERT_TRUE(reaped) << "no 'reaped <pid> <status>' line\n" << Describe(run);
-  ASSERT_FALSE(run.last_seen_alive.empty()) << "no child was ever seen\n" << Describe(run);
-  EXPECT_TRUE(run.last_seen_alive.count(reaped->first))
+  ASSERT_FALSE(run.alive_seen.empty()) << "no child was ever seen\n" << Describe(run);
+  EXPECT_TRUE(run.alive_seen.count(reaped->first))
       << "'reaped " << reaped->first << "' names no child the grader saw; the child's pid was "
-      << run.last_seen_alive.begin()->first << ". Print the pid that waitpid() returned\n"
+      << run.alive_seen.begin()->first << ". Print the pid that waitpid() returned\n"
       << Describe(run);
 }
 
@@ -256,8 +259,8 @@ TEST_F(ForkBasics, ExitsZero) {
 
 TEST_F(ForkBasics, OutputIsUnbuffered) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
-  ASSERT_EQ(run.last_seen_alive.size(), 1u) << "expected one child\n" << Describe(run);
-  double child_last_alive = run.last_seen_alive.begin()->second;
+  ASSERT_EQ(run.alive_seen.size(), 1u) << "expected one child\n" << Describe(run);
+  double child_last_alive = run.alive_seen.begin()->second.second;
   for (const char* text : {"starting", "in child"}) {
     const Timeline::Line* line = run.Find(text);
     ASSERT_NE(line, nullptr) << "no '" << text << "' line\n" << Describe(run);
@@ -269,34 +272,43 @@ TEST_F(ForkBasics, OutputIsUnbuffered) {
   }
 }
 
+/// How long the child lived, and how long the program went on after it, as the samples saw
+/// them: independent of what the program prints, and exact to a sampling interval.
+struct Sleeps {
+  double child = 0;
+  double after = 0;
+};
+std::optional<Sleeps> MeasureSleeps(const Timeline& run) {
+  if (run.alive_seen.size() != 1 || !run.status) return std::nullopt;
+  auto [first_alive, last_alive] = run.alive_seen.begin()->second;
+  return Sleeps{last_alive - first_alive, run.exited_at - last_alive};
+}
+
 TEST_F(ForkBasics, SleepsAsRequested) {
-  Timeline run = Observe({"--child-sleep", "0.6", "--after-sleep", "1.2"}, kShortRunLimit);
-  const Timeline::Line* in_child = run.Find("in child");
-  const Timeline::Line* reaped = run.Find(kReapedLine);
-  const Timeline::Line* done = run.Find("done");
-  ASSERT_TRUE(in_child && reaped && done) << Describe(run);
-  // Sleeps never end early, so only lower bounds, with room for the grader's read delays.
-  EXPECT_GE(reaped->at - in_child->at, 0.5)
-      << "the child must sleep --child-sleep 0.6 s (fractional) before it exits\n"
-      << Describe(run);
-  EXPECT_GE(done->at - reaped->at, 1.0)
-      << "the parent must sleep --after-sleep 1.2 s (fractional) after reaping\n"
-      << Describe(run);
+  // Truncating to whole seconds would make these 0 and 1.
+  Timeline run = Observe({"--child-sleep", "0.8", "--after-sleep", "1.6"}, kShortRunLimit);
+  std::optional<Sleeps> sleeps = MeasureSleeps(run);
+  ASSERT_TRUE(sleeps) << "expected one child and a program that exits\n" << Describe(run);
+  // Sleeps never end early, so only lower bounds, with room for the sampling interval.
+  EXPECT_GE(sleeps->child, 0.55) << "the child lived " << sleeps->child
+                                 << " s; it must sleep --child-sleep 0.8 s (fractional)\n"
+                                 << Describe(run);
+  EXPECT_GE(sleeps->after, 1.3) << "the program exited " << sleeps->after
+                                << " s after its child; it must sleep --after-sleep 1.6 s "
+                                   "(fractional) after reaping it\n"
+                                << Describe(run);
 }
 
 TEST_F(ForkBasics, DefaultSleepsAreTenAndFifteen) {
   Timeline run = Observe({}, milliseconds(60'000));
-  const Timeline::Line* in_child = run.Find("in child");
-  const Timeline::Line* reaped = run.Find(kReapedLine);
-  const Timeline::Line* done = run.Find("done");
-  ASSERT_TRUE(in_child && reaped && done) << Describe(run);
-  double child_sleep = reaped->at - in_child->at;
-  double after_sleep = done->at - reaped->at;
-  EXPECT_GE(child_sleep, 9.5) << "the default --child-sleep is 10 s\n" << Describe(run);
-  EXPECT_GE(after_sleep, 14.5) << "the default --after-sleep is 15 s\n" << Describe(run);
+  std::optional<Sleeps> sleeps = MeasureSleeps(run);
+  ASSERT_TRUE(sleeps) << "expected one child and a program that exits\n" << Describe(run);
+  EXPECT_GE(sleeps->child, 9.5) << "the default --child-sleep is 10 s\n" << Describe(run);
+  EXPECT_GE(sleeps->after, 14.5) << "the default --after-sleep is 15 s\n" << Describe(run);
   // Upper bounds as a ratio, which machine noise barely moves: 15 / 10.
-  EXPECT_NEAR(after_sleep / child_sleep, 1.5, 0.3)
-      << "the defaults are 10 s (child) and 15 s (after)\n"
+  EXPECT_NEAR(sleeps->after / sleeps->child, 1.5, 0.3)
+      << "the child lived " << sleeps->child << " s and the program " << sleeps->after
+      << " s longer; the defaults are 10 s (child) and 15 s (after)\n"
       << Describe(run);
 }
 

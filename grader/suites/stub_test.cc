@@ -39,8 +39,8 @@ TEST_P(Stub, ExitsThreeNotImplemented) {
   const StubCase& stub = GetParam();
   SpawnOptions options;
   options.args = stub.args;
-  RunResult result =
-      Run(std::string(FORKLAB_STUB_DIR) + "/" + stub.lab, options, std::chrono::seconds(5));
+  RunResult result = forklab::Run(std::string(FORKLAB_STUB_DIR) + "/" + stub.lab, options,
+                                  std::chrono::seconds(5));
   ASSERT_FALSE(result.timed_out()) << stub.lab << " stub still running after 5 s";
   EXPECT_TRUE(result.status->ExitedWith(3))
       << stub.lab << " stub: expected exit 3, got " << result.status->Describe() << "\nstderr:\n"

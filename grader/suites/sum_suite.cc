@@ -5,9 +5,10 @@
 // Times are only compared with each other (CPU against wall, N against 4N, the program's
 // `elapsed` against the grader's clock), never asserted in absolute terms.
 //
-// Run serially (RUN_SERIAL), since they compare times that a busy machine distorts:
-// Sum.WorkIsReallyDone, Sum.WorkersRunInParallel, Sum.ElapsedAgreesWithWallTime.
+// Best run serially (ctest RUN_SERIAL), since they compare times that a busy machine distorts:
+// Sum.WorkersRunInParallel and Sum.ElapsedAgreesWithWallTime.
 #include <gtest/gtest.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -263,25 +264,61 @@ TEST_F(Sum, WorkIsReallyDone) {
                            "by n*(n+1)/2 (an empty asm volatile barrier on the accumulator)";
 }
 
+/// How many cores the grader can get right now: two threads spin for a quarter second, and
+/// their CPU time is divided by the wall time. Below 2 when other load takes a share.
+double AvailableCores() {
+  constexpr auto kSpin = milliseconds(250);
+  double cpu_seconds[2] = {0, 0};
+  auto spin = [&](double* cpu) {
+    Clock::time_point end = Clock::now() + kSpin;
+    while (Clock::now() < end) {
+    }
+    timespec used{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+    *cpu = static_cast<double>(used.tv_sec) + static_cast<double>(used.tv_nsec) / 1e9;
+  };
+  Clock::time_point start = Clock::now();
+  std::thread first(spin, &cpu_seconds[0]), second(spin, &cpu_seconds[1]);
+  first.join();
+  second.join();
+  double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  return (cpu_seconds[0] + cpu_seconds[1]) / wall;
+}
+
 TEST_F(Sum, WorkersRunInParallel) {
   if (std::thread::hardware_concurrency() < 2) {
     GTEST_SKIP() << "one CPU core: two workers cannot run in parallel here";
   }
   uint64_t n = CalibratedN();
-  // Interference can only slow a parallel run, so the best of three attempts counts.
-  double best = 1e9;
+  // Two workers on two cores take about half their CPU time in wall time; one after the
+  // other, all of it. A serial program can never pass by luck, but a busy machine can make
+  // a parallel one look serial. So each attempt that fails is followed by a check that the
+  // grader itself can get two cores, and the test fails only when most such checks say it
+  // could: a shared, busy machine skips it rather than failing a correct program.
+  constexpr int kAttempts = 5;
+  double wall_over_cpu = 0, most_cores = 0;
+  int free_machine = 0;
   RunResult result;
-  for (int attempt = 0; attempt < 3 && best >= 0.8; ++attempt) {
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
     result = RunSum(2, n);
     ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
-    best = std::min(best, result.wall_time.count() / result.cpu_time.count());
+    wall_over_cpu = result.wall_time.count() / std::max(result.cpu_time.count(), 0.05);
+    if (wall_over_cpu < 0.8) return;
+    double cores = AvailableCores();
+    most_cores = std::max(most_cores, cores);
+    if (cores >= 1.6) ++free_machine;
   }
-  // Two workers on two cores: wall time about half the CPU time. Serial work: equal.
-  EXPECT_LT(best, 0.8) << "with --workers 2, wall time was " << best
-                       << " of the CPU time at best: the workers ran one after the other. "
-                          "Start every worker before waiting for any"
-                       << (ForkVariant() ? "" : "; std::thread(work, args), not work(args)") << "\n"
-                       << Describe(result);
+  if (free_machine <= kAttempts / 2) {
+    GTEST_SKIP() << "the machine was too busy to measure parallelism: the grader itself got "
+                 << "two cores in only " << free_machine << " of " << kAttempts
+                 << " checks (at most " << most_cores << ")";
+  }
+  ADD_FAILURE() << "with --workers 2 --n " << n << ", the wall time was " << wall_over_cpu
+                << " of the CPU time (" << result.wall_time.count() << " s against "
+                << result.cpu_time.count() << " s), though two cores were free: the workers "
+                << "ran one after the other. Start every worker before waiting for any"
+                << (ForkVariant() ? "" : "; std::thread(work, args), not work(args)") << "\n"
+                << Describe(result);
 }
 
 TEST_F(Sum, WorkersRunConcurrently) {
@@ -427,8 +464,11 @@ TEST_F(Sum, WorkerStartFailureIsReported) {
         << Describe(result);
     ReapAdopted(/*kill_live=*/true);
   }
-  EXPECT_TRUE(failed_midway) << "no run had a worker start fail after others had started, so "
-                                "the cleanup of started workers was not exercised";
+  if (!failed_midway) {
+    GTEST_SKIP() << "no worker start failed after others had started (workers started some "
+                    "other way than fork() or with small thread stacks), so the cleanup of "
+                    "started workers could not be exercised";
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 //
 // The options are parsed for you; the sweep is yours. See README.md for the lesson and the
 // contract (labs/README.md is the full text).
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
   app.add_option("--ping-cmd", ping_command, "The ping command; the host is appended")
       ->capture_default_str();
   app.add_option("--jobs", jobs, "How many pings may run at once (default: all)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()));
   app.add_option("targets", targets, "A.B.C.D, A.B.C.X-Y or A.B.C.D/NN (16 <= NN <= 32)")
       ->required();
   labkit::parse_or_exit(app, argc, argv);

@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -162,7 +163,7 @@ int main(int argc, char** argv) {
   app.add_option("--ping-cmd", ping_command, "The ping command; the host is appended")
       ->capture_default_str();
   app.add_option("--jobs", jobs, "How many pings may run at once (default: all)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()));
   app.add_option("targets", targets, "A.B.C.D, A.B.C.X-Y or A.B.C.D/NN (16 <= NN <= 32)")
       ->required();
   labkit::parse_or_exit(app, argc, argv);

@@ -106,8 +106,8 @@ TEST_F(RubricTest, ErrorsNameTheFileAndTheReason) {
 }
 
 TEST_F(RubricTest, MergeAddsHiddenTestsAndRefusesDuplicates) {
-  Rubric rubric{"l", {{"A.B", "t", 1, false, "", std::chrono::seconds(1), "/s"}}};
-  Rubric extra{"l", {{"A.C", "t", 2, true, "", std::chrono::seconds(1), "/h"}}};
+  Rubric rubric{"l", {{"A.B", "t", 1, false, "", std::chrono::seconds(1), "/s", ""}}};
+  Rubric extra{"l", {{"A.C", "t", 2, true, "", std::chrono::seconds(1), "/h", ""}}};
   MergeRubric(&rubric, extra);
   EXPECT_EQ(rubric.entries.size(), 2u);
   EXPECT_DOUBLE_EQ(rubric.total(), 3);

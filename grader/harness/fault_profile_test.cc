@@ -37,10 +37,10 @@ TEST(FaultProfile, ReadsPointsAndExplainsThem) {
 }
 
 TEST(FaultProfile, SwitchedProfilesStartOffUnderRemoteControl) {
-  FaultProfile profile = LoadFaultProfile(kProfiles / "accept-emfile-switched.toml");
+  FaultProfile profile = LoadFaultProfile(kProfiles / "send-epipe-switched.toml");
   EXPECT_FALSE(profile.plan.on_at_start);
   EXPECT_TRUE(profile.plan.remote_control);
-  EXPECT_EQ(profile.plan.points[0].error, EMFILE);
+  EXPECT_EQ(profile.plan.points[0].error, EPIPE);
 }
 
 TEST(FaultProfile, ErrnoNames) {

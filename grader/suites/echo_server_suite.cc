@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -25,17 +26,17 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "harness/fault_profile.h"
+#include "harness/faults.h"
 #include "harness/proc.h"
 #include "harness/subprocess.h"
 #include "harness/tcp_client.h"
@@ -142,8 +143,8 @@ long SecondsOfDay(int hours, int minutes, int seconds) {
   return hours * 3600L + minutes * 60L + seconds;
 }
 
-/// An afternoon zone, so that replies are checked under a local time that is not UTC and
-/// whose hour reads differently on a 12-hour clock.
+/// A zone where it is 17:47 now (19:47 when UTC's hour is 17): local time is not UTC, and
+/// its hour reads differently on a 12-hour clock.
 FixedZone AfternoonZone() {
   int utc_hour = static_cast<int>(std::time(nullptr) % (24 * 3600) / 3600);
   return ZoneWhereNowIs(SecondsOfDay(utc_hour == 17 ? 19 : 17, 47, 20));
@@ -213,6 +214,27 @@ class OnScopeExit {
  private:
   std::function<void()> action_;
 };
+
+/// Checks that the server closes the connection within `timeout`, whatever it sent first.
+testing::AssertionResult Closes(LineClient& client, milliseconds timeout) {
+  Deadline deadline(timeout);
+  LineClient::Closed closed;
+  while ((closed = client.WaitForClose(deadline.Remaining())) == LineClient::Closed::kData) {
+  }
+  if (closed == LineClient::Closed::kEof) return testing::AssertionSuccess();
+  return testing::AssertionFailure()
+         << "the connection was still open " << timeout.count() << " ms later (no EOF)";
+}
+
+/// Children, grandchildren, ... of `pid` that are still running (zombies left out).
+std::vector<pid_t> LiveDescendantsOf(pid_t pid) {
+  std::vector<pid_t> live;
+  for (pid_t descendant : DescendantsOf(pid)) {
+    std::optional<ProcStat> stat = ReadProcStat(descendant);
+    if (stat && !stat->zombie()) live.push_back(descendant);
+  }
+  return live;
+}
 
 // ---- Raw sockets, for bursts that must not wait on each other -------------------------------
 
@@ -305,6 +327,22 @@ double CpuSeconds(pid_t pid) {
   return stat ? stat->user + stat->system : 0;
 }
 
+/// True when every thread of `pid` is asleep (state S): blocked inside a call such as recv()
+/// or poll(), not about to make one.
+bool AllThreadsAsleep(pid_t pid) {
+  std::error_code error;
+  std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid) + "/task", error);
+  if (error) return false;
+  for (const auto& task : tasks) {
+    std::ifstream file(task.path() / "stat");
+    std::string stat(std::istreambuf_iterator<char>(file), {});
+    size_t name_end = stat.rfind(')');  // the state follows the command name in parentheses
+    if (name_end == std::string::npos || stat.size() < name_end + 3) return false;
+    if (stat[name_end + 2] != 'S') return false;
+  }
+  return true;
+}
+
 /// The descriptor number the process's next open(), accept(), ... would get.
 int LowestFreeFd(pid_t pid) {
   std::set<int> open;
@@ -317,80 +355,6 @@ int LowestFreeFd(pid_t pid) {
   while (open.count(fd)) ++fd;
   return fd;
 }
-
-/// A pids cgroup (v1 controller, or v2 with pids enabled) holding a server, so that a test can
-/// make its fork() or thread creation fail with EAGAIN on demand. Needs root. Moves whatever is
-/// left back to the caller's own cgroup and removes itself when destroyed.
-class PidsLimit {
- public:
-  /// nullptr, with the reason in `why_not`, when no writable pids hierarchy is available.
-  static std::unique_ptr<PidsLimit> Create(std::string* why_not) {
-    for (const auto& [root, v1] :
-         {std::pair{"/sys/fs/cgroup/pids", true}, std::pair{"/sys/fs/cgroup", false}}) {
-      std::filesystem::path base(root);
-      if (!std::filesystem::exists(base / "cgroup.procs")) continue;
-      if (!v1 && ReadText(base / "cgroup.subtree_control").find("pids") == std::string::npos) {
-        continue;
-      }
-      std::filesystem::path own = base / OwnCgroup(v1).relative_path();
-      std::filesystem::path dir = base / ("forklab-echo-" + std::to_string(getpid()) + "-" +
-                                          std::to_string(Clock::now().time_since_epoch().count()));
-      std::error_code error;
-      if (!std::filesystem::create_directory(dir, error)) {
-        *why_not = "cannot create a pids cgroup under " + base.string() + ": " + error.message();
-        return nullptr;
-      }
-      return std::unique_ptr<PidsLimit>(new PidsLimit(dir, own));
-    }
-    *why_not = "no pids cgroup controller is mounted";
-    return nullptr;
-  }
-
-  ~PidsLimit() {
-    std::istringstream tasks(ReadText(dir_ / "cgroup.procs"));
-    for (std::string pid; tasks >> pid;) WriteText(home_ / "cgroup.procs", pid);
-    // A process killed a moment ago may take a moment to leave.
-    Eventually(1s, [&] { return rmdir(dir_.c_str()) == 0 || errno == ENOENT; });
-  }
-
-  bool Adopt(pid_t pid) { return WriteText(dir_ / "cgroup.procs", std::to_string(pid)); }
-  /// "max", or a number of tasks (threads count, each one).
-  bool SetMax(const std::string& limit) { return WriteText(dir_ / "pids.max", limit); }
-  std::string Current() const {
-    std::string text = ReadText(dir_ / "pids.current");
-    return text.substr(0, text.find('\n'));
-  }
-
- private:
-  PidsLimit(std::filesystem::path dir, std::filesystem::path home)
-      : dir_(std::move(dir)), home_(std::move(home)) {}
-
-  static std::string ReadText(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  static bool WriteText(const std::filesystem::path& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text << std::flush;
-    return static_cast<bool>(out);
-  }
-  /// This process's cgroup in the hierarchy ("/" when it is the root), from /proc/self/cgroup.
-  static std::filesystem::path OwnCgroup(bool v1) {
-    std::istringstream lines(ReadText("/proc/self/cgroup"));
-    for (std::string line; std::getline(lines, line);) {
-      size_t first = line.find(':'), second = line.find(':', first + 1);
-      if (second == std::string::npos) continue;
-      std::string controllers = line.substr(first + 1, second - first - 1);
-      bool match = v1 ? ("," + controllers + ",").find(",pids,") != std::string::npos
-                      : line.starts_with("0::");
-      if (match) return line.substr(second + 1);
-    }
-    return "/";
-  }
-
-  std::filesystem::path dir_;
-  std::filesystem::path home_;
-};
 
 // ---- Fixtures -------------------------------------------------------------------------------
 
@@ -409,7 +373,6 @@ class EchoServer : public testing::Test {
   void TearDown() override {
     server_.reset();                  // kills and reaps the server's whole tree
     ReapAdopted(/*kill_live=*/true);  // and whatever it orphaned
-    pids_limit_.reset();
   }
 
   /// Starts the server under test with `args` in `zone`, and reads its startup line.
@@ -418,6 +381,40 @@ class EchoServer : public testing::Test {
     SpawnOptions options;
     options.args = std::move(args);
     options.env["TZ"] = zone.tz;
+    return Launch(options);
+  }
+
+  /// Starts the server with the failure points of a switched `profile` loaded but off, for
+  /// SwitchFaults to turn on and off while it runs.
+  testing::AssertionResult StartServerUnderFaults(const FaultProfile& profile) {
+    if (!profile.plan.remote_control) {
+      return testing::AssertionFailure()
+             << "this check needs a switched fault profile (switched = true), not "
+             << profile.Explain();
+    }
+    fault_profile_ = profile;
+    fault_control_ = std::make_unique<FaultControl>();
+    SpawnOptions options;
+    options.args = {"--port", "0"};
+    options.env["TZ"] = AfternoonZone().tz;
+    ApplyFaults(profile.plan, fault_control_->prefix(), &options);
+    return Launch(options);
+  }
+
+  /// Turns every failure point of the server's profile on or off.
+  testing::AssertionResult SwitchFaults(bool on) {
+    for (const FaultPoint& point : fault_profile_.plan.points) {
+      std::string error;
+      std::string command = on ? point.EnableCommand() : "disable name=" + point.name;
+      if (!fault_control_->Send(server_pid(), command, 5s, &error)) {
+        return testing::AssertionFailure() << error;
+      }
+    }
+    return testing::AssertionSuccess();
+  }
+
+  /// Starts `options` and reads the startup line.
+  testing::AssertionResult Launch(const SpawnOptions& options) {
     try {
       server_ = Subprocess::Start(ExeUnderTest(), options);
     } catch (const std::exception& e) {
@@ -479,30 +476,39 @@ class EchoServer : public testing::Test {
     return RepliesWith(*client, "still there?");
   }
 
-  /// With the server's pids cgroup full, a client's connection must be closed (no process or
-  /// thread can serve it), and once the limit is lifted the server must serve again.
-  void CheckWorkerCreationFailure(const std::string& worker) {
-    std::string why_not;
-    pids_limit_ = PidsLimit::Create(&why_not);
-    if (!pids_limit_) GTEST_SKIP() << "cannot make " << worker << " fail here: " << why_not;
-    ASSERT_TRUE(StartServer());
-    ASSERT_TRUE(pids_limit_->Adopt(server_pid()));
-    ASSERT_TRUE(pids_limit_->SetMax(pids_limit_->Current()));  // no new task at all
+  /// Under a switched `profile` that breaks one kind of call (fork, thread creation, recv,
+  /// send): while it is on, a new client's connection must be closed and the failure
+  /// reported; a client served before, and new clients once it is off, must be served.
+  void CheckSurvivesFault(const FaultProfile& profile, const std::string& call) {
+    ASSERT_TRUE(StartServerUnderFaults(profile));
+    std::optional<LineClient> bystander = Connect();
+    ASSERT_TRUE(bystander);
+    ASSERT_TRUE(bystander->Send("before\n"));
+    ASSERT_TRUE(RepliesWith(*bystander, "before"));
+    // The fault is process-wide: let the bystander's session get back into recv() first, or
+    // it would meet the fault too.
+    Eventually(2s, [&] { return AllThreadsAsleep(server_pid()); });
 
+    ASSERT_TRUE(SwitchFaults(true));
     size_t stderr_before = server_->stderr_text().size();
-    std::optional<LineClient> refused = Connect();
-    ASSERT_TRUE(refused);
-    refused->Send("nobody to serve me\n");
-    EXPECT_TRUE(ClosesSilently(*refused, kReplyTimeout))
-        << "when " << worker << " fails, that connection must be closed";
-    EXPECT_TRUE(StderrGrows(stderr_before, 2s)) << "the " << worker << " failure was not reported";
+    std::optional<LineClient> victim = Connect();
+    ASSERT_TRUE(victim);
+    victim->Send("caught by the fault\n");
+    EXPECT_TRUE(ClosesSilently(*victim, kReplyTimeout))
+        << "when " << call << " fails, that connection must be closed; under " << profile.Explain();
+    EXPECT_TRUE(StderrGrows(stderr_before, 2s))
+        << "the failure of " << call << " was not reported on stderr; under " << profile.Explain();
+    ASSERT_TRUE(SwitchFaults(false));
 
-    ASSERT_TRUE(pids_limit_->SetMax("max"));
-    EXPECT_TRUE(StillServing()) << "after " << worker << " failed once";
+    EXPECT_TRUE(StillServing()) << "after " << call << " failed; under " << profile.Explain();
+    ASSERT_TRUE(bystander->Send("after\n"));
+    EXPECT_TRUE(RepliesWith(*bystander, "after"))
+        << "a client served before " << call << " failed for another was dropped too";
   }
 
   std::unique_ptr<Subprocess> server_;
-  std::unique_ptr<PidsLimit> pids_limit_;
+  std::unique_ptr<FaultControl> fault_control_;
+  FaultProfile fault_profile_;
   std::string listening_address_;
   uint16_t port_ = 0;
 };
@@ -607,7 +613,8 @@ TEST_F(EchoServer, BadOptionsExit2WithUsage) {
     ASSERT_FALSE(result.timed_out()) << shown << ": still running (serving?) after 5 s";
     EXPECT_TRUE(result.status->ExitedWith(2)) << shown << ": " << result.status->Describe();
     std::string err = result.err;
-    std::transform(err.begin(), err.end(), err.begin(), ::tolower);
+    std::transform(err.begin(), err.end(), err.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     EXPECT_NE(err.find("usage"), std::string::npos)
         << shown << ": no usage message on stderr: " << Quoted(result.err);
     EXPECT_EQ(result.out.find("listening on"), std::string::npos) << shown;
@@ -634,8 +641,7 @@ TEST_F(EchoServer, ReplyFormat) {
 TEST_F(EchoServer, TimestampIsLocalTime) {
   // Local time 17:47 or 19:47, never UTC's hour: catches UTC instead of local, 12-hour clocks
   // (05:47) and a TZ that is not honoured.
-  int utc_hour = static_cast<int>(std::time(nullptr) % (24 * 3600) / 3600);
-  FixedZone zone = ZoneWhereNowIs(SecondsOfDay(utc_hour == 17 ? 19 : 17, 47, 20));
+  FixedZone zone = AfternoonZone();
   ASSERT_TRUE(StartServer({"--port", "0"}, zone));
   std::optional<LineClient> client = Connect();
   ASSERT_TRUE(client);
@@ -733,7 +739,7 @@ TEST_F(EchoServer, LineInDelayedPieces) {
   ASSERT_TRUE(StartServer());
   std::optional<LineClient> client = Connect();
   ASSERT_TRUE(client);
-  // The last piece splits "你" (e4 bd a0) between two segments.
+  // "你" (e4 bd a0) is split between two pieces, and so is the "\r\n".
   for (std::string_view piece : {"hel", "lo, wo", "rld \xe4\xbd", "\xa0 end", "\r", "\n"}) {
     ASSERT_TRUE(client->Send(piece));
     std::this_thread::sleep_for(80ms);
@@ -933,6 +939,18 @@ TEST_F(EchoServer, ResetIsReportedOnStderr) {
   EXPECT_TRUE(StillServing());
 }
 
+TEST_F(EchoServer, RecvErrorDropsOnlyThatClient) {
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "recv-econnreset-switched");
+  CheckSurvivesFault(profile, "recv()");
+}
+
+TEST_F(EchoServer, SendErrorDropsOnlyThatClient) {
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "send-epipe-switched");
+  CheckSurvivesFault(profile, "send()");
+}
+
 TEST_F(EchoServer, AcceptEmfileBacksOffAndRecovers) {
   ASSERT_TRUE(StartServer());
   pid_t pid = server_pid();
@@ -1048,7 +1066,7 @@ TEST_F(ForkEchoServer, NoZombieAfterClientsQuit) {
   clients[0].Send("quit\n");
   clients[1].Send("quit\n");
   clients[2].ShutdownWrite();
-  for (LineClient& client : clients) ASSERT_TRUE(ClosesSilently(client, kEofCloseTimeout));
+  for (LineClient& client : clients) ASSERT_TRUE(Closes(client, kEofCloseTimeout));
   // No new client arrives from here on: a server that reaps only after accept() never reaps.
   std::vector<pid_t> zombies;
   EXPECT_TRUE(
@@ -1093,34 +1111,28 @@ TEST_F(ForkEchoServer, ChildDoesNotFallThroughIntoAcceptLoop) {
     ASSERT_EQ(clients.size(), 2u);
     clients[0].Send("quit\n");
     clients[1].ShutdownWrite();
-    for (LineClient& client : clients) ASSERT_TRUE(ClosesSilently(client, kEofCloseTimeout));
+    for (LineClient& client : clients) ASSERT_TRUE(Closes(client, kEofCloseTimeout));
   }
   // Zombies are NoZombieAfterClientsQuit's business; here only live processes count.
   std::vector<pid_t> running;
-  EXPECT_TRUE(Eventually(kReapLimit,
-                         [&] {
-                           running.clear();
-                           for (pid_t pid : DescendantsOf(server_pid())) {
-                             std::optional<ProcStat> stat = ReadProcStat(pid);
-                             if (stat && !stat->zombie()) running.push_back(pid);
-                           }
-                           return running.empty();
-                         }))
+  EXPECT_TRUE(
+      Eventually(kReapLimit, [&] { return (running = LiveDescendantsOf(server_pid())).empty(); }))
       << running.size() << " process(es) still running under the server after every client "
       << "left: a child whose client is done must _exit(), not return into the accept loop";
-  // New clients are served by direct children, and only the parent accepts.
+  // New clients are served by direct children: no child went on accepting and forking.
   std::vector<LineClient> clients = ServedClients(port_, 2);
   ASSERT_EQ(clients.size(), 2u);
-  for (pid_t pid : DescendantsOf(server_pid())) {
+  for (pid_t pid : LiveDescendantsOf(server_pid())) {
     std::optional<ProcStat> stat = ReadProcStat(pid);
-    if (!stat) continue;
-    EXPECT_EQ(stat->ppid, server_pid()) << "process " << pid << " was forked by a child";
-    EXPECT_EQ(TcpSocketsOf(pid).listening, 0) << "process " << pid << " holds the listener";
+    EXPECT_TRUE(!stat || stat->ppid == server_pid())
+        << "process " << pid << " was forked by a child";
   }
 }
 
 TEST_F(ForkEchoServer, ForkFailureClosesConnectionAndKeepsServing) {
-  CheckWorkerCreationFailure("fork()");
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "fork-eagain-switched");
+  CheckSurvivesFault(profile, "fork()");
 }
 
 // ---- thread_echo_server ---------------------------------------------------------------------
@@ -1159,7 +1171,7 @@ TEST_F(ThreadEchoServer, ThreadCountReturnsToBaseline) {
       } else {
         clients[i].ShutdownWrite();
       }
-      ASSERT_TRUE(ClosesSilently(clients[i], kEofCloseTimeout));
+      ASSERT_TRUE(Closes(clients[i], kEofCloseTimeout));
     }
   }
   int threads = 0;
@@ -1169,7 +1181,9 @@ TEST_F(ThreadEchoServer, ThreadCountReturnsToBaseline) {
 }
 
 TEST_F(ThreadEchoServer, ThreadCreationFailureClosesConnectionAndKeepsServing) {
-  CheckWorkerCreationFailure("thread creation");
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "thread-eagain-switched");
+  CheckSurvivesFault(profile, "thread creation (std::thread, pthread_create)");
 }
 
 }  // namespace

@@ -8,18 +8,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <regex>
-#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "harness/faults.h"
 #include "harness/proc.h"
 #include "harness/subprocess.h"
 #include "suites/suite.h"
@@ -155,7 +155,7 @@ Timeline Observe(const std::vector<std::string>& args, milliseconds limit) {
   return timeline;
 }
 
-const std::regex kReapedLine(R"(reaped (\d+) (\d+))");
+const std::regex kReapedLine(R"(reaped (\d{1,9}) (\d{1,3}))");
 
 /// The pid and status of the `reaped` line.
 std::optional<std::pair<pid_t, int>> Reaped(const Timeline& timeline) {
@@ -329,7 +329,8 @@ TEST_F(ForkBasics, BadOptionsExitTwo) {
     EXPECT_EQ(result.out, "") << "fork_basics" << shown << " must not run; stdout was:\n"
                               << result.out;
     std::string err = result.err;
-    std::transform(err.begin(), err.end(), err.begin(), ::tolower);
+    std::transform(err.begin(), err.end(), err.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     EXPECT_NE(err.find("usage"), std::string::npos)
         << "fork_basics" << shown << ": expected a usage message on stderr, got:\n"
         << result.err;
@@ -351,27 +352,17 @@ TEST_F(ForkBasics, NothingOutlivesProgram) {
       << Describe(run);
 }
 
-/// Where libfiu's preload libraries live (Debian and Ubuntu), or "" when it is not installed.
-std::string FiuLibraryDir() {
-  for (const char* dir : {"/usr/lib/fiu", "/usr/lib/x86_64-linux-gnu/fiu", "/usr/local/lib/fiu"}) {
-    if (std::filesystem::exists(std::string(dir) + "/fiu_posix_preload.so")) return dir;
-  }
-  return "";
-}
-
 TEST_F(ForkBasics, ForkFailureExitsOne) {
-  std::string fiu = FiuLibraryDir();
-  if (fiu.empty()) GTEST_SKIP() << "libfiu is not installed (apt install libfiu-dev fiu-utils)";
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "fork-eagain");
   SpawnOptions options;
   options.args = kShortRun;
-  // Every fork() fails with EAGAIN (11), as when the process limit is reached.
-  options.env = {{"LD_PRELOAD", fiu + "/fiu_run_preload.so:" + fiu + "/fiu_posix_preload.so"},
-                 {"FIU_ENABLE", "enable name=posix/proc/fork,failinfo=11"},
-                 {"FIU_CTRL_FIFO", ""}};
+  ApplyFaults(profile.plan, "", &options);
   RunResult result = forklab::Run(ExeUnderTest(), options, kShortRunLimit);
   ASSERT_FALSE(result.timed_out()) << "still running with fork() failing\n" << result.out;
   EXPECT_TRUE(result.status->ExitedWith(1))
-      << "when fork() fails, expected exit 1, got " << result.status->Describe() << "\nstdout:\n"
+      << "under " << profile.Explain() << "\nexpected exit 1, got " << result.status->Describe()
+      << "\nstdout:\n"
       << result.out << "stderr:\n"
       << result.err;
   std::vector<std::string> err = SplitLines(result.err);

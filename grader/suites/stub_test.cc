@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ const StubCase kStubs[] = {
     {"thread_echo_server", kServerArgs},
     {"thread_sum", kSumArgs},
 };
+
+// GoogleTest shows a failing parameter by its lab name rather than as raw bytes.
+void PrintTo(const StubCase& stub, std::ostream* out) {
+  *out << stub.lab;
+}
 
 class Stub : public testing::TestWithParam<StubCase> {};
 

@@ -12,19 +12,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <regex>
-#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "harness/faults.h"
 #include "harness/proc.h"
 #include "harness/subprocess.h"
 #include "suites/suite.h"
@@ -38,9 +38,10 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kMaxN = 4'294'967'295;
 constexpr milliseconds kRunLimit(60'000);
 
+// 1 + 2 + ... + n. No overflow: n(n+1) < 2^64 for every allowed n.
 uint64_t ExpectedSum(uint64_t n) {
   return n * (n + 1) / 2;
-}  // fits: n(n+1) < 2^64
+}
 
 /// The program's stdout, sorted into worker lines, elapsed lines and anything else.
 struct Output {
@@ -51,7 +52,7 @@ struct Output {
 
   explicit Output(const std::vector<std::string>& lines) {
     static const std::regex worker_line(R"(worker (\d{1,9}) sum (\d{1,19}))");
-    static const std::regex elapsed_line(R"(elapsed (\d+\.\d{3}))");
+    static const std::regex elapsed_line(R"(elapsed (\d{1,9}\.\d{3}))");
     for (const std::string& line : lines) {
       std::smatch match;
       if (std::regex_match(line, match, worker_line)) {
@@ -360,7 +361,8 @@ TEST_F(Sum, BadOptionsExitTwo) {
         << CommandLine(args) << ": expected exit 2, got " << result.status->Describe();
     EXPECT_EQ(result.out, "") << CommandLine(args) << " must not run; stdout was:\n" << result.out;
     std::string err = result.err;
-    std::transform(err.begin(), err.end(), err.begin(), ::tolower);
+    std::transform(err.begin(), err.end(), err.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     EXPECT_NE(err.find("usage"), std::string::npos)
         << CommandLine(args) << ": expected a usage message on stderr, got:\n"
         << result.err;
@@ -396,79 +398,38 @@ TEST_F(Sum, BoundaryValuesAccepted) {
   }
 }
 
-/// Where libfiu's preload libraries live (Debian and Ubuntu), or "" when it is not installed.
-std::string FiuLibraryDir() {
-  for (const char* dir : {"/usr/lib/fiu", "/usr/lib/x86_64-linux-gnu/fiu", "/usr/local/lib/fiu"}) {
-    if (std::filesystem::exists(std::string(dir) + "/fiu_posix_preload.so")) return dir;
-  }
-  return "";
-}
-
-/// Makes some worker starts fail: fork() fails at random (libfiu, repeatable seeds) for
-/// fork_sum; for thread_sum, an address-space limit leaves room for only a few thread stacks
-/// (prlimit, which execs the program in place, so the pid stays the program's).
-/// nullopt when the tool for it is missing.
-std::optional<std::pair<std::string, SpawnOptions>> FailingWorkerStarts(int seed) {
-  std::vector<std::string> sum_args = {"--workers", "8", "--n", "100000"};
-  SpawnOptions options;
-  if (ForkVariant()) {
-    std::string fiu = FiuLibraryDir();
-    if (fiu.empty()) return std::nullopt;
-    options.args = sum_args;
-    options.env = {{"LD_PRELOAD", fiu + "/fiu_run_preload.so:" + fiu + "/fiu_posix_preload.so"},
-                   {"FIU_ENABLE", "enable_random name=posix/proc/fork,probability=0.3,failinfo=11"},
-                   {"FIU_PRNG_SEED", std::to_string(seed)},
-                   {"FIU_CTRL_FIFO", ""}};
-    return std::make_pair(ExeUnderTest(), options);
-  }
-  const char* prlimit = "/usr/bin/prlimit";
-  if (!std::filesystem::exists(prlimit)) return std::nullopt;
-  // 1 GiB stacks (threads take RLIMIT_STACK as their default size) in 1.5 + seed GiB.
-  options.args = {"--stack=" + std::to_string(1l << 30),
-                  "--as=" + std::to_string((3l + 2 * seed) << 29), "--", ExeUnderTest()};
-  options.args.insert(options.args.end(), sum_args.begin(), sum_args.end());
-  return std::make_pair(std::string(prlimit), options);
-}
-
 TEST_F(Sum, WorkerStartFailureIsReported) {
-  // Seeds until one run has a start fail after others succeeded, which tests the cleanup.
-  bool failed_midway = false;
-  for (int seed = 1; seed <= 10 && !failed_midway; ++seed) {
-    std::optional<std::pair<std::string, SpawnOptions>> setup = FailingWorkerStarts(seed);
-    if (!setup) GTEST_SKIP() << "needs libfiu (fork_sum) or prlimit (thread_sum)";
-    std::unique_ptr<Subprocess> program = Subprocess::Start(setup->first, setup->second);
-    std::optional<ExitStatus> status = program->Wait(kRunLimit);
-    ASSERT_TRUE(status) << "still running while worker starts fail";
-    std::vector<pid_t> left_behind = DescendantsOf(getpid());
-    RunResult result = {status, program->stdout_text(), program->stderr_text(), {}, {}};
-    Output output(result.Lines());
-    if (status->ExitedWith(0)) {
-      EXPECT_EQ(output.sums_by_worker.size(), 8u) << "exit 0, so every worker ran\n"
-                                                  << Describe(result);
-      continue;
-    }
-    failed_midway |= !output.sums_by_worker.empty();
-    EXPECT_FALSE(status->signaled)
-        << "when a worker cannot be started, report it and exit non-zero; do not crash "
-        << (ForkVariant() ? "" : "(a joinable std::thread destroyed unjoined aborts) ") << "\n"
-        << Describe(result);
-    std::vector<std::string> err = SplitLines(result.err);
-    EXPECT_TRUE(!err.empty() && err[0].starts_with(LabUnderTest() + ": "))
-        << "expected an error line on stderr starting with '" << LabUnderTest() << ": '\n"
-        << Describe(result);
-    EXPECT_TRUE(output.elapsed.empty()) << "a failed run must not report a time\n"
-                                        << Describe(result);
-    EXPECT_TRUE(left_behind.empty())
-        << left_behind.size() << " workers outlived the failed run: reap the workers "
-        << "already started before exiting\n"
-        << Describe(result);
-    ReapAdopted(/*kill_live=*/true);
-  }
-  if (!failed_midway) {
-    GTEST_SKIP() << "no worker start failed after others had started (workers started some "
-                    "other way than fork() or with small thread stacks), so the cleanup of "
-                    "started workers could not be exercised";
-  }
+  // The first two workers start, every later start fails: the two must still be reaped
+  // (fork_sum) or joined (thread_sum) before the program exits non-zero.
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile,
+                      ForkVariant() ? "fork-eagain-from-third" : "thread-eagain-from-third");
+  SpawnOptions options;
+  options.args = {"--workers", "8", "--n", "100000"};
+  ApplyFaults(profile.plan, "", &options);
+  std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), options);
+  std::optional<ExitStatus> status = program->Wait(kRunLimit);
+  ASSERT_TRUE(status) << "still running under " << profile.Explain();
+  // Orphans were re-parented to us when the program exited, before we reaped it.
+  std::vector<pid_t> left_behind = DescendantsOf(getpid());
+  RunResult result = {status, program->stdout_text(), program->stderr_text(), {}, {}};
+  Output output(result.Lines());
+  std::string context = "under " + profile.Explain() + "\n" + Describe(result);
+  EXPECT_FALSE(status->signaled)
+      << "when a worker cannot be started, report it and exit non-zero; do not crash"
+      << (ForkVariant() ? "" : " (a joinable std::thread destroyed unjoined aborts)") << "\n"
+      << context;
+  EXPECT_FALSE(status->ExitedWith(0)) << "a run that could not start its workers must fail\n"
+                                      << context;
+  std::vector<std::string> err = SplitLines(result.err);
+  EXPECT_TRUE(!err.empty() && err[0].starts_with(LabUnderTest() + ": "))
+      << "expected an error line on stderr starting with '" << LabUnderTest() << ": '\n"
+      << context;
+  EXPECT_TRUE(output.elapsed.empty()) << "a failed run must not report a time\n" << context;
+  EXPECT_TRUE(left_behind.empty())
+      << left_behind.size() << " workers outlived the failed run: reap the workers already "
+      << "started before exiting\n"
+      << context;
 }
 
 }  // namespace

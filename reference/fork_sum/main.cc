@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
 
   std::vector<pid_t> started;
+  started.reserve(workers);  // so push_back cannot throw and lose a running worker's pid
   int exit_code = 0;
   for (unsigned i = 0; i < workers; ++i) {
     pid_t pid = fork();

@@ -93,6 +93,10 @@ std::string ProgramName(const testing::TestParamInfo<FixtureProgram>& info) {
   return info.param.name;
 }
 
+std::string LabName(const testing::TestParamInfo<std::string>& info) {
+  return info.param;
+}
+
 class ReferenceScoresFull : public testing::TestWithParam<std::string> {};
 
 TEST_P(ReferenceScoresFull, EveryCheckPasses) {
@@ -101,7 +105,7 @@ TEST_P(ReferenceScoresFull, EveryCheckPasses) {
   EXPECT_EQ(grading.result["percent"], 100.0) << Failures(grading.result);
 }
 
-INSTANTIATE_TEST_SUITE_P(Labs, ReferenceScoresFull, testing::ValuesIn(kLabs));
+INSTANTIATE_TEST_SUITE_P(Labs, ReferenceScoresFull, testing::ValuesIn(kLabs), LabName);
 
 class StubScoresZero : public testing::TestWithParam<std::string> {};
 
@@ -114,7 +118,7 @@ TEST_P(StubScoresZero, EveryCheckFailsWithoutHanging) {
     EXPECT_NE(check["outcome"], "timed out") << check.dump();
 }
 
-INSTANTIATE_TEST_SUITE_P(Labs, StubScoresZero, testing::ValuesIn(kLabs));
+INSTANTIATE_TEST_SUITE_P(Labs, StubScoresZero, testing::ValuesIn(kLabs), LabName);
 
 class Mutant : public testing::TestWithParam<FixtureProgram> {};
 

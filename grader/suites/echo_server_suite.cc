@@ -600,6 +600,10 @@ TEST_F(EchoServer, RestartOnSamePort) {
 }
 
 TEST_F(EchoServer, BadOptionsExit2WithUsage) {
+  // Control: with good options the program serves, so the exits below are the options' doing.
+  ASSERT_TRUE(StartServer());
+  ASSERT_TRUE(StillServing());
+  server_.reset();
   const std::vector<std::vector<std::string>> bad = {
       {"--bogus"}, {"--port", "abc"},       {"--port", "70000"}, {"--port", "-1"},
       {"--port"},  {"--host", "999.0.0.1"}, {"unexpected"},

@@ -313,6 +313,14 @@ TEST_F(ForkBasics, DefaultSleepsAreTenAndFifteen) {
 }
 
 TEST_F(ForkBasics, BadOptionsExitTwo) {
+  // Rejecting is only worth something from a program that accepts good options.
+  SpawnOptions good;
+  good.args = {"--child-sleep", "0", "--after-sleep", "0"};
+  RunResult accepted = forklab::Run(ExeUnderTest(), good, kShortRunLimit);
+  ASSERT_TRUE(accepted.status && accepted.status->ExitedWith(0))
+      << "fork_basics --child-sleep 0 --after-sleep 0 must run and exit 0, got "
+      << (accepted.status ? accepted.status->Describe() : "no exit") << "\n"
+      << accepted.err;
   const std::vector<std::vector<std::string>> bad_options = {
       {"--child-sleep", "-1"}, {"--after-sleep", "-0.5"}, {"--child-sleep", "soon"},
       {"--after-sleep"},       {"--bogus", "1"},          {"stray-argument"},
@@ -339,7 +347,9 @@ TEST_F(ForkBasics, BadOptionsExitTwo) {
 
 TEST_F(ForkBasics, NothingOutlivesProgram) {
   Timeline run = Observe({"--child-sleep", "0.3", "--after-sleep", "0.2"}, kShortRunLimit);
-  ASSERT_TRUE(run.status) << Describe(run);
+  // Only a program that did start a child can show it cleaned up after it.
+  ASSERT_TRUE(run.status && run.status->ExitedWith(0)) << Describe(run);
+  ASSERT_FALSE(run.alive_seen.empty()) << "no child was ever seen\n" << Describe(run);
   std::ostringstream orphans;
   for (pid_t orphan : run.left_behind) {
     std::optional<ProcStat> stat = ReadProcStat(orphan);

@@ -17,6 +17,10 @@ const std::string& LabUnderTest();
 /// built beside this suite.
 const std::string& FakePing();
 
+/// The reference implementation of LabUnderTest(), for checks scored against it in the same
+/// run: --reference PATH, else $FORKLAB_REFERENCE, else build/reference/<lab>.
+const std::string& ReferenceExe();
+
 /// True when LabUnderTest() starts with "fork_" (processes) rather than "thread_".
 bool ForkVariant();
 

@@ -12,7 +12,7 @@
 namespace forklab {
 namespace {
 
-std::string exe_flag, lab_flag, fake_ping_flag, fault_profile_flag;
+std::string exe_flag, lab_flag, fake_ping_flag, fault_profile_flag, reference_flag;
 
 std::string FirstOf(const std::string& flag, const char* env_name, const std::string& fallback) {
   if (!flag.empty()) return flag;
@@ -38,14 +38,23 @@ const std::string& FakePing() {
   return ping;
 }
 
-FaultProfile FaultProfileFor(const std::string& default_name) {
-  std::string chosen = FirstOf(fault_profile_flag, "FORKLAB_FAULT_PROFILE", "");
-  return LoadFaultProfile(chosen.empty() ? std::filesystem::path(FORKLAB_FAULT_DIR) /
-                                               (default_name + ".toml")
-                                         : std::filesystem::path(chosen));
+const std::string& ReferenceExe() {
+  static const std::string reference =
+      FirstOf(reference_flag, "FORKLAB_REFERENCE",
+              (std::filesystem::path(FORKLAB_REFERENCE_DIR) / LabUnderTest()).string());
+  return reference;
 }
 
-bool ForkVariant() { return LabUnderTest().starts_with("fork_"); }
+FaultProfile FaultProfileFor(const std::string& default_name) {
+  std::string chosen = FirstOf(fault_profile_flag, "FORKLAB_FAULT_PROFILE", "");
+  return LoadFaultProfile(chosen.empty()
+                              ? std::filesystem::path(FORKLAB_FAULT_DIR) / (default_name + ".toml")
+                              : std::filesystem::path(chosen));
+}
+
+bool ForkVariant() {
+  return LabUnderTest().starts_with("fork_");
+}
 
 }  // namespace forklab
 
@@ -60,10 +69,16 @@ int main(int argc, char** argv) {
       }
       *out = argv[++i];
     };
-    if (arg == "--exe") value(&forklab::exe_flag);
-    else if (arg == "--lab") value(&forklab::lab_flag);
-    else if (arg == "--fake-ping") value(&forklab::fake_ping_flag);
-    else if (arg == "--fault-profile") value(&forklab::fault_profile_flag);
+    if (arg == "--exe")
+      value(&forklab::exe_flag);
+    else if (arg == "--lab")
+      value(&forklab::lab_flag);
+    else if (arg == "--fake-ping")
+      value(&forklab::fake_ping_flag);
+    else if (arg == "--fault-profile")
+      value(&forklab::fault_profile_flag);
+    else if (arg == "--reference")
+      value(&forklab::reference_flag);
     else {
       std::cerr << "suite: unknown option " << arg << "\n";
       return 2;

@@ -344,6 +344,11 @@ TEST_F(Sum, NoChildProcesses) {
 }
 
 TEST_F(Sum, BadOptionsExitTwo) {
+  // Rejecting is only worth something from a program that accepts good options.
+  RunResult accepted = RunSum(1, 1);
+  ASSERT_TRUE(accepted.status && accepted.status->ExitedWith(0))
+      << CommandLine({"--workers", "1", "--n", "1"}) << " must run and exit 0\n"
+      << Describe(accepted);
   const std::vector<std::vector<std::string>> bad_options = {
       {"--workers", "0"},    {"--workers", "257"},
       {"--workers", "-1"},   {"--n", "0"},
@@ -404,6 +409,9 @@ TEST_F(Sum, WorkerStartFailureIsReported) {
   FaultProfile profile;
   FORKLAB_FAULT_CHECK(profile,
                       ForkVariant() ? "fork-eagain-from-third" : "thread-eagain-from-third");
+  // Without the faults, the same run must succeed: the failure below is the faults' doing.
+  RunResult unfaulted = RunSum(8, 100'000);
+  ASSERT_TRUE(unfaulted.status && unfaulted.status->ExitedWith(0)) << Describe(unfaulted);
   SpawnOptions options;
   options.args = {"--workers", "8", "--n", "100000"};
   ApplyFaults(profile.plan, "", &options);

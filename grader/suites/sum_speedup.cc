@@ -1,0 +1,135 @@
+// The sums' parallel speedup, scored against the reference's speedup measured in the same
+// run: on a noisy two-core machine only a comparison made side by side means anything.
+//
+// Each implementation gets its own N (doubled until one worker runs for kTargetCpu), so a
+// Python sum, 50x slower than C++, is measured at a size neither timed out nor lost in noise.
+// Runs are interleaved (impl 1, impl K, reference 1, reference K, ...) so a burst of load
+// hits both alike, and medians drop the outliers.
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <sstream>
+#include <vector>
+
+#include "harness/subprocess.h"
+#include "suites/suite.h"
+
+namespace forklab {
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+
+constexpr Seconds kTargetCpu{0.25};
+constexpr uint64_t kMaxN = 4'294'967'295;
+constexpr int kWorkers = 2;
+constexpr int kRounds = 5;
+// Score: the share of the reference's speedup reached, mapped onto the points. 90% of it
+// (the noise between two runs of the same program) earns everything, 55% (barely better than
+// serial, whose speedup is 1 against the reference's ~2) earns nothing, 80% earns most.
+constexpr double kFullMarks = 0.90;
+constexpr double kNoMarks = 0.55;
+constexpr double kMinReferenceSpeedup = 1.3;
+
+int UsableCores() {
+  cpu_set_t cores;
+  return sched_getaffinity(0, sizeof cores, &cores) == 0 ? CPU_COUNT(&cores) : 1;
+}
+
+/// One sum run: its wall time, or why it could not be measured.
+struct Timed {
+  Seconds wall{};
+  Seconds cpu{};
+  std::string failure;
+};
+
+Timed TimeRun(const std::string& exe, int workers, uint64_t n) {
+  SpawnOptions options;
+  options.args = {"--workers", std::to_string(workers), "--n", std::to_string(n)};
+  RunResult run = Run(exe, options, std::chrono::seconds(60));
+  Timed timed{run.wall_time, run.cpu_time, ""};
+  if (!run.status || !run.status->ExitedWith(0))
+    timed.failure = exe + " " + options.args[0] + " " + options.args[1] + " " + options.args[2] +
+                    " " + options.args[3] + ": " +
+                    (run.status ? run.status->Describe() : "still running after 60 s");
+  return timed;
+}
+
+// Doubles N until one worker burns kTargetCpu of CPU time.
+uint64_t Calibrate(const std::string& exe, std::string* failure) {
+  for (uint64_t n = 1 << 16;; n = std::min(2 * n, kMaxN)) {
+    Timed timed = TimeRun(exe, 1, n);
+    if (!timed.failure.empty()) {
+      *failure = timed.failure;
+      return 0;
+    }
+    if (timed.cpu >= kTargetCpu || n == kMaxN) return n;
+  }
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+/// Speedups measured side by side: K workers do K times the work of one, so the speedup is
+/// K * wall(1 worker) / wall(K workers), each wall time a median. Serial workers give 1.
+struct Speedups {
+  double implementation = 0;
+  double reference = 0;
+  std::string failure;
+};
+
+Speedups Measure(const std::string& exe, uint64_t exe_n, const std::string& reference,
+                 uint64_t reference_n) {
+  std::vector<double> exe_one, exe_many, ref_one, ref_many;
+  for (int round = 0; round < kRounds; ++round) {
+    for (auto [program, n, workers, out] :
+         {std::tuple{exe, exe_n, 1, &exe_one}, std::tuple{exe, exe_n, kWorkers, &exe_many},
+          std::tuple{reference, reference_n, 1, &ref_one},
+          std::tuple{reference, reference_n, kWorkers, &ref_many}}) {
+      Timed timed = TimeRun(program, workers, n);
+      if (!timed.failure.empty()) return {0, 0, timed.failure};
+      out->push_back(timed.wall.count());
+    }
+  }
+  return {kWorkers * Median(exe_one) / Median(exe_many),
+          kWorkers * Median(ref_one) / Median(ref_many), ""};
+}
+
+TEST(SumSpeedup, MatchesReference) {
+  if (UsableCores() < 2)
+    GTEST_SKIP() << "one CPU core: no speedup is possible here, so none is graded";
+  std::string failure;
+  uint64_t exe_n = Calibrate(ExeUnderTest(), &failure);
+  ASSERT_TRUE(failure.empty()) << failure;
+  uint64_t reference_n = Calibrate(ReferenceExe(), &failure);
+  ASSERT_TRUE(failure.empty()) << "the reference failed (not your fault): " << failure;
+
+  Speedups speedups = Measure(ExeUnderTest(), exe_n, ReferenceExe(), reference_n);
+  ASSERT_TRUE(speedups.failure.empty()) << speedups.failure;
+  // When even the reference cannot run its workers side by side, the machine is too busy
+  // for the comparison to tell a parallel implementation from a serial one.
+  if (speedups.reference < kMinReferenceSpeedup)
+    GTEST_SKIP() << "the machine is too busy to measure a speedup: the reference reached only "
+                 << speedups.reference << "x with " << kWorkers << " workers";
+  double share = speedups.implementation / speedups.reference;
+  double fraction = std::clamp((share - kNoMarks) / (kFullMarks - kNoMarks), 0.0, 1.0);
+  std::ostringstream observed;
+  observed.precision(2);
+  observed << std::fixed << "speedup with " << kWorkers << " workers: " << speedups.implementation
+           << "x (N = " << exe_n
+           << " per worker); the reference's, measured alongside: " << speedups.reference
+           << "x (N = " << reference_n << "); share " << static_cast<int>(share * 100) << "%";
+  RecordProperty("note", observed.str());
+  RecordProperty("fraction", std::to_string(fraction));
+  EXPECT_GT(fraction, 0) << "expected close to the reference's speedup, observed: "
+                         << observed.str()
+                         << ". Workers that run one after another give no speedup: start every "
+                            "worker before waiting for any.";
+}
+
+}  // namespace
+}  // namespace forklab

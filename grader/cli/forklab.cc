@@ -1,6 +1,7 @@
 // forklab: list the labs and their checks, and grade implementations against the contracts.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -124,9 +125,24 @@ void SweepLeftovers() {
   }
 }
 
+// Keeps the rubric entries whose test name matches one of `patterns` (shell wildcards).
+void KeepChecks(const std::vector<std::string>& patterns, std::vector<Rubric>* rubrics) {
+  size_t kept = 0;
+  for (Rubric& rubric : *rubrics) {
+    std::erase_if(rubric.entries, [&](const RubricEntry& entry) {
+      return std::none_of(patterns.begin(), patterns.end(), [&](const std::string& pattern) {
+        return fnmatch(pattern.c_str(), entry.test.c_str(), 0) == 0;
+      });
+    });
+    kept += rubric.entries.size();
+  }
+  if (kept == 0) throw UsageError("no check matches --check " + patterns.front());
+}
+
 struct GradeOptions {
   std::string impl = "student";
   std::vector<std::string> labs;
+  std::vector<std::string> checks;  // test-name patterns; empty: every check
   std::string exe;
   std::string submission;
   std::string hidden;
@@ -142,6 +158,7 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
   std::optional<fs::path> hidden;
   if (!options.hidden.empty()) hidden = options.hidden;
   std::vector<Rubric> rubrics = LoadRubrics(layout, options.labs, hidden);
+  if (!options.checks.empty()) KeepChecks(options.checks, &rubrics);
 
   std::optional<LabBuilder> builder;
   GradeReport report;
@@ -244,6 +261,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"student", "reference"}));
   grade->add_option("--lab", options.labs, "Grade only this lab (repeatable)")
       ->check(CLI::IsMember(kLabs));
+  grade->add_option("--check", options.checks,
+                    "Run only the checks whose test name matches (wildcards; repeatable)");
   CLI::Option* exe = grade
                          ->add_option("--exe", options.exe,
                                       "Grade this executable, in any language (needs one --lab)")

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <sstream>
 
 namespace forklab {
@@ -125,6 +126,8 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
                              {"seconds", check.result.time.count()}};
       if (!Withheld(check, show_hidden)) {
         item["test"] = check.entry.test;
+        if (!check.entry.profile.empty())
+          item["profile"] = std::filesystem::path(check.entry.profile).stem().string();
         item["title"] = check.entry.title;
         item["detail"] = check.result.detail;
         if (check.result.outcome != Outcome::kPassed) item["hint"] = check.entry.hint;

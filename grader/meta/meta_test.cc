@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -147,6 +148,41 @@ TEST_P(Alternative, ScoresFull) {
 INSTANTIATE_TEST_SUITE_P(Corpus, Alternative,
                          testing::ValuesIn(FixturePrograms("alternatives", "alternative.toml")),
                          ProgramName);
+
+// Fault checks use fixed seeds: grading them again gives the same outcomes, check by check.
+class FaultChecksRepeat : public testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(FaultChecksRepeat, SameOutcomesEveryRun) {
+  auto [lab, exe] = GetParam();
+  std::vector<std::string> args = {"grade", "--lab", lab, "--exe", (kBuild / exe).string()};
+  Grading first = Forklab(args);
+  ASSERT_TRUE(first.run.status && first.run.status->ExitedWith(0)) << first.run.err;
+  std::map<std::string, std::string> outcomes;
+  for (const auto& check : first.result["labs"][0]["checks"])
+    if (check.contains("profile")) {
+      outcomes[check["test"]] = check["outcome"];
+      args.insert(args.end(), {"--check", check["test"]});
+    }
+  ASSERT_FALSE(outcomes.empty()) << lab << " has no fault checks";
+  for (int run = 0; run < 2; ++run) {
+    Grading again = Forklab(args);
+    ASSERT_TRUE(again.run.status && again.run.status->ExitedWith(0)) << again.run.err;
+    std::map<std::string, std::string> repeated;
+    for (const auto& check : again.result["labs"][0]["checks"])
+      repeated[check["test"]] = check["outcome"];
+    EXPECT_EQ(repeated, outcomes) << "run " << run + 2 << " differs: " << Failures(again.result);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, FaultChecksRepeat,
+    testing::Values(std::pair{"fork_ping", "reference/fork_ping"},
+                    std::pair{"thread_ping", "reference/thread_ping"},
+                    std::pair{"fork_ping",
+                              "fixtures/mutants/fork_ping_stops_at_first_fork_failure"}),
+    [](const auto& info) {
+      return info.param.first + "_" + std::filesystem::path(info.param.second).filename().string();
+    });
 
 TEST(Cli, GradesTheCheckoutsLabsByDefault) {
   Grading grading = Forklab({"grade", "--lab", "fork_basics"});

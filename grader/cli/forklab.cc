@@ -199,9 +199,12 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
         SweepLeftovers();
         if (interrupted) break;  // the check was killed by us: no result to keep
         if (!entry.profile.empty() && check.result.outcome != Outcome::kPassed &&
-            check.result.outcome != Outcome::kSkipped)
-          check.result.detail =
-              "injected: " + LoadFaultProfile(entry.profile).Explain() + "\n" + check.result.detail;
+            check.result.outcome != Outcome::kSkipped) {
+          // Every failed fault check says which fault it ran under, if the suite did not.
+          std::string explained = LoadFaultProfile(entry.profile).Explain();
+          if (check.result.detail.find(explained) == std::string::npos)
+            check.result.detail = "injected: " + explained + "\n" + check.result.detail;
+        }
       }
       PrintCheck(progress, check, style);
       lab.checks.push_back(std::move(check));

@@ -50,10 +50,23 @@ struct ScratchFile {
   ~ScratchFile() { std::filesystem::remove(path); }
 };
 
-// GoogleTest prefixes each failure with "file:line"; the student needs the message only.
+// GoogleTest prefixes each failure with "file:line" and the assertion's own wording
+// ("Expected equality of these values:", "Which is: 4"); the suites follow it with the
+// message written for students. Keep that message, or the whole text when there is none.
 std::string CleanFailure(const std::string& failure) {
   static const std::regex location(R"(^[^\n]*\.(cc|cpp|h):\d+\n)");
-  return std::regex_replace(failure, location, "", std::regex_constants::format_first_only);
+  static const std::regex boilerplate(
+      R"(^(Expected|Value of:|Actual:|Which is:|Failed$|The difference|  ))");
+  std::string text =
+      std::regex_replace(failure, location, "", std::regex_constants::format_first_only);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (!std::regex_search(text.substr(start, end - start), boilerplate)) break;
+    start = end + 1;
+  }
+  return start < text.size() ? text.substr(start) : text;
 }
 
 // A suite reports the program's death with ExitStatus::Describe(): "killed by SIGSEGV ...".

@@ -101,15 +101,15 @@ void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& st
 void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style) {
   out << '\n' << Paint(style, "1", "Summary") << " (" << report.implementation << ")\n";
   for (const LabReport& lab : report.labs) {
-    out << fmt::format("  {:<22} {:>6}/{:<6}{}\n", lab.lab, Points(lab.earned()),
+    out << fmt::format("  {:<52} {:>6}/{:<6}{}\n", lab.lab, Points(lab.earned()),
                        Points(lab.total()), lab.build_log.empty() ? "" : "  did not build");
     for (const CheckReport& check : lab.checks) {
       std::string name = Withheld(check, style.show_hidden) ? "(hidden)" : check.entry.test;
-      out << fmt::format("    {:<40} {:>6}/{:<6} {}\n", name, Points(check.earned()),
+      out << fmt::format("    {:<50} {:>6}/{:<6} {}\n", name, Points(check.earned()),
                          Points(check.entry.points), OutcomeName(check.result.outcome));
     }
   }
-  out << fmt::format("  {:<22} {:>6}/{:<6} {:.1f}%\n", "total", Points(report.earned()),
+  out << fmt::format("  {:<52} {:>6}/{:<6} {:.1f}%\n", "total", Points(report.earned()),
                      Points(report.total()), report.percent());
   if (!report.complete) out << Paint(style, "33", "  incomplete: grading was interrupted") << '\n';
 }

@@ -10,7 +10,7 @@ namespace {
 CheckReport Check(const std::string& test, double points, Outcome outcome, double fraction,
                   bool hidden = false) {
   RubricEntry entry{test,         "title of " + test,      points, hidden,
-                    "the lesson", std::chrono::seconds(1), "/s", ""};
+                    "the lesson", std::chrono::seconds(1), "/s",   ""};
   return {entry, {outcome, fraction, "observed: detail of " + test, {}}};
 }
 

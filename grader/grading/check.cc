@@ -57,8 +57,14 @@ std::string CleanFailure(const std::string& failure) {
   static const std::regex location(R"(^[^\n]*\.(cc|cpp|h):\d+\n)");
   static const std::regex boilerplate(
       R"(^(Expected|Value of:|Actual:|Which is:|Failed$|The difference|  ))");
+  // A predicate's AssertionResult carries its explanation in "Actual: false (...)".
+  static const std::regex predicate(
+      R"(^Value of: [^\n]*\n  Actual: false \(([\s\S]*)\)\nExpected: true\n?([\s\S]*)$)");
+  static const std::regex indent(R"(\n  )");
   std::string text =
       std::regex_replace(failure, location, "", std::regex_constants::format_first_only);
+  if (std::smatch match; std::regex_match(text, match, predicate))
+    return std::regex_replace(match[1].str(), indent, "\n") + "\n" + match[2].str();
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);

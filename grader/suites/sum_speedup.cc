@@ -57,7 +57,8 @@ Timed TimeRun(const std::string& exe, int workers, uint64_t n) {
   return timed;
 }
 
-// Doubles N until one worker burns kTargetCpu of CPU time.
+// Doubles N until one worker burns kTargetCpu of CPU time. A program whose work never
+// reaches it, even at the largest N, has nothing to parallelise: that is a failure.
 uint64_t Calibrate(const std::string& exe, std::string* failure) {
   for (uint64_t n = 1 << 16;; n = std::min(2 * n, kMaxN)) {
     Timed timed = TimeRun(exe, 1, n);
@@ -65,7 +66,14 @@ uint64_t Calibrate(const std::string& exe, std::string* failure) {
       *failure = timed.failure;
       return 0;
     }
-    if (timed.cpu >= kTargetCpu || n == kMaxN) return n;
+    if (timed.cpu >= kTargetCpu) return n;
+    if (n == kMaxN) {
+      std::ostringstream why;
+      why << "one worker used only " << timed.cpu.count() << " s of CPU at --n " << n
+          << ": the work does not grow with N (a closed form?), so there is nothing to speed up";
+      *failure = why.str();
+      return 0;
+    }
   }
 }
 

@@ -212,12 +212,13 @@ TEST_F(Sum, ElapsedAgreesWithWallTime) {
       << Describe(result);
   // Only where the work dwarfs starting up: a run of a few milliseconds (a closed form, which
   // Sum.WorkIsReallyDone catches) is all start-up.
-  if (result.cpu_time.count() >= 0.1)
+  if (result.cpu_time.count() >= 0.1) {
     EXPECT_GE(elapsed, 0.5 * wall)
         << "'elapsed " << elapsed << "' covers less than half of the run (" << wall
         << " s as the grader timed it): start the clock before starting the workers and read "
            "it after waiting for all of them\n"
         << Describe(result);
+  }
 }
 
 TEST_F(Sum, WorkersAreReaped) {

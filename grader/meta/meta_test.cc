@@ -84,7 +84,8 @@ std::string Failures(const nlohmann::json& result) {
 struct FixtureProgram {
   std::string name;
   std::string lab;
-  std::set<std::string> fails;  // mutants: the checks it must fail
+  std::set<std::string> fails;     // mutants: the checks it must fail
+  std::set<std::string> may_fail;  // mutants: checks its bug fails only in some runs (a race)
 };
 
 std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::string& manifest) {
@@ -92,9 +93,10 @@ std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::
   for (const auto& dir : fs::directory_iterator(kSource / "fixtures" / kind)) {
     if (!fs::exists(dir.path() / manifest)) continue;
     toml::table table = toml::parse_file((dir.path() / manifest).string());
-    FixtureProgram program{dir.path().filename(), table["lab"].value_or(std::string()), {}};
-    if (const toml::array* fails = table["fails"].as_array())
-      for (const auto& name : *fails) program.fails.insert(name.value_or(std::string()));
+    FixtureProgram program{dir.path().filename(), table["lab"].value_or(std::string()), {}, {}};
+    for (auto [key, names] : {std::pair{"fails", &program.fails}, {"may_fail", &program.may_fail}})
+      if (const toml::array* list = table[key].as_array())
+        for (const auto& name : *list) names->insert(name.value_or(std::string()));
     programs.push_back(std::move(program));
   }
   std::sort(programs.begin(), programs.end(),
@@ -146,7 +148,7 @@ TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
   for (const std::string& check : mutant.fails)
     EXPECT_FALSE(verdicts.passed.count(check)) << check << " passed: the grader missed the bug";
   for (const std::string& check : verdicts.not_passed)
-    EXPECT_TRUE(mutant.fails.count(check))
+    EXPECT_TRUE(mutant.fails.count(check) || mutant.may_fail.count(check))
         << check << " failed, but the mutant does not declare it\n"
         << Failures(grading.result);
   EXPECT_TRUE(std::any_of(mutant.fails.begin(), mutant.fails.end(), [&](const std::string& check) {

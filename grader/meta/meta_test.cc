@@ -105,6 +105,9 @@ std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::
   return programs;
 }
 
+// Test output names the program instead of dumping its bytes.
+void PrintTo(const FixtureProgram& program, std::ostream* out) { *out << program.name; }
+
 std::string ProgramName(const testing::TestParamInfo<FixtureProgram>& info) {
   return info.param.name;
 }
@@ -226,6 +229,7 @@ TEST(Cli, CompileErrorCostsOnlyThatLab) {
   fs::path submission =
       fs::temp_directory_path() / ("forklab-meta-submission-" + std::to_string(getpid()));
   fs::remove_all(submission);
+  fs::create_directories(submission);
   fs::copy(kSource / "labs", submission / "labs", fs::copy_options::recursive);
   std::ofstream(submission / "labs" / "fork_basics" / "main.cc", std::ios::app)
       << "\nint broken = ;\n";

@@ -51,7 +51,9 @@ bool expand_target(std::string_view target, std::vector<std::string>* hosts, std
     uint32_t network = *base & ~(size - 1);
     uint32_t first = size > 2 ? network + 1 : network;
     uint32_t last = size > 2 ? network + size - 2 : network + size - 1;
-    for (uint32_t a = first; a <= last; ++a) hosts->push_back(format_ipv4(a));
+    // A 64-bit counter: the block may end at 255.255.255.255, where a 32-bit one wraps.
+    for (uint64_t a = first; a <= last; ++a)
+      hosts->push_back(format_ipv4(static_cast<uint32_t>(a)));
     return true;
   }
   if (size_t dash = target.find('-'); dash != std::string_view::npos) {

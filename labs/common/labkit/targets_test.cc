@@ -41,6 +41,13 @@ TEST(ExpandTarget, CidrHostsOnly) {
   EXPECT_EQ(Expand("127.1.0.0/16").size(), 65534u);
 }
 
+TEST(ExpandTarget, BlocksAtTheTopOfTheAddressSpaceEnd) {
+  EXPECT_EQ(Expand("255.255.255.254/31"),
+            (std::vector<std::string>{"255.255.255.254", "255.255.255.255"}));
+  EXPECT_EQ(Expand("255.255.255.255/32"), std::vector<std::string>{"255.255.255.255"});
+  EXPECT_EQ(Expand("255.255.255.250-255").size(), 6u);
+}
+
 TEST(ExpandTarget, CidrIgnoresHostBits) {
   EXPECT_EQ(Expand("127.0.0.6/30"), (std::vector<std::string>{"127.0.0.5", "127.0.0.6"}));
 }

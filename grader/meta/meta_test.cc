@@ -76,7 +76,7 @@ std::string Failures(const nlohmann::json& result) {
   std::string text;
   for (const auto& lab : result["labs"])
     for (const auto& check : lab["checks"])
-      if (check["outcome"] != "passed")
+      if (check["outcome"] != "passed" || check["earned"] != check["points"])
         text += "  " + check.value("test", "?") + " [" + check["outcome"].get<std::string>() +
                 "]: " + check.value("detail", "") + "\n";
   return text;

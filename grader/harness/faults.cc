@@ -107,14 +107,6 @@ void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix, Spawn
   options->env["FIU_CTRL_FIFO"] = plan.remote_control ? control_prefix : "";
 }
 
-void ClearFaults(SpawnOptions* options) {
-  for (const char* name :
-       {"LD_PRELOAD", "FIU_ENABLE", "FORKLAB_FIU_FROM_CALL", "FIU_PRNG_SEED", "FIU_CTRL_FIFO"}) {
-    options->env.erase(name);
-    options->unset_env.push_back(name);
-  }
-}
-
 FaultControl::FaultControl() {
   std::string pattern = (std::filesystem::temp_directory_path() / "forklab-fiu-XXXXXX").string();
   if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a fifo directory");

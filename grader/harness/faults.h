@@ -49,10 +49,6 @@ bool FaultsCanReach(const std::string& exe, std::string* why);
 /// control fifo prefix `control_prefix` (unused without remote_control).
 void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix, SpawnOptions* options);
 
-/// Removes the fault environment from `options` again: for helpers that the program under
-/// test starts but that a test does not mean to break.
-void ClearFaults(SpawnOptions* options);
-
 /// libfiu's remote control of one running process: commands written to the fifos
 /// "<prefix>-<pid>.in/.out" that its control thread serves. Owns the prefix's directory
 /// and removes it (killed processes leave their fifos behind).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fnmatch.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -20,6 +21,8 @@
 #include "grading/rubric.h"
 #include "harness/fault_profile.h"
 #include "harness/proc.h"
+#include "harness/subprocess.h"
+#include "sandbox/sandbox.h"
 
 namespace fs = std::filesystem;
 
@@ -40,6 +43,7 @@ struct Layout {
   fs::path rubric(const std::string& lab) const { return source / "labs" / lab / "rubric.toml"; }
   fs::path reference(const std::string& lab) const { return build / "reference" / lab; }
   fs::path fake_ping() const { return build / "fixtures" / "ping"; }
+  fs::path sandbox() const { return build / "grader" / "forklab-sandbox"; }
   fs::path faults() const { return source / "fixtures" / "faults"; }
   fs::path fault_profile(const std::string& name) const { return faults() / (name + ".toml"); }
 };
@@ -150,7 +154,90 @@ struct GradeOptions {
   std::string output;
   std::optional<double> fail_under;
   bool show_hidden = false;
+  // Containment (see the README's Security section).
+  bool no_namespaces = false;
+  int max_processes = 256;
+  int memory_mib = 512;
+  int cpu_seconds = 60;
+  int file_size_mib = 64;
+  int open_files = 1024;
+  int output_mib = 4;
 };
+
+// Whether another uid (not root, none of our groups) can reach and run what is at `path`:
+// every directory on the way must let others search it; a file must let them read and run it.
+bool OthersCanRun(const fs::path& path) {
+  struct stat info;
+  mode_t needed = fs::is_directory(path) ? S_IXOTH : S_IROTH | S_IXOTH;
+  if (stat(path.c_str(), &info) != 0 || (info.st_mode & needed) != needed) return false;
+  for (fs::path dir = path.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (stat(dir.c_str(), &info) != 0 || !(info.st_mode & S_IXOTH)) return false;
+    if (dir == dir.root_path()) break;
+  }
+  return true;
+}
+
+// Processes (threads included) that uid `uid` runs now, which RLIMIT_NPROC counts too.
+int ProcessesOf(uid_t uid) {
+  int count = 0;
+  for (const ProcStat& process : ListProcesses()) {
+    struct stat info;
+    if (stat(("/proc/" + std::to_string(process.pid)).c_str(), &info) == 0 && info.st_uid == uid)
+      count += process.threads;
+  }
+  return count;
+}
+
+/// The containment of every check of this run, and the warnings to show once.
+Containment MakeContainment(const Layout& layout, const GradeOptions& options,
+                            const std::vector<fs::path>& program_paths,
+                            std::vector<std::string>* warnings, std::string* isolation) {
+  Containment containment;
+  containment.sandbox = layout.sandbox().string();
+  containment.namespaces = !options.no_namespaces;
+  containment.max_processes = options.max_processes;
+  containment.memory_mib = options.memory_mib;
+  SpawnOptions probe_options;
+  probe_options.args = {"--probe"};
+  RunResult probe = Run(containment.sandbox, probe_options, std::chrono::seconds(30));
+  std::string probed = probe.out.substr(0, probe.out.find('\n'));
+  if (!probe.status || !probe.status->ExitedWith(0) || probed.empty())
+    throw UsageError("cannot run " + containment.sandbox + ": " + probe.err);
+  if (options.no_namespaces) probed = "fallback: namespaces switched off (--no-namespaces)";
+  *isolation = probed;
+  if (probed != "namespaces") {
+    containment.namespaces = false;
+    warnings->push_back("containment is weaker here: " + probed.substr(10) +
+                        ". Checks run in a process group with a subreaper and rlimits only; a "
+                        "hostile submission could reach the network, files and results.");
+  }
+
+  Confinement& program = containment.program;
+  program.cpu_seconds = options.cpu_seconds;
+  program.file_size_bytes = static_cast<rlim_t>(options.file_size_mib) << 20;
+  program.open_files = options.open_files;
+  program.output_bytes = static_cast<size_t>(options.output_mib) << 20;
+  if (geteuid() == 0) {
+    // A uid of this run's own: RLIMIT_NPROC then counts this run's programs and nothing else.
+    uid_t uid = 61000 + getpid() % 1000;
+    bool reachable = std::all_of(program_paths.begin(), program_paths.end(), OthersCanRun);
+    if (reachable) {
+      program.uid = uid;
+      program.processes = options.max_processes;
+    } else {
+      warnings->push_back(
+          "the program under test runs as root: a directory on the way to it "
+          "is closed to other users (chmod o+x it to run programs as uid " +
+          std::to_string(uid) + ")");
+    }
+  } else {
+    program.processes = ProcessesOf(getuid()) + options.max_processes;
+  }
+  if (!program.uid)
+    program.address_space_bytes =
+        std::max<rlim_t>(static_cast<rlim_t>(options.memory_mib) << 20, rlim_t{2} << 30);
+  return containment;
+}
 
 /// Builds (or finds) each lab's executable and runs its rubric's checks, printing progress.
 GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostream& progress,
@@ -176,6 +263,21 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
     builder.emplace(root / "labs", layout.build / "submissions" / key);
   }
 
+  std::vector<fs::path> program_paths = {layout.fake_ping()};
+  if (!options.exe.empty()) program_paths.push_back(options.exe);
+  if (options.impl == "reference" && options.exe.empty())
+    program_paths.push_back(layout.reference(rubrics.front().lab));
+  if (builder) program_paths.push_back(layout.build);
+  std::vector<std::string> warnings;
+  Containment containment =
+      MakeContainment(layout, options, program_paths, &warnings, &report.isolation);
+  for (const std::string& warning : warnings) {
+    progress << (style.color ? "\033[33mwarning:\033[0m " : "warning: ") << warning << "\n";
+    report.warnings.push_back(warning);
+  }
+  std::vector<fs::path> secret_dirs = {layout.source / "reference", layout.build / "reference"};
+  if (hidden) secret_dirs.push_back(fs::canonical(*hidden));
+
   for (const Rubric& rubric : rubrics) {
     if (interrupted) break;
     LabReport lab{rubric.lab, options.exe, "", {}};
@@ -188,7 +290,15 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
       lab.exe = layout.reference(rubric.lab).string();
     }
     if (!lab.build_log.empty()) progress << "  did not build:\n" << lab.build_log;
-    Target target{rubric.lab, lab.exe, {{"FORKLAB_FAKE_PING", layout.fake_ping().string()}}};
+    Target target{
+        rubric.lab, lab.exe, {{"FORKLAB_FAKE_PING", layout.fake_ping().string()}}, containment};
+    // The references and hidden tests are out of the program's sight, unless it is one.
+    for (const fs::path& dir : secret_dirs)
+      if (!lab.exe.starts_with(dir.string() + "/")) target.containment.hide.push_back(dir);
+    if (containment.namespaces) {
+      target.containment.private_dir = layout.build / "reference";
+      target.env["FORKLAB_REFERENCE"] = fs::path(kPrivateMount) / rubric.lab;
+    }
     for (const RubricEntry& entry : rubric.entries) {
       if (interrupted) break;
       CheckReport check{entry, {}};
@@ -284,6 +394,31 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 100.0));
   grade->add_flag("--show-hidden", options.show_hidden,
                   "Show hidden checks' details (instructors)");
+  grade->add_flag("--no-namespaces", options.no_namespaces,
+                  "Contain checks without namespaces (the fallback; for testing it)");
+  grade
+      ->add_option("--max-processes", options.max_processes,
+                   "Processes and threads of one check, the suite's included")
+      ->check(CLI::Range(16, 100000))
+      ->capture_default_str();
+  grade->add_option("--memory", options.memory_mib, "Memory of one check, MiB")
+      ->check(CLI::Range(64, 1 << 20))
+      ->capture_default_str();
+  grade->add_option("--cpu-limit", options.cpu_seconds, "CPU seconds of one program run")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  grade
+      ->add_option("--file-size-limit", options.file_size_mib, "Largest file a program writes, MiB")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  grade->add_option("--open-files", options.open_files, "Open files of one program")
+      ->check(CLI::Range(32, 1 << 20))
+      ->capture_default_str();
+  grade
+      ->add_option("--output-limit", options.output_mib,
+                   "Output kept per stream of a program, MiB (the rest is counted)")
+      ->check(CLI::Range(1, 1 << 12))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,7 @@
 #include "grading/check.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 
+#include "harness/confinement.h"
 #include "harness/subprocess.h"
 
 namespace forklab {
@@ -28,26 +31,33 @@ const char* OutcomeName(Outcome outcome) {
       return "did not build";
     case Outcome::kSkipped:
       return "skipped";
+    case Outcome::kKilled:
+      return "killed";
   }
   return "unknown";
 }
 
 namespace {
 
-// The process group of the suite running the current check, for InterruptRunningCheck.
-std::atomic<pid_t> running_check_group{0};
+// The sandbox running the current check, for InterruptRunningCheck.
+std::atomic<pid_t> running_sandbox{0};
 
-/// A scratch file removed when the check is done, whatever happens.
-struct ScratchFile {
+// How long the grader waits past a check's own timeout for the sandbox to report it: the
+// sandbox kills the run at the timeout; this only catches a sandbox that itself hangs.
+constexpr std::chrono::seconds kSandboxGrace{20};
+
+/// A private directory (0700, outside every sandbox's view) removed when the check is done.
+struct ScratchDir {
   std::filesystem::path path;
-  ScratchFile() {
+  ScratchDir() {
     std::string name = (std::filesystem::temp_directory_path() / "forklab-check-XXXXXX").string();
-    int fd = mkstemp(name.data());
-    if (fd < 0) throw std::runtime_error("cannot create a temporary file");
-    close(fd);
+    if (!mkdtemp(name.data())) throw std::runtime_error("cannot create a temporary directory");
     path = name;
   }
-  ~ScratchFile() { std::filesystem::remove(path); }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
 };
 
 // GoogleTest prefixes each failure with "file:line" and the assertion's own wording
@@ -127,53 +137,116 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
   return result;
 }
 
+// The sandbox's command line for one check: its limits and views, then the suite's own.
+std::vector<std::string> SandboxArgs(const RubricEntry& entry, const Target& target,
+                                     const std::filesystem::path& result) {
+  const Containment& containment = target.containment;
+  std::vector<std::string> args = {"--result", result.string(), "--wall",
+                                   std::to_string(entry.timeout.count())};
+  if (!containment.namespaces) args.push_back("--no-namespaces");
+  if (containment.max_processes > 0)
+    args.insert(args.end(), {"--max-processes", std::to_string(containment.max_processes)});
+  if (containment.memory_mib > 0)
+    args.insert(args.end(), {"--memory", std::to_string(containment.memory_mib)});
+  for (const std::string& dir : containment.hide) args.insert(args.end(), {"--hide", dir});
+  if (!containment.private_dir.empty())
+    args.insert(args.end(), {"--private", containment.private_dir});
+  args.insert(args.end(),
+              {"--env", "FORKLAB_CONFINE=" + containment.program.ToString(), "--",
+               entry.suite.string(), "--gtest_filter=" + entry.test,
+               // fd 3: the results channel the sandbox holds (see sandbox.h).
+               "--gtest_output=json:/proc/self/fd/3", "--exe", target.exe, "--lab", target.lab});
+  return args;
+}
+
+// What the suite's console says the harness contained (flood cut short, ...), one per line.
+std::vector<std::string> ContainmentLines(const std::string& console) {
+  std::vector<std::string> lines;
+  std::istringstream in(console);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(kContainmentTag)) lines.push_back(line.substr(strlen(kContainmentTag)));
+  return lines;
+}
+
+CheckResult FromSandbox(const nlohmann::json& run, const std::string& test,
+                        std::chrono::seconds timeout) {
+  CheckResult result;
+  std::string fatal, notes;
+  bool wall = false;
+  for (const auto& event : run.value("events", nlohmann::json::array())) {
+    std::string text = event.value("text", "");
+    if (!event.value("fatal", false)) {
+      notes += "contained: " + text + "\n";
+    } else {
+      fatal += text + "\n";
+      wall = wall || text.starts_with("killed: wall time");
+    }
+  }
+  std::string console = run.value("console", "");
+  for (const std::string& line : ContainmentLines(console)) notes += "contained: " + line + "\n";
+
+  nlohmann::json report = nlohmann::json::parse(run.value("report", ""), nullptr, false);
+  if (!fatal.empty()) {
+    result.outcome = wall ? Outcome::kTimedOut : Outcome::kKilled;
+    result.detail = fatal;
+    if (wall)
+      result.detail += "no result within " + std::to_string(timeout.count()) +
+                       " s: the program hung or never answered\n";
+  } else if (report.is_discarded()) {
+    result.outcome = Outcome::kCrashed;
+    std::string how = "it was killed";
+    if (run.contains("suite_wait_status")) {
+      int status = run["suite_wait_status"].get<int>();
+      how = WIFSIGNALED(status) ? std::string("killed by ") + sigabbrev_np(WTERMSIG(status))
+                                : "exit " + std::to_string(WEXITSTATUS(status));
+    }
+    result.detail = "the check itself died (" + how +
+                    "; the program under test may have "
+                    "killed it)\n";
+    if (!console.empty()) result.detail += console.substr(0, 2000);
+  } else {
+    result = FromReport(report, test, console);
+  }
+  result.detail += notes;
+  return result;
+}
+
 }  // namespace
 
 CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
-  ScratchFile report_file;
+  ScratchDir scratch;
+  std::filesystem::path result_file = scratch.path / "result.json";
   SpawnOptions options;
-  options.args = {"--gtest_filter=" + entry.test,
-                  "--gtest_output=json:" + report_file.path.string(),
-                  "--exe",
-                  target.exe,
-                  "--lab",
-                  target.lab};
+  options.args = SandboxArgs(entry, target, result_file);
   options.env = target.env;
   if (!entry.profile.empty()) options.env["FORKLAB_FAULT_PROFILE"] = entry.profile;
-  std::unique_ptr<Subprocess> suite;
+  std::unique_ptr<Subprocess> sandbox;
   try {
-    suite = Subprocess::Start(entry.suite.string(), options);
+    sandbox = Subprocess::Start(target.containment.sandbox, options);
   } catch (const std::runtime_error& e) {
-    return {Outcome::kCrashed, 0, std::string("cannot start the suite: ") + e.what(), {}};
+    return {Outcome::kCrashed, 0, std::string("cannot start the sandbox: ") + e.what(), {}};
   }
-  running_check_group = suite->pid();
-  std::optional<ExitStatus> status = suite->Wait(entry.timeout);
-  running_check_group = 0;
-  suite->KillTree();
+  running_sandbox = sandbox->pid();
+  std::optional<ExitStatus> status = sandbox->Wait(entry.timeout + kSandboxGrace);
+  running_sandbox = 0;
+  sandbox->KillTree();
 
-  CheckResult result;
-  result.time = suite->wall_time();
-  if (!status) {
-    result.outcome = Outcome::kTimedOut;
-    result.detail = "no result within " + std::to_string(entry.timeout.count()) +
-                    " s: the program hung or never answered (the check was killed)";
-    return result;
+  std::ifstream in(result_file);
+  nlohmann::json run = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!status || run.is_discarded()) {
+    std::string why = status ? status->Describe() : "hung";
+    return {Outcome::kCrashed, 0,
+            "the sandbox failed (" + why + "): " + sandbox->stderr_text().substr(0, 2000),
+            sandbox->wall_time()};
   }
-  std::ifstream in(report_file.path);
-  nlohmann::json report = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (report.is_discarded()) {
-    result.outcome = Outcome::kCrashed;
-    result.detail = "the check itself died (" + status->Describe() + ")";
-    if (!suite->stderr_text().empty()) result.detail += ": " + suite->stderr_text().substr(0, 2000);
-    return result;
-  }
-  CheckResult parsed = FromReport(report, entry.test, suite->stdout_text());
-  parsed.time = result.time;
-  return parsed;
+  CheckResult result = FromSandbox(run, entry.test, entry.timeout);
+  result.time = sandbox->wall_time();
+  return result;
 }
 
 void InterruptRunningCheck() {
-  if (pid_t group = running_check_group.load(); group > 0) kill(-group, SIGKILL);
+  // The sandbox ends the run, removes its cgroup and reports it interrupted.
+  if (pid_t sandbox = running_sandbox.load(); sandbox > 0) kill(sandbox, SIGTERM);
 }
 
 }  // namespace forklab

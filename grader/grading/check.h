@@ -4,15 +4,18 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "grading/rubric.h"
+#include "harness/confinement.h"
 
 namespace forklab {
 
-/// The distinct ways a check can end; each is reported as itself.
-enum class Outcome { kPassed, kFailed, kTimedOut, kCrashed, kNotBuilt, kSkipped };
+/// The distinct ways a check can end; each is reported as itself. kKilled: the sandbox
+/// stopped the run at one of its limits (processes, memory), or processes outlived it.
+enum class Outcome { kPassed, kFailed, kTimedOut, kCrashed, kNotBuilt, kSkipped, kKilled };
 
-/// "passed", "failed", "timed out", "crashed", "did not build", "skipped".
+/// "passed", "failed", "timed out", "crashed", "did not build", "skipped", "killed".
 const char* OutcomeName(Outcome outcome);
 
 /// What one check produced. `fraction` is the share of the points a passed check earns
@@ -25,20 +28,33 @@ struct CheckResult {
   std::chrono::duration<double> time{};
 };
 
+/// How every check is contained: the sandbox's policy (see sandbox/sandbox.h) and the
+/// confinement of the program under test. The grader fills it once per run.
+struct Containment {
+  std::string sandbox;  // the forklab-sandbox executable
+  bool namespaces = true;
+  int max_processes = 256;  // the whole run: suite, program under test and its helpers
+  int memory_mib = 512;
+  std::vector<std::string> hide;  // directories the run sees empty (references, hidden tests)
+  std::string private_dir;        // the references, visible to the suite only
+  Confinement program;
+};
+
 /// What the check runs against.
 struct Target {
   std::string lab;
   std::string exe;                         // the implementation under test
   std::map<std::string, std::string> env;  // extra environment for the suite
+  Containment containment;
 };
 
-/// Runs `entry.test` of `entry.suite` against `target` in a fresh suite process with the
-/// entry's timeout, and classifies the result from the suite's JSON report and exit status.
-/// A hung or crashing check costs only itself.
+/// Runs `entry.test` of `entry.suite` against `target` in a fresh suite process inside the
+/// sandbox, with the entry's timeout, and classifies the result from what the sandbox saw and
+/// the suite's JSON report. A hung, crashing or hostile check costs only itself.
 CheckResult RunCheck(const RubricEntry& entry, const Target& target);
 
-/// Kills the check running now, if any (async-signal-safe: for the grader's SIGINT handler).
-/// Its RunCheck then returns kCrashed; the caller knows it interrupted it.
+/// Stops the check running now, if any (async-signal-safe: for the grader's SIGINT handler).
+/// Its sandbox ends the run and cleans up; the caller knows it interrupted it.
 void InterruptRunningCheck();
 
 }  // namespace forklab

@@ -65,6 +65,8 @@ std::string Badge(const TextStyle& style, Outcome outcome) {
       return Paint(style, "31", "CRASH");
     case Outcome::kNotBuilt:
       return Paint(style, "31", "BUILD");
+    case Outcome::kKilled:
+      return Paint(style, "31", "KILL ");
     case Outcome::kFailed:
       break;
   }
@@ -111,6 +113,8 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
   }
   out << fmt::format("  {:<52} {:>6}/{:<6} {:.1f}%\n", "total", Points(report.earned()),
                      Points(report.total()), report.percent());
+  for (const std::string& warning : report.warnings)
+    out << Paint(style, "33", "  warning: ") << warning << '\n';
   if (!report.complete) out << Paint(style, "33", "  incomplete: grading was interrupted") << '\n';
 }
 
@@ -145,6 +149,8 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
   }
   return {{"implementation", report.implementation},
           {"complete", report.complete},
+          {"isolation", report.isolation},
+          {"warnings", report.warnings},
           {"earned", report.earned()},
           {"total", report.total()},
           {"percent", report.percent()},

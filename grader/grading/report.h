@@ -37,6 +37,8 @@ struct LabReport {
 struct GradeReport {
   std::string implementation;
   bool complete = true;
+  std::string isolation;              // what contained the checks ("namespaces", "fallback: ...")
+  std::vector<std::string> warnings;  // said once, before the first check
   std::vector<LabReport> labs;
 
   double earned() const;

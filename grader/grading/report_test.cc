@@ -19,7 +19,7 @@ GradeReport SampleReport() {
   lab.checks = {Check("Sum.A", 2, Outcome::kPassed, 1), Check("Sum.B", 3, Outcome::kFailed, 0),
                 Check("Sum.C", 4, Outcome::kPassed, 0.5), Check("Sum.D", 5, Outcome::kSkipped, 0),
                 Check("Sum.Secret", 1, Outcome::kFailed, 0, /*hidden=*/true)};
-  return {"reference", true, {lab}};
+  return {"reference", true, "namespaces", {}, {lab}};
 }
 
 TEST(Report, PointsCountPartialScoresAndLeaveSkippedOut) {

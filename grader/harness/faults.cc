@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/confinement.h"
+
 namespace forklab {
 
 namespace {
@@ -108,9 +110,8 @@ void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix, Spawn
 }
 
 FaultControl::FaultControl() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "forklab-fiu-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a fifo directory");
-  dir_ = pattern;
+  // The program creates its control fifos here, so it must be able to write.
+  dir_ = MakeProgramScratchDir("forklab-fiu");
   prefix_ = dir_ + "/ctrl";
 }
 

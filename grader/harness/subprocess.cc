@@ -27,6 +27,7 @@
 #include <boost/process/v2.hpp>
 // clang-format on
 
+#include "harness/confinement.h"
 #include "harness/owned_children.h"
 #include "harness/proc.h"
 
@@ -107,6 +108,8 @@ struct ChildSetup {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (int error = ApplyConfinement(ChildConfinement()))
+      return {error, boost::system::system_category()};
     return {};
   }
 };
@@ -133,6 +136,13 @@ struct Stream {
   std::string text;
   size_t discarded = 0;
 };
+
+// A flood the grader cut short is a containment event the student report shows as such.
+void ReportTruncation(const Stream& stream, const char* name) {
+  if (stream.discarded == 0) return;
+  ReportContainment(std::string(name) + " truncated at " + HumanBytes(stream.text.size()) + " (" +
+                    HumanBytes(stream.discarded) + " discarded)");
+}
 
 }  // namespace
 
@@ -327,7 +337,8 @@ Subprocess::Subprocess() : impl_(std::make_unique<Impl>()) {}
 std::unique_ptr<Subprocess> Subprocess::Start(const std::string& exe, const SpawnOptions& options) {
   std::unique_ptr<Subprocess> subprocess(new Subprocess);
   Impl& impl = *subprocess->impl_;
-  impl.output_limit = options.output_limit;
+  impl.output_limit = std::min(options.output_limit,
+                               ChildConfinement().output_bytes.value_or(options.output_limit));
   impl.session = getsid(0);
 
   // O_CLOEXEC: a child forked meanwhile by another thread must not inherit a write end and hold
@@ -384,6 +395,8 @@ Subprocess::~Subprocess() {
   } catch (const std::exception&) {
     // Only when someone else reaped our child; nothing is left to kill then.
   }
+  ReportTruncation(impl_->out, "stdout");
+  ReportTruncation(impl_->err, "stderr");
   internal::OwnedChildren& owned = internal::owned_children();
   std::lock_guard<std::mutex> lock(owned.mutex);
   owned.groups.erase(owned.groups.find(impl_->pid));

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/confinement.h"
 #include "harness/faults.h"
 #include "harness/proc.h"
 #include "harness/subprocess.h"
@@ -136,9 +137,8 @@ class Ping : public testing::Test {
   };
 
   void SetUp() override {
-    char scratch[] = "/tmp/forklab-ping-XXXXXX";
-    ASSERT_NE(mkdtemp(scratch), nullptr);
-    dir_ = scratch;
+    // The fake ping, run by the program under test, writes its log here.
+    dir_ = MakeProgramScratchDir("forklab-ping");
     log_ = dir_ / "fake-ping.log";
   }
 

@@ -1,11 +1,14 @@
 // main() of every lab suite: GoogleTest strips its own --gtest_* flags, we read the rest.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string_view>
 
+#include "harness/confinement.h"
 #include "harness/proc.h"
 #include "suites/suite.h"
 
@@ -88,6 +91,18 @@ int main(int argc, char** argv) {
     // gtest_discover_tests lists tests without an executable; only running needs one.
     if (!testing::GTEST_FLAG(list_tests)) {
       std::cerr << "suite: no executable under test (--exe PATH or FORKLAB_EXE)\n";
+      return 2;
+    }
+  }
+  if (const char* confine = std::getenv("FORKLAB_CONFINE"); confine && *confine) {
+    // In the sandbox: a program with our uid must not ptrace us or open /proc/<us>/fd, where
+    // our results channel is (fd 3, which no child inherits).
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    fcntl(3, F_SETFD, FD_CLOEXEC);
+    try {
+      forklab::ConfineChildren(forklab::Confinement::Parse(confine));
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "suite: FORKLAB_CONFINE: " << e.what() << "\n";
       return 2;
     }
   }

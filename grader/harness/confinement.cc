@@ -1,0 +1,138 @@
+#include "harness/confinement.h"
+
+#include <grp.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace forklab {
+namespace {
+
+// Constant-initialized, so a child between fork and exec reads it without any guard or lock.
+Confinement confinement_in_effect;
+
+}  // namespace
+
+std::string Confinement::ToString() const {
+  std::ostringstream out;
+  auto field = [&](const char* name, const auto& value) {
+    if (!value) return;
+    if (out.tellp() > 0) out << ',';
+    out << name << '=' << *value;
+  };
+  field("uid", uid);
+  field("cpu", cpu_seconds);
+  field("fsize", file_size_bytes);
+  field("nofile", open_files);
+  field("nproc", processes);
+  field("as", address_space_bytes);
+  field("output", output_bytes);
+  return out.str();
+}
+
+Confinement Confinement::Parse(const std::string& text) {
+  Confinement confinement;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    size_t equals = item.find('=');
+    std::string name = item.substr(0, equals);
+    unsigned long long value = 0;
+    try {
+      if (equals == std::string::npos) throw std::invalid_argument("no value");
+      size_t used = 0;
+      value = std::stoull(item.substr(equals + 1), &used);
+      if (used != item.size() - equals - 1) throw std::invalid_argument("trailing text");
+    } catch (const std::exception&) {
+      throw std::invalid_argument("bad confinement field '" + item + "'");
+    }
+    if (name == "uid")
+      confinement.uid = static_cast<uid_t>(value);
+    else if (name == "cpu")
+      confinement.cpu_seconds = value;
+    else if (name == "fsize")
+      confinement.file_size_bytes = value;
+    else if (name == "nofile")
+      confinement.open_files = value;
+    else if (name == "nproc")
+      confinement.processes = value;
+    else if (name == "as")
+      confinement.address_space_bytes = value;
+    else if (name == "output")
+      confinement.output_bytes = value;
+    else
+      throw std::invalid_argument("unknown confinement field '" + name + "'");
+  }
+  return confinement;
+}
+
+void ConfineChildren(const Confinement& confinement) {
+  confinement_in_effect = confinement;
+}
+
+const Confinement& ChildConfinement() {
+  return confinement_in_effect;
+}
+
+int ApplyConfinement(const Confinement& confinement) {
+  auto limit = [](int resource, const std::optional<rlim_t>& value) {
+    if (!value) return 0;
+    struct rlimit rlimit = {*value, *value};
+    return setrlimit(resource, &rlimit) == 0 ? 0 : errno;
+  };
+  // A core dump of a crashing program would only fill the disk.
+  if (int error = limit(RLIMIT_CORE, rlim_t{0})) return error;
+  if (int error = limit(RLIMIT_CPU, confinement.cpu_seconds)) return error;
+  if (int error = limit(RLIMIT_FSIZE, confinement.file_size_bytes)) return error;
+  if (int error = limit(RLIMIT_NOFILE, confinement.open_files)) return error;
+  if (int error = limit(RLIMIT_NPROC, confinement.processes)) return error;
+  if (int error = limit(RLIMIT_AS, confinement.address_space_bytes)) return error;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+  if (confinement.uid) {
+    // Groups first: once the uid is dropped, changing them is no longer allowed.
+    if (setgroups(0, nullptr) != 0) return errno;
+    if (setresgid(*confinement.uid, *confinement.uid, *confinement.uid) != 0) return errno;
+    if (setresuid(*confinement.uid, *confinement.uid, *confinement.uid) != 0) return errno;
+  }
+  return 0;
+}
+
+std::string MakeProgramScratchDir(const std::string& prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (!mkdtemp(pattern.data()))
+    throw std::runtime_error("cannot create a scratch directory: " + std::string(strerror(errno)));
+  if (const auto& uid = ChildConfinement().uid) {
+    if (chown(pattern.c_str(), *uid, *uid) != 0)
+      throw std::runtime_error("cannot hand " + pattern + " to uid " + std::to_string(*uid));
+  }
+  return pattern;
+}
+
+void ReportContainment(const std::string& event) {
+  std::string line = kContainmentTag + event + "\n";
+  // One write, so parallel reports never interleave within a line.
+  [[maybe_unused]] ssize_t written = write(STDERR_FILENO, line.data(), line.size());
+}
+
+std::string HumanBytes(unsigned long long bytes) {
+  static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  bool whole = value == static_cast<double>(static_cast<unsigned long long>(value));
+  snprintf(text, sizeof text, whole ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return text;
+}
+
+}  // namespace forklab

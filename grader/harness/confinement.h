@@ -1,0 +1,52 @@
+// How a suite confines the programs it starts, when it runs inside forklab's sandbox.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+namespace forklab {
+
+/// The limits and identity every program a suite starts runs under. The sandbox hands them to
+/// the suite in FORKLAB_CONFINE; Subprocess applies them between fork and exec. Unset fields
+/// leave the suite's own value. A grader running as root names `uid`, so the program under
+/// test can neither signal, ptrace nor read the suite (nor the files only root may read).
+struct Confinement {
+  std::optional<uid_t> uid;  // also the gid; supplementary groups are dropped
+  std::optional<rlim_t> cpu_seconds;
+  std::optional<rlim_t> file_size_bytes;
+  std::optional<rlim_t> open_files;
+  std::optional<rlim_t> processes;  // RLIMIT_NPROC: binds only a dedicated, non-root uid
+  std::optional<rlim_t> address_space_bytes;
+  std::optional<size_t> output_bytes;  // captured per stream; the rest is counted
+
+  /// "uid=61000,cpu=30,fsize=67108864,nofile=256,nproc=64,as=536870912,output=1048576".
+  std::string ToString() const;
+  /// Parses ToString()'s form; throws std::invalid_argument naming the bad field.
+  static Confinement Parse(const std::string& text);
+};
+
+/// Sets the confinement of every program started from now on (the suite's main calls it once).
+void ConfineChildren(const Confinement& confinement);
+const Confinement& ChildConfinement();
+
+/// Applies `confinement` to the calling process: rlimits, then no new privileges, then the uid.
+/// Async-signal-safe (for use between fork and exec). Returns 0, or the errno that failed.
+int ApplyConfinement(const Confinement& confinement);
+
+/// A fresh directory under the temporary directory that the program under test can write
+/// into (owned by its uid when it has one). Throws std::runtime_error when none can be made.
+std::string MakeProgramScratchDir(const std::string& prefix);
+
+/// Suites write containment events (a flood cut short, say) to stderr as lines starting with
+/// this tag; the grader lists them in the report. The program under test cannot reach the
+/// suite's stderr (see the README's Security section).
+inline constexpr char kContainmentTag[] = "forklab-containment: ";
+void ReportContainment(const std::string& event);
+
+/// "512 B", "1 MiB", "2.1 GiB".
+std::string HumanBytes(unsigned long long bytes);
+
+}  // namespace forklab

@@ -1,0 +1,50 @@
+// A control group for one sandboxed run: a process limit and a memory limit that bind the
+// whole tree, whatever it forks and whichever uid it runs as.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forklab {
+
+/// What the kernel counted against a run's limits.
+struct CgroupEvents {
+  uint64_t fork_refusals = 0;  // forks refused at pids.max
+  uint64_t oom_kills = 0;      // processes killed at the memory limit
+};
+
+/// One cgroup (v2, or a v1 pids + memory pair) made for a run and removed by Remove() or the
+/// destructor, after killing whatever is still inside. Create() returns nullptr with a
+/// reason when this machine does not let us make one (no controller, not writable).
+class RunCgroup {
+ public:
+  static std::unique_ptr<RunCgroup> Create(int max_processes, uint64_t memory_bytes,
+                                           std::string* why_not);
+  ~RunCgroup();
+  RunCgroup(const RunCgroup&) = delete;
+  RunCgroup& operator=(const RunCgroup&) = delete;
+
+  /// Moves `pid` (and so everything it forks later) into the cgroup.
+  bool Add(pid_t pid);
+  CgroupEvents Events() const;
+  /// SIGKILLs every process inside until none is left (bounded); returns how many it killed.
+  int KillAll();
+  /// "cgroup v1 pids+memory" or "cgroup v2".
+  std::string Describe() const;
+
+  /// Removes cgroups of earlier runs whose grader died without removing them.
+  static void RemoveStale();
+
+ private:
+  RunCgroup() = default;
+  std::vector<std::string> dirs_;  // one per hierarchy (v1) or one (v2)
+  bool v2_ = false;
+  bool has_memory_ = false;
+};
+
+}  // namespace forklab

@@ -1,0 +1,455 @@
+#include "sandbox/sandbox.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/mount.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+
+#include "harness/confinement.h"
+#include "harness/proc.h"
+#include "sandbox/cgroup.h"
+
+namespace forklab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::atomic<pid_t> running_init{0};
+std::atomic<bool> interrupted{false};
+
+constexpr size_t kConsoleLimit = 1 << 20;
+constexpr size_t kReportLimit = 64 << 20;
+
+/// Owns one file descriptor.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { Reset(); }
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    Reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  int get() const { return fd_; }
+  void Reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+struct Pipe {
+  Fd read, write;
+  Pipe() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+      throw std::runtime_error(std::string("sandbox: pipe: ") + strerror(errno));
+    read.Reset(fds[0]);
+    write.Reset(fds[1]);
+  }
+};
+
+int NamespaceFlags() {
+  int flags = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC;
+  // Root needs no user namespace, and keeping the real root lets the suite drop the program
+  // under test to an unprivileged uid.
+  if (geteuid() != 0) flags |= CLONE_NEWUSER;
+  return flags;
+}
+
+// clone() with new namespaces, used like fork(): 0 in the child.
+pid_t CloneInto(int flags) {
+  return static_cast<pid_t>(
+      syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+}
+
+// Child side of a setup failure: one line to the parent, then out.
+[[noreturn]] void Fail(int error_fd, const std::string& what) {
+  std::string line = what + ": " + strerror(errno);
+  [[maybe_unused]] ssize_t written = write(error_fd, line.data(), line.size());
+  _exit(127);
+}
+
+bool WriteProcFile(pid_t pid, const char* name, const std::string& text) {
+  Fd fd(open(fmt::format("/proc/{}/{}", pid, name).c_str(), O_WRONLY | O_CLOEXEC));
+  return fd.get() >= 0 &&
+         write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+}
+
+// Maps our uid and gid to themselves inside the child's new user namespace.
+bool MapIdentity(pid_t child) {
+  return WriteProcFile(child, "setgroups", "deny") &&
+         WriteProcFile(child, "uid_map", fmt::format("{0} {0} 1\n", getuid())) &&
+         WriteProcFile(child, "gid_map", fmt::format("{0} {0} 1\n", getgid()));
+}
+
+void BringLoopbackUp(int error_fd) {
+  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  struct ifreq request = {};
+  strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  if (sock.get() < 0 || ioctl(sock.get(), SIOCGIFFLAGS, &request) != 0)
+    Fail(error_fd, "sandbox: loopback");
+  request.ifr_flags |= IFF_UP;
+  if (ioctl(sock.get(), SIOCSIFFLAGS, &request) != 0) Fail(error_fd, "sandbox: loopback up");
+}
+
+void MountTmpfs(int error_fd, const char* target, const std::string& options,
+                unsigned long flags = MS_NOSUID | MS_NODEV) {
+  if (mount("tmpfs", target, "tmpfs", flags, options.c_str()) != 0)
+    Fail(error_fd, std::string("sandbox: tmpfs on ") + target);
+}
+
+// The mount namespace: nothing propagates out; the whole tree is read-only; /tmp and /dev/shm
+// are fresh and private; hidden directories are empty; the private directory is root-only.
+void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    Fail(error_fd, "sandbox: private mounts");
+  struct mount_attr read_only = {};
+  read_only.attr_set = MOUNT_ATTR_RDONLY;
+  if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &read_only, sizeof read_only) != 0)
+    Fail(error_fd, "sandbox: read-only root");
+  // A /proc of this PID namespace: the run sees its own processes only.
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    Fail(error_fd, "sandbox: /proc");
+  MountTmpfs(error_fd, "/tmp", fmt::format("mode=1777,size={}", policy.tmp_bytes));
+  if (access("/dev/shm", F_OK) == 0)
+    MountTmpfs(error_fd, "/dev/shm", fmt::format("mode=1777,size={}", policy.tmp_bytes));
+  if (!policy.private_dir.empty()) {
+    // Only the suite's uid may enter the parent, so the program under test (another uid when
+    // the grader is root) cannot reach what is bound below it.
+    std::string parent = std::filesystem::path(kPrivateMount).parent_path();
+    if (mkdir(parent.c_str(), 0700) != 0 || mkdir(kPrivateMount, 0755) != 0)
+      Fail(error_fd, "sandbox: private directory");
+    if (mount(policy.private_dir.c_str(), kPrivateMount, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+      Fail(error_fd, "sandbox: bind " + policy.private_dir);
+  }
+  for (const std::string& dir : policy.hide)
+    MountTmpfs(error_fd, dir.c_str(), "mode=0755,size=4k", MS_NOSUID | MS_NODEV | MS_RDONLY);
+}
+
+// Counts the processes of this PID namespace besides its init (us).
+int CountOthers() {
+  int count = 0;
+  DIR* proc = opendir("/proc");
+  if (!proc) return 0;
+  while (dirent* entry = readdir(proc)) {
+    int pid = atoi(entry->d_name);
+    count += pid > 1;
+  }
+  closedir(proc);
+  return count;
+}
+
+struct InitPipes {
+  int sync_read, error_write, events_write, report_write, console_write, suite_exe;
+};
+
+// pid 1 of the run (or, in the fallback, a subreaper): starts the suite as its child, reaps
+// every orphan, and on the suite's exit reports its status and how many processes remained.
+// Returning from here ends the PID namespace, which SIGKILLs everything left in it.
+[[noreturn]] void RunInit(const SandboxPolicy& policy, const std::vector<std::string>& argv,
+                          const InitPipes& fds) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  char go = 0;
+  if (read(fds.sync_read, &go, 1) != 1) _exit(127);  // the sandbox died before releasing us
+  if (policy.namespaces) {
+    BringLoopbackUp(fds.error_write);
+    SetUpMounts(policy, fds.error_write);
+  } else {
+    setpgid(0, 0);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+  }
+  prctl(PR_SET_NAME, "forklab-init");
+  prctl(PR_SET_DUMPABLE, 0);
+
+  std::vector<std::string> env_strings;
+  for (char** variable = environ; *variable; ++variable) env_strings.emplace_back(*variable);
+  for (const auto& [name, value] : policy.env) {
+    std::erase_if(env_strings, [&](const std::string& s) { return s.starts_with(name + "="); });
+    env_strings.push_back(name + "=" + value);
+  }
+  std::vector<char*> envp, args;
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  for (std::string& s : argv_copy) args.push_back(s.data());
+  args.push_back(nullptr);
+
+  pid_t suite = fork();
+  if (suite < 0) Fail(fds.error_write, "sandbox: fork the suite");
+  if (suite == 0) {
+    // Out of the way of the descriptors the suite gets: 0 /dev/null, 1 and 2 the console,
+    // 3 the results channel. The others close, the executable's at exec.
+    int exe = fcntl(fds.suite_exe, F_DUPFD_CLOEXEC, 16);
+    int error = fcntl(fds.error_write, F_DUPFD_CLOEXEC, 17);
+    int null = open("/dev/null", O_RDONLY);
+    if (exe < 0 || error < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fds.console_write, 1) < 0 ||
+        dup2(fds.console_write, 2) < 0 || dup2(fds.report_write, 3) < 0)
+      Fail(fds.error_write, "sandbox: suite's descriptors");
+    syscall(SYS_close_range, 4, std::min(exe, error) - 1, 0);
+    syscall(SYS_close_range, std::max(exe, error) + 1, ~0U, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    syscall(SYS_execveat, exe, "", args.data(), envp.data(), AT_EMPTY_PATH);
+    Fail(error, "sandbox: exec " + argv[0]);
+  }
+  close(fds.report_write);
+  close(fds.console_write);
+
+  int suite_status = 0;
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid == suite) {
+      suite_status = status;
+      break;
+    }
+    if (pid < 0 && errno != EINTR) break;
+  }
+  int left = 0;
+  if (policy.namespaces) {
+    left = CountOthers();
+  } else {
+    for (int round = 0; round < 100; ++round) {
+      std::vector<pid_t> others = DescendantsOf(getpid());
+      if (others.empty()) break;
+      if (round == 0) left = static_cast<int>(others.size());
+      for (pid_t pid : others) kill(pid, SIGKILL);
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
+      usleep(2000);
+    }
+  }
+  std::string summary = fmt::format("{} {}", suite_status, left);
+  [[maybe_unused]] ssize_t written = write(fds.events_write, summary.data(), summary.size());
+  _exit(0);
+}
+
+std::string Probe() {
+  Pipe error, sync;
+  pid_t child = CloneInto(NamespaceFlags());
+  if (child < 0) return fmt::format("cannot create namespaces ({})", strerror(errno));
+  if (child == 0) {
+    SandboxPolicy policy;
+    char go = 0;
+    if (read(sync.read.get(), &go, 1) != 1) _exit(127);
+    BringLoopbackUp(error.write.get());
+    SetUpMounts(policy, error.write.get());
+    _exit(0);
+  }
+  bool mapped = !(NamespaceFlags() & CLONE_NEWUSER) || MapIdentity(child);
+  [[maybe_unused]] ssize_t written = write(sync.write.get(), "g", 1);
+  sync.write.Reset();
+  error.write.Reset();
+  int status = 0;
+  waitpid(child, &status, 0);
+  char reason[512] = {};
+  [[maybe_unused]] ssize_t got = read(error.read.get(), reason, sizeof reason - 1);
+  if (!mapped) return "cannot map the user namespace's uid";
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return reason[0] ? reason : "namespace setup failed";
+  return "";
+}
+
+/// Reads what `fd` holds now into `text` (up to `limit`, the rest counted); false at EOF.
+bool DrainInto(int fd, std::string* text, size_t limit, size_t* discarded) {
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      size_t keep = std::min<size_t>(n, limit > text->size() ? limit - text->size() : 0);
+      text->append(buffer, keep);
+      *discarded += n - keep;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && errno == EAGAIN;
+  }
+}
+
+void KillOrphans() {
+  for (int round = 0; round < 100; ++round) {
+    std::vector<pid_t> orphans = DescendantsOf(getpid());
+    if (orphans.empty()) return;
+    for (pid_t pid : orphans) kill(pid, SIGKILL);
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    usleep(2000);
+  }
+}
+
+std::string Seconds(std::chrono::milliseconds time) {
+  double seconds = time.count() / 1000.0;
+  return seconds == static_cast<int>(seconds) ? fmt::format("{} s", static_cast<int>(seconds))
+                                              : fmt::format("{:.1f} s", seconds);
+}
+
+}  // namespace
+
+const std::string& NamespacesRefused() {
+  static const std::string reason = Probe();
+  return reason;
+}
+
+void InterruptSandbox() {
+  interrupted = true;
+  if (pid_t init = running_init.load(); init > 0) kill(init, SIGKILL);
+}
+
+SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
+                           const std::vector<std::string>& args) {
+  SandboxResult result;
+  SandboxPolicy effective = policy;
+  if (effective.namespaces && !NamespacesRefused().empty()) {
+    effective.namespaces = false;
+    result.fallback = true;
+    result.isolation = "fallback (process group, subreaper, rlimits): " + NamespacesRefused();
+  }
+  if (!effective.namespaces && !result.fallback) {
+    result.fallback = true;
+    result.isolation = "fallback (process group, subreaper, rlimits): namespaces switched off";
+  }
+
+  RunCgroup::RemoveStale();
+  std::unique_ptr<RunCgroup> cgroup;
+  std::string no_cgroup;
+  if (effective.max_processes > 0 || effective.memory_bytes > 0)
+    cgroup = RunCgroup::Create(effective.max_processes > 0 ? effective.max_processes : 1 << 22,
+                               effective.memory_bytes, &no_cgroup);
+  if (effective.namespaces)
+    result.isolation = NamespaceFlags() & CLONE_NEWUSER ? "namespaces (user, pid, net, mount, ipc)"
+                                                        : "namespaces (pid, net, mount, ipc)";
+  result.isolation += cgroup ? ", " + cgroup->Describe() : ", no cgroup: " + no_cgroup;
+
+  Fd suite_exe(open(exe.c_str(), O_PATH | O_CLOEXEC));
+  if (suite_exe.get() < 0)
+    throw std::runtime_error("sandbox: cannot open " + exe + ": " + strerror(errno));
+  Pipe sync, error, events, report, console;
+  std::vector<std::string> argv = {exe};
+  argv.insert(argv.end(), args.begin(), args.end());
+
+  // In the fallback, daemons that escape init's process group come back to us.
+  if (!effective.namespaces) prctl(PR_SET_CHILD_SUBREAPER, 1);
+  pid_t init = effective.namespaces ? CloneInto(NamespaceFlags()) : fork();
+  if (init < 0) throw std::runtime_error(std::string("sandbox: clone: ") + strerror(errno));
+  if (init == 0) {
+    RunInit(effective, argv,
+            {sync.read.get(), error.write.get(), events.write.get(), report.write.get(),
+             console.write.get(), suite_exe.get()});
+  }
+  running_init = init;
+  Clock::time_point start = Clock::now();
+  std::string setup_error;
+  if (effective.namespaces && (NamespaceFlags() & CLONE_NEWUSER) && !MapIdentity(init))
+    setup_error = "sandbox: cannot map the user namespace's uid";
+  if (cgroup && !cgroup->Add(init)) setup_error = "sandbox: cannot move the run into its cgroup";
+  if (setup_error.empty()) {
+    [[maybe_unused]] ssize_t written = write(sync.write.get(), "g", 1);
+  }
+  sync.write.Reset();
+  for (Pipe* pipe : {&error, &events, &report, &console}) pipe->write.Reset();
+  for (Pipe* pipe : {&events, &report, &console}) fcntl(pipe->read.get(), F_SETFL, O_NONBLOCK);
+
+  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, init, 0)));
+  std::string summary;
+  size_t report_discarded = 0, console_discarded = 0, ignored = 0;
+  bool report_open = true, console_open = true, events_open = true, init_done = false;
+  bool timed_out = false;
+  Clock::time_point drain_deadline;
+  while (!init_done || report_open || console_open || events_open) {
+    int timeout_ms = init_done ? 100 : -1;
+    if (effective.wall.count() > 0 && !timed_out && !init_done) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(start + effective.wall -
+                                                                        Clock::now());
+      timeout_ms = static_cast<int>(std::max<int64_t>(left.count(), 0));
+    }
+    pollfd fds[] = {{report_open ? report.read.get() : -1, POLLIN, 0},
+                    {console_open ? console.read.get() : -1, POLLIN, 0},
+                    {events_open ? events.read.get() : -1, POLLIN, 0},
+                    {init_done ? -1 : pidfd.get(), POLLIN, 0}};
+    int ready = poll(fds, 4, timeout_ms);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready == 0 && !timed_out && !init_done) {
+      // The wall clock ran out: init's death takes the whole namespace (or, in the
+      // fallback, its process group) with it.
+      timed_out = true;
+      kill(init, SIGKILL);
+      if (!effective.namespaces) kill(-init, SIGKILL);
+      result.events.push_back({true, "killed: wall time " + Seconds(effective.wall)});
+      continue;
+    }
+    if (report_open && fds[0].revents)
+      report_open = DrainInto(report.read.get(), &result.report, kReportLimit, &report_discarded);
+    if (console_open && fds[1].revents)
+      console_open =
+          DrainInto(console.read.get(), &result.console, kConsoleLimit, &console_discarded);
+    if (events_open && fds[2].revents)
+      events_open = DrainInto(events.read.get(), &summary, 256, &ignored);
+    if (!init_done && fds[3].revents) {
+      int status = 0;
+      waitpid(init, &status, 0);
+      init_done = true;
+      running_init = 0;
+      // Whatever still holds a pipe dies here: with the namespace, in the cgroup, or (in the
+      // fallback) among the orphans re-parented to us.
+      if (cgroup) cgroup->KillAll();
+      if (!effective.namespaces) KillOrphans();
+      drain_deadline = Clock::now() + std::chrono::seconds(5);
+    }
+    if (init_done && Clock::now() > drain_deadline) break;
+  }
+  running_init = 0;
+  if (interrupted) result.events.push_back({true, "interrupted: the grader was stopped"});
+
+  char reason[512] = {};
+  [[maybe_unused]] ssize_t got = read(error.read.get(), reason, sizeof reason - 1);
+  if (!setup_error.empty()) throw std::runtime_error(setup_error);
+  if (reason[0]) throw std::runtime_error(reason);
+
+  int left = 0;
+  if (sscanf(summary.c_str(), "%d %d", &result.suite_wait_status, &left) == 2)
+    result.suite_exited = true;
+  if (cgroup) {
+    CgroupEvents counted = cgroup->Events();
+    if (counted.fork_refusals > 0)
+      result.events.push_back(
+          {true, fmt::format("killed: exceeded {} processes (fork refused {} times)",
+                             effective.max_processes, counted.fork_refusals)});
+    if (counted.oom_kills > 0)
+      result.events.push_back(
+          {true, fmt::format("killed: exceeded {} of memory", HumanBytes(effective.memory_bytes))});
+  }
+  if (left > 0)
+    result.events.push_back({true, fmt::format("left {} process{} running after exit: killed", left,
+                                               left == 1 ? "" : "es")});
+  if (console_discarded > 0)
+    result.events.push_back(
+        {false, fmt::format("suite console truncated at {} ({} discarded)",
+                            HumanBytes(kConsoleLimit), HumanBytes(console_discarded))});
+  if (report_discarded > 0) result.report.clear();  // a cut report is no report
+  return result;
+}
+
+}  // namespace forklab

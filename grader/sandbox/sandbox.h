@@ -1,0 +1,64 @@
+// Running a suite (and so the program under test it starts) inside fresh namespaces, with a
+// cgroup around the whole run: forklab's containment of untrusted submissions.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace forklab {
+
+/// Where the suite finds the directory the policy keeps private (the references): a
+/// directory only the suite's uid may enter, inside the run's own /tmp.
+inline constexpr char kPrivateMount[] = "/tmp/.forklab-private/dir";
+
+/// What a sandboxed run may use and see. The suite runs as pid 2 of a new PID namespace
+/// (pid 1 is the sandbox's init, so when the run ends every process in it dies), in a network
+/// namespace with only loopback up, a mount namespace where everything is read-only but a
+/// private /tmp and /dev/shm, and a user namespace when not root. Zero means no limit.
+struct SandboxPolicy {
+  std::chrono::milliseconds wall{0};       // the whole run, killed at the end of it
+  int max_processes = 0;                   // pids.max of the run's cgroup, the suite included
+  uint64_t memory_bytes = 0;               // memory limit of the run's cgroup
+  uint64_t tmp_bytes = 64ull << 20;        // size of the private /tmp
+  std::vector<std::string> hide;           // directories the run sees empty
+  std::string private_dir;                 // bound at kPrivateMount, root-only (empty: none)
+  std::map<std::string, std::string> env;  // set for the suite
+  bool namespaces = true;                  // false: process group + subreaper + rlimits only
+};
+
+/// One thing the containment did or saw, as the student report states it.
+struct ContainmentEvent {
+  /// Whether the event ended the check (a limit killed it), rather than only being noted.
+  bool fatal = false;
+  std::string text;  // "killed: exceeded 64 processes"
+};
+
+/// How a sandboxed run went. `report` is what the suite wrote on its fd 3 (its results),
+/// `console` its stdout and stderr, capped. The program under test can reach neither.
+struct SandboxResult {
+  std::string isolation;  // the mechanisms in force, or "fallback: <why>"
+  bool fallback = false;
+  bool suite_exited = false;  // false: killed by the sandbox (a limit, or interrupted)
+  int suite_wait_status = 0;
+  std::string report;
+  std::string console;
+  std::vector<ContainmentEvent> events;
+};
+
+/// Empty when this machine lets the sandbox create its namespaces, else why not (probed by
+/// trying, once per process).
+const std::string& NamespacesRefused();
+
+/// Runs `exe args...` under `policy` and waits for the end of the run. Throws
+/// std::runtime_error when the run cannot be set up at all.
+SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
+                           const std::vector<std::string>& args);
+
+/// Ends the run in progress at once (async-signal-safe, for the sandbox's SIGINT/SIGTERM
+/// handler); RunSandboxed then returns with an "interrupted" event.
+void InterruptSandbox();
+
+}  // namespace forklab

@@ -1,0 +1,115 @@
+// forklab-sandbox: runs one suite process inside the sandbox and writes how it went as JSON.
+// The grader starts it once per check; see sandbox.h for what the sandbox is.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "sandbox/sandbox.h"
+
+namespace {
+
+void OnStop(int) {
+  forklab::InterruptSandbox();
+}
+
+// Written whole under another name, then renamed: a reader never sees half a result.
+void WriteResult(const std::string& path, const nlohmann::json& result) {
+  std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial);
+    out << result.dump() << "\n";
+    if (!out.flush()) throw std::runtime_error("cannot write " + partial);
+  }
+  std::filesystem::rename(partial, path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Run a suite inside forklab's sandbox (namespaces, cgroup, limits)",
+               "forklab-sandbox"};
+  forklab::SandboxPolicy policy;
+  std::string result_path;
+  double wall_seconds = 0;
+  int memory_mib = 0, tmp_mib = 64;
+  bool probe = false, no_namespaces = false;
+  std::vector<std::string> env, command;
+  app.add_flag("--probe", probe, "Print the isolation this machine allows, and exit");
+  app.add_option("--result", result_path, "Write the run's result (JSON) here");
+  app.add_option("--wall", wall_seconds, "Kill the run after this many seconds")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-processes", policy.max_processes, "Processes and threads of the run")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--memory", memory_mib, "Memory of the run, MiB")->check(CLI::PositiveNumber);
+  app.add_option("--tmp", tmp_mib, "Size of the private /tmp, MiB")->check(CLI::PositiveNumber);
+  app.add_option("--hide", policy.hide, "Show this directory empty (repeatable)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--private", policy.private_dir,
+                 "Bind this directory at " + std::string(forklab::kPrivateMount) +
+                     ", for the suite's uid only")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--env", env, "NAME=VALUE for the suite (repeatable)");
+  app.add_flag("--no-namespaces", no_namespaces, "Use the fallback even where namespaces work");
+  app.footer("Usage: forklab-sandbox --result FILE [OPTIONS] -- SUITE [ARGS...]");
+  // Everything after "--" is the command, verbatim (its own options included).
+  int separator = 1;
+  while (separator < argc && std::string(argv[separator]) != "--") ++separator;
+  command.assign(argv + std::min(separator + 1, argc), argv + argc);
+  try {
+    app.parse(separator, argv);
+    if (!probe && (result_path.empty() || command.empty()))
+      throw CLI::ValidationError("forklab-sandbox", "needs --result FILE -- COMMAND...");
+    for (const std::string& item : env) {
+      size_t equals = item.find('=');
+      if (equals == std::string::npos || equals == 0)
+        throw CLI::ValidationError("--env", "expects NAME=VALUE, got '" + item + "'");
+      policy.env[item.substr(0, equals)] = item.substr(equals + 1);
+    }
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "forklab-sandbox: " << e.what() << "\n";
+    return 2;
+  }
+
+  if (probe) {
+    const std::string& refused = forklab::NamespacesRefused();
+    std::cout << (refused.empty() ? "namespaces" : "fallback: " + refused) << "\n";
+    return 0;
+  }
+  policy.wall = std::chrono::milliseconds(static_cast<int64_t>(wall_seconds * 1000));
+  policy.memory_bytes = static_cast<uint64_t>(memory_mib) << 20;
+  policy.tmp_bytes = static_cast<uint64_t>(tmp_mib) << 20;
+  policy.namespaces = !no_namespaces;
+  for (std::string& dir : policy.hide) dir = std::filesystem::canonical(dir);
+
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction stop = {};
+  stop.sa_handler = OnStop;
+  sigaction(SIGINT, &stop, nullptr);
+  sigaction(SIGTERM, &stop, nullptr);
+  try {
+    std::string exe = command.front();
+    command.erase(command.begin());
+    forklab::SandboxResult run = forklab::RunSandboxed(policy, exe, command);
+    nlohmann::json result = {{"isolation", run.isolation},
+                             {"fallback", run.fallback},
+                             {"suite_exited", run.suite_exited},
+                             {"console", run.console},
+                             {"report", run.report},
+                             {"events", nlohmann::json::array()}};
+    if (run.suite_exited) result["suite_wait_status"] = run.suite_wait_status;
+    for (const forklab::ContainmentEvent& event : run.events)
+      result["events"].push_back({{"fatal", event.fatal}, {"text", event.text}});
+    WriteResult(result_path, result);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "forklab-sandbox: " << e.what() << "\n";
+    return 1;
+  }
+}

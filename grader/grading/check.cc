@@ -149,8 +149,8 @@ std::vector<std::string> SandboxArgs(const RubricEntry& entry, const Target& tar
   if (containment.memory_mib > 0)
     args.insert(args.end(), {"--memory", std::to_string(containment.memory_mib)});
   for (const std::string& dir : containment.hide) args.insert(args.end(), {"--hide", dir});
-  if (!containment.private_dir.empty())
-    args.insert(args.end(), {"--private", containment.private_dir});
+  if (!containment.reference.empty())
+    args.insert(args.end(), {"--pass-file", containment.reference});
   args.insert(args.end(),
               {"--env", "FORKLAB_CONFINE=" + containment.program.ToString(), "--",
                entry.suite.string(), "--gtest_filter=" + entry.test,

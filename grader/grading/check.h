@@ -36,7 +36,7 @@ struct Containment {
   int max_processes = 256;  // the whole run: suite, program under test and its helpers
   int memory_mib = 512;
   std::vector<std::string> hide;  // directories the run sees empty (references, hidden tests)
-  std::string private_dir;        // the references, visible to the suite only
+  std::string reference;          // the lab's reference, passed to the suite alone
   Confinement program;
 };
 

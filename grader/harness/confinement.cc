@@ -1,6 +1,8 @@
 #include "harness/confinement.h"
 
+#include <fcntl.h>
 #include <grp.h>
+#include <sys/wait.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -102,6 +104,40 @@ int ApplyConfinement(const Confinement& confinement) {
     if (setresuid(*confinement.uid, *confinement.uid, *confinement.uid) != 0) return errno;
   }
   return 0;
+}
+
+int ProgramPrlimit(pid_t pid, int resource, const struct rlimit* new_limit,
+                   struct rlimit* old_limit) {
+  const std::optional<uid_t>& uid = confinement_in_effect.uid;
+  if (!uid || *uid == geteuid())
+    return prlimit(pid, static_cast<__rlimit_resource>(resource), new_limit, old_limit) == 0
+               ? 0
+               : errno;
+  int channel[2];
+  if (pipe2(channel, O_CLOEXEC) != 0) return errno;
+  pid_t helper = fork();
+  if (helper < 0) return errno;
+  if (helper == 0) {
+    struct {
+      int error;
+      struct rlimit old;
+    } answer = {};
+    if (setresgid(*uid, *uid, *uid) != 0 || setresuid(*uid, *uid, *uid) != 0 ||
+        prlimit(pid, static_cast<__rlimit_resource>(resource), new_limit, &answer.old) != 0)
+      answer.error = errno;
+    _exit(write(channel[1], &answer, sizeof answer) == sizeof answer ? 0 : 1);
+  }
+  close(channel[1]);
+  struct {
+    int error;
+    struct rlimit old;
+  } answer = {EIO, {}};
+  ssize_t got = read(channel[0], &answer, sizeof answer);
+  close(channel[0]);
+  waitpid(helper, nullptr, 0);
+  if (got != sizeof answer) return EIO;
+  if (old_limit && answer.error == 0) *old_limit = answer.old;
+  return answer.error;
 }
 
 std::string MakeProgramScratchDir(const std::string& prefix) {

@@ -36,6 +36,13 @@ const Confinement& ChildConfinement();
 /// Async-signal-safe (for use between fork and exec). Returns 0, or the errno that failed.
 int ApplyConfinement(const Confinement& confinement);
 
+/// prlimit(2) on a program this suite started. A program running as the confinement's uid
+/// is another user's process, and root here may lack CAP_SYS_RESOURCE: the call is then made
+/// from a helper process with the program's uid. Lowering a soft limit and raising it back up
+/// to the hard limit works either way. Returns 0 or the errno.
+int ProgramPrlimit(pid_t pid, int resource, const struct rlimit* new_limit,
+                   struct rlimit* old_limit);
+
 /// A fresh directory under the temporary directory that the program under test can write
 /// into (owned by its uid when it has one). Throws std::runtime_error when none can be made.
 std::string MakeProgramScratchDir(const std::string& prefix);

@@ -137,15 +137,6 @@ void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
   MountTmpfs(error_fd, "/tmp", fmt::format("mode=1777,size={}", policy.tmp_bytes));
   if (access("/dev/shm", F_OK) == 0)
     MountTmpfs(error_fd, "/dev/shm", fmt::format("mode=1777,size={}", policy.tmp_bytes));
-  if (!policy.private_dir.empty()) {
-    // Only the suite's uid may enter the parent, so the program under test (another uid when
-    // the grader is root) cannot reach what is bound below it.
-    std::string parent = std::filesystem::path(kPrivateMount).parent_path();
-    if (mkdir(parent.c_str(), 0700) != 0 || mkdir(kPrivateMount, 0755) != 0)
-      Fail(error_fd, "sandbox: private directory");
-    if (mount(policy.private_dir.c_str(), kPrivateMount, nullptr, MS_BIND | MS_REC, nullptr) != 0)
-      Fail(error_fd, "sandbox: bind " + policy.private_dir);
-  }
   for (const std::string& dir : policy.hide)
     MountTmpfs(error_fd, dir.c_str(), "mode=0755,size=4k", MS_NOSUID | MS_NODEV | MS_RDONLY);
 }
@@ -164,7 +155,7 @@ int CountOthers() {
 }
 
 struct InitPipes {
-  int sync_read, error_write, events_write, report_write, console_write, suite_exe;
+  int sync_read, error_write, events_write, report_write, console_write, suite_exe, passed_file;
 };
 
 // pid 1 of the run (or, in the fallback, a subreaper): starts the suite as its child, reaps
@@ -202,14 +193,15 @@ struct InitPipes {
   if (suite < 0) Fail(fds.error_write, "sandbox: fork the suite");
   if (suite == 0) {
     // Out of the way of the descriptors the suite gets: 0 /dev/null, 1 and 2 the console,
-    // 3 the results channel. The others close, the executable's at exec.
+    // 3 the results channel, 4 the passed file. The others close, these two at exec.
     int exe = fcntl(fds.suite_exe, F_DUPFD_CLOEXEC, 16);
     int error = fcntl(fds.error_write, F_DUPFD_CLOEXEC, 17);
     int null = open("/dev/null", O_RDONLY);
     if (exe < 0 || error < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fds.console_write, 1) < 0 ||
-        dup2(fds.console_write, 2) < 0 || dup2(fds.report_write, 3) < 0)
+        dup2(fds.console_write, 2) < 0 || dup2(fds.report_write, 3) < 0 ||
+        (fds.passed_file >= 0 && dup2(fds.passed_file, kPassedFileFd) < 0))
       Fail(fds.error_write, "sandbox: suite's descriptors");
-    syscall(SYS_close_range, 4, std::min(exe, error) - 1, 0);
+    syscall(SYS_close_range, kPassedFileFd + (fds.passed_file >= 0), std::min(exe, error) - 1, 0);
     syscall(SYS_close_range, std::max(exe, error) + 1, ~0U, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     syscall(SYS_execveat, exe, "", args.data(), envp.data(), AT_EMPTY_PATH);
@@ -346,6 +338,13 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   Fd suite_exe(open(exe.c_str(), O_PATH | O_CLOEXEC));
   if (suite_exe.get() < 0)
     throw std::runtime_error("sandbox: cannot open " + exe + ": " + strerror(errno));
+  Fd passed_file;
+  if (!policy.passed_file.empty()) {
+    passed_file.Reset(open(policy.passed_file.c_str(), O_PATH | O_CLOEXEC));
+    if (passed_file.get() < 0)
+      throw std::runtime_error("sandbox: cannot open " + policy.passed_file + ": " +
+                               strerror(errno));
+  }
   Pipe sync, error, events, report, console;
   std::vector<std::string> argv = {exe};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -357,7 +356,7 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   if (init == 0) {
     RunInit(effective, argv,
             {sync.read.get(), error.write.get(), events.write.get(), report.write.get(),
-             console.write.get(), suite_exe.get()});
+             console.write.get(), suite_exe.get(), passed_file.get()});
   }
   running_init = init;
   Clock::time_point start = Clock::now();

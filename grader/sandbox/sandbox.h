@@ -10,9 +10,10 @@
 
 namespace forklab {
 
-/// Where the suite finds the directory the policy keeps private (the references): a
-/// directory only the suite's uid may enter, inside the run's own /tmp.
-inline constexpr char kPrivateMount[] = "/tmp/.forklab-private/dir";
+/// The suite's descriptor of the file the policy passes it (the reference, which the run's
+/// view hides): it runs it as /proc/self/fd/4. Close-on-exec there, so the program under
+/// test never holds it; the suite is non-dumpable, so no other process can open it.
+inline constexpr int kPassedFileFd = 4;
 
 /// What a sandboxed run may use and see. The suite runs as pid 2 of a new PID namespace
 /// (pid 1 is the sandbox's init, so when the run ends every process in it dies), in a network
@@ -24,7 +25,7 @@ struct SandboxPolicy {
   uint64_t memory_bytes = 0;               // memory limit of the run's cgroup
   uint64_t tmp_bytes = 64ull << 20;        // size of the private /tmp
   std::vector<std::string> hide;           // directories the run sees empty
-  std::string private_dir;                 // bound at kPrivateMount, root-only (empty: none)
+  std::string passed_file;                 // given to the suite as kPassedFileFd (empty: none)
   std::map<std::string, std::string> env;  // set for the suite
   bool namespaces = true;                  // false: process group + subreaper + rlimits only
 };

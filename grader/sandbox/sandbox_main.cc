@@ -48,10 +48,9 @@ int main(int argc, char** argv) {
   app.add_option("--tmp", tmp_mib, "Size of the private /tmp, MiB")->check(CLI::PositiveNumber);
   app.add_option("--hide", policy.hide, "Show this directory empty (repeatable)")
       ->check(CLI::ExistingDirectory);
-  app.add_option("--private", policy.private_dir,
-                 "Bind this directory at " + std::string(forklab::kPrivateMount) +
-                     ", for the suite's uid only")
-      ->check(CLI::ExistingDirectory);
+  app.add_option("--pass-file", policy.passed_file,
+                 "Give the suite this file as fd 4, even where the run cannot see it")
+      ->check(CLI::ExistingFile);
   app.add_option("--env", env, "NAME=VALUE for the suite (repeatable)");
   app.add_flag("--no-namespaces", no_namespaces, "Use the fallback even where namespaces work");
   app.footer("Usage: forklab-sandbox --result FILE [OPTIONS] -- SUITE [ARGS...]");

@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/confinement.h"
 #include "harness/fault_profile.h"
 #include "harness/faults.h"
 #include "harness/proc.h"
@@ -959,13 +960,14 @@ TEST_F(EchoServer, AcceptEmfileBacksOffAndRecovers) {
   ASSERT_TRUE(StartServer());
   pid_t pid = server_pid();
   rlimit original{};
-  ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, nullptr, &original), 0) << std::strerror(errno);
+  int error = ProgramPrlimit(pid, RLIMIT_NOFILE, nullptr, &original);
+  ASSERT_EQ(error, 0) << std::strerror(error);
   // The next descriptor the server opens would be this one: from now on accept() fails with
   // EMFILE, while the waiting client stays queued in the backlog.
   rlimit tight = original;
   tight.rlim_cur = static_cast<rlim_t>(LowestFreeFd(pid));
-  if (prlimit(pid, RLIMIT_NOFILE, &tight, nullptr) != 0) {
-    GTEST_SKIP() << "cannot lower the server's RLIMIT_NOFILE: " << std::strerror(errno);
+  if (int error = ProgramPrlimit(pid, RLIMIT_NOFILE, &tight, nullptr)) {
+    GTEST_SKIP() << "cannot lower the server's RLIMIT_NOFILE: " << std::strerror(error);
   }
   size_t stderr_before = server_->stderr_text().size();
   std::optional<LineClient> waiting = Connect();
@@ -983,7 +985,8 @@ TEST_F(EchoServer, AcceptEmfileBacksOffAndRecovers) {
                         << "after EMFILE/ENFILE instead of retrying at once";
   EXPECT_TRUE(StderrGrows(stderr_before, 1s)) << "accept's EMFILE was not reported on stderr";
 
-  ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &original, nullptr), 0) << std::strerror(errno);
+  error = ProgramPrlimit(pid, RLIMIT_NOFILE, &original, nullptr);
+  ASSERT_EQ(error, 0) << std::strerror(error);
   EXPECT_TRUE(RepliesWith(*waiting, "waiting in the queue"))
       << "the queued client was not served once descriptors were available again";
 }

@@ -10,6 +10,7 @@
 
 #include "harness/confinement.h"
 #include "harness/proc.h"
+#include "sandbox/sandbox.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
     // our results channel is (fd 3, which no child inherits).
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     fcntl(3, F_SETFD, FD_CLOEXEC);
+    fcntl(forklab::kPassedFileFd, F_SETFD, FD_CLOEXEC);
     try {
       forklab::ConfineChildren(forklab::Confinement::Parse(confine));
     } catch (const std::invalid_argument& e) {

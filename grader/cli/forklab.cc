@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -146,8 +147,9 @@ void KeepChecks(const std::vector<std::string>& patterns, std::vector<Rubric>* r
 struct GradeOptions {
   std::string impl = "student";
   std::vector<std::string> labs;
-  std::vector<std::string> checks;  // test-name patterns; empty: every check
-  std::string exe;
+  std::vector<std::string> checks;                 // test-name patterns; empty: every check
+  std::vector<std::string> exes;                   // as given: PATH, or LAB=PATH
+  std::map<std::string, std::string> exe_for_lab;  // resolved from `exes`
   std::string submission;
   std::string hidden;
   std::string format = "text";
@@ -156,12 +158,13 @@ struct GradeOptions {
   bool show_hidden = false;
   // Containment (see the README's Security section).
   bool no_namespaces = false;
-  int max_processes = 256;
+  int max_processes = 1024;
   int memory_mib = 512;
   int cpu_seconds = 60;
   int file_size_mib = 64;
   int open_files = 1024;
   int output_mib = 4;
+  std::optional<int> timeout_seconds;  // every check's, instead of the rubrics'
 };
 
 // Whether another uid (not root, none of our groups) can reach and run what is at `path`:
@@ -246,11 +249,16 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
   if (!options.hidden.empty()) hidden = options.hidden;
   std::vector<Rubric> rubrics = LoadRubrics(layout, options.labs, hidden);
   if (!options.checks.empty()) KeepChecks(options.checks, &rubrics);
+  if (options.timeout_seconds)
+    for (Rubric& rubric : rubrics)
+      for (RubricEntry& entry : rubric.entries)
+        entry.timeout = std::chrono::seconds(*options.timeout_seconds);
 
   std::optional<LabBuilder> builder;
   GradeReport report;
-  if (!options.exe.empty()) {
-    report.implementation = options.exe;
+  if (!options.exe_for_lab.empty()) {
+    for (const auto& [lab, exe] : options.exe_for_lab)
+      report.implementation += (report.implementation.empty() ? "" : ", ") + exe;
   } else if (options.impl == "reference") {
     report.implementation = "reference";
   } else {
@@ -264,9 +272,8 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
   }
 
   std::vector<fs::path> program_paths = {layout.fake_ping()};
-  if (!options.exe.empty()) program_paths.push_back(options.exe);
-  if (options.impl == "reference" && options.exe.empty())
-    program_paths.push_back(layout.reference(rubrics.front().lab));
+  for (const auto& [lab, exe] : options.exe_for_lab) program_paths.push_back(exe);
+  if (options.impl == "reference") program_paths.push_back(layout.reference(rubrics.front().lab));
   if (builder) program_paths.push_back(layout.build);
   std::vector<std::string> warnings;
   Containment containment =
@@ -280,7 +287,8 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
 
   for (const Rubric& rubric : rubrics) {
     if (interrupted) break;
-    LabReport lab{rubric.lab, options.exe, "", {}};
+    auto given = options.exe_for_lab.find(rubric.lab);
+    LabReport lab{rubric.lab, given == options.exe_for_lab.end() ? "" : given->second, "", {}};
     progress << fmt::format("{}\n", style.color ? "\033[1m" + rubric.lab + "\033[0m" : rubric.lab);
     if (builder) {
       LabBuild build = builder->Build(rubric.lab);
@@ -375,10 +383,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(kLabs));
   grade->add_option("--check", options.checks,
                     "Run only the checks whose test name matches (wildcards; repeatable)");
-  CLI::Option* exe = grade
-                         ->add_option("--exe", options.exe,
-                                      "Grade this executable, in any language (needs one --lab)")
-                         ->check(CLI::ExistingFile);
+  CLI::Option* exe =
+      grade->add_option("--exe", options.exes,
+                        "Grade this executable, in any language: PATH with one --lab, or "
+                        "LAB=PATH (repeatable)");
   grade->add_option("--submission", options.submission, "Grade the labs/ of another checkout")
       ->check(CLI::ExistingDirectory)
       ->excludes(exe);
@@ -414,6 +422,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(32, 1 << 20))
       ->capture_default_str();
   grade
+      ->add_option("--timeout", options.timeout_seconds,
+                   "Seconds each check may take, instead of the rubrics' timeouts")
+      ->check(CLI::Range(1, 3600));
+  grade
       ->add_option("--output-limit", options.output_mib,
                    "Output kept per stream of a program, MiB (the rest is counted)")
       ->check(CLI::Range(1, 1 << 12))
@@ -421,9 +433,23 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-    if (!options.exe.empty() && options.labs.size() != 1)
-      throw CLI::ValidationError("--exe", "--exe needs exactly one --lab");
-    if (!options.exe.empty() && options.impl == "reference")
+    for (const std::string& given : options.exes) {
+      size_t equals = given.find('=');
+      bool named = equals != std::string::npos &&
+                   std::find(kLabs.begin(), kLabs.end(), given.substr(0, equals)) != kLabs.end();
+      if (!named && options.labs.size() != 1)
+        throw CLI::ValidationError("--exe", "--exe PATH needs exactly one --lab (or use LAB=PATH)");
+      std::string lab = named ? given.substr(0, equals) : options.labs.front();
+      std::string path = named ? given.substr(equals + 1) : given;
+      if (!std::filesystem::is_regular_file(path))
+        throw CLI::ValidationError("--exe", "no such file: " + path);
+      options.exe_for_lab[lab] = std::filesystem::absolute(path).string();
+      if (named && std::find(options.labs.begin(), options.labs.end(), lab) == options.labs.end())
+        options.labs.push_back(lab);
+    }
+    if (!options.exes.empty() && options.exe_for_lab.size() != options.labs.size())
+      throw CLI::ValidationError("--exe", "every graded --lab needs its --exe");
+    if (!options.exes.empty() && options.impl == "reference")
       throw CLI::ValidationError("--exe", "--exe and --impl reference exclude each other");
     if (!options.output.empty() && options.format != "json")
       throw CLI::ValidationError("--output", "--output needs --format json");
@@ -440,7 +466,6 @@ int main(int argc, char** argv) {
     Layout layout;
     if (list->parsed()) return List(layout, list_labs.empty() ? kLabs : list_labs);
     if (options.labs.empty()) options.labs = kLabs;
-    if (!options.exe.empty()) options.exe = std::filesystem::absolute(options.exe).string();
     // Orphans of graded programs come to us, so none escapes the sweep after each check.
     BecomeSubreaper();
     struct sigaction action {};

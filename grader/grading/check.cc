@@ -187,9 +187,11 @@ CheckResult FromSandbox(const nlohmann::json& run, const std::string& test,
 
   nlohmann::json report = nlohmann::json::parse(run.value("report", ""), nullptr, false);
   if (!fatal.empty()) {
-    result.outcome = wall ? Outcome::kTimedOut : Outcome::kKilled;
+    // A limit the run hit is the cause; the wall time running out is then only its effect.
+    bool limit = fatal.find("killed: wall time") != 0 || fatal.find('\n') + 1 < fatal.size();
+    result.outcome = limit ? Outcome::kKilled : Outcome::kTimedOut;
     result.detail = fatal;
-    if (wall)
+    if (!limit)
       result.detail += "no result within " + std::to_string(timeout.count()) +
                        " s: the program hung or never answered\n";
   } else if (report.is_discarded()) {

@@ -33,7 +33,7 @@ struct CheckResult {
 struct Containment {
   std::string sandbox;  // the forklab-sandbox executable
   bool namespaces = true;
-  int max_processes = 256;  // the whole run: suite, program under test and its helpers
+  int max_processes = 1024;  // the whole run: suite, program under test and its helpers
   int memory_mib = 512;
   std::vector<std::string> hide;  // directories the run sees empty (references, hidden tests)
   std::string reference;          // the lab's reference, passed to the suite alone

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <sys/wait.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +18,7 @@ namespace {
 
 // Constant-initialized, so a child between fork and exec reads it without any guard or lock.
 Confinement confinement_in_effect;
+bool confined = false;
 
 }  // namespace
 
@@ -77,10 +78,15 @@ Confinement Confinement::Parse(const std::string& text) {
 
 void ConfineChildren(const Confinement& confinement) {
   confinement_in_effect = confinement;
+  confined = true;
 }
 
 const Confinement& ChildConfinement() {
   return confinement_in_effect;
+}
+
+bool InSandbox() {
+  return confined;
 }
 
 int ApplyConfinement(const Confinement& confinement) {

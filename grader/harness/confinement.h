@@ -31,6 +31,8 @@ struct Confinement {
 /// Sets the confinement of every program started from now on (the suite's main calls it once).
 void ConfineChildren(const Confinement& confinement);
 const Confinement& ChildConfinement();
+/// Whether ConfineChildren was called: this suite runs inside forklab's sandbox.
+bool InSandbox();
 
 /// Applies `confinement` to the calling process: rlimits, then no new privileges, then the uid.
 /// Async-signal-safe (for use between fork and exec). Returns 0, or the errno that failed.

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "harness/confinement.h"
 #include "harness/owned_children.h"
 
 namespace forklab {
@@ -222,6 +223,7 @@ std::vector<pid_t> ReapAdopted(bool kill_live) {
   internal::OwnedChildren& owned = internal::owned_children();
   std::lock_guard<std::mutex> lock(owned.mutex);
   std::vector<pid_t> reaped;
+  int killed = 0;
   // Killing an orphan hands its own children to us in turn, so go on until a round kills
   // nothing; the bound only guards against a tree that forks faster than we kill.
   constexpr int kMaxRounds = 100;
@@ -232,6 +234,7 @@ std::vector<pid_t> ReapAdopted(bool kill_live) {
       if (!child.zombie()) {
         if (!kill_live || kill(child.pid, SIGKILL) != 0) continue;
         killed_any = true;
+        ++killed;
       }
       // Returns at once for a zombie, and as soon as the SIGKILL lands otherwise.
       pid_t result;
@@ -241,6 +244,10 @@ std::vector<pid_t> ReapAdopted(bool kill_live) {
     }
     if (!killed_any) break;
   }
+  // Inside the sandbox, a program's escaped daemons are a containment event to report.
+  if (killed > 0 && InSandbox())
+    ReportContainment(std::to_string(killed) + (killed == 1 ? " process" : " processes") +
+                      " left running after the program exited: killed");
   return reaped;
 }
 

@@ -12,43 +12,16 @@
 #include <set>
 
 #include "harness/subprocess.h"
+#include "meta/forklab_run.h"
 
 namespace fs = std::filesystem;
 
 namespace forklab {
 namespace {
 
-const fs::path kBuild = FORKLAB_BUILD_DIR;
-const fs::path kSource = FORKLAB_SOURCE_DIR;
 const std::vector<std::string> kLabs = {"fork_basics",        "fork_ping",   "fork_echo_server",
                                         "fork_sum",           "thread_ping", "thread_ping_functor",
                                         "thread_echo_server", "thread_sum"};
-
-/// A forklab run: its exit status, its terminal output and, when asked, its JSON result.
-struct Grading {
-  RunResult run;
-  nlohmann::json result;
-};
-
-Grading Forklab(std::vector<std::string> args, bool json = true) {
-  fs::path output = fs::temp_directory_path() /
-                    ("forklab-meta-" + std::to_string(getpid()) + "-" +
-                     std::to_string(std::hash<std::string>{}(
-                         testing::UnitTest::GetInstance()->current_test_info()->name())) +
-                     ".json");
-  if (json) args.insert(args.end(), {"--format", "json", "--output", output.string()});
-  SpawnOptions options;
-  options.args = std::move(args);
-  options.env["NO_COLOR"] = "1";
-  Grading grading{Run((kBuild / "grader" / "forklab").string(), options, std::chrono::minutes(20)),
-                  nullptr};
-  if (json && fs::exists(output)) {
-    std::ifstream in(output);
-    grading.result = nlohmann::json::parse(in, nullptr, false);
-    fs::remove(output);
-  }
-  return grading;
-}
 
 // Which checks passed, which did not, and which the machine could not decide (skipped:
 // a timing check on a machine too busy to measure it).

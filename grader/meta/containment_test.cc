@@ -1,0 +1,285 @@
+// Containment meta-tests: every hostile fixture of fixtures/hostile graded, its harmless twin
+// first; ten gradings at once on one port; results that cannot be forged.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "harness/proc.h"
+#include "meta/forklab_run.h"
+
+namespace fs = std::filesystem;
+
+namespace forklab {
+namespace {
+
+/// A hostile fixture and what the grader must report for it (its hostile.toml).
+struct Hostile {
+  std::string name;
+  std::string threat;
+  std::set<std::string> outcomes;
+  std::string detail;                     // a regex the check's detail must match (empty: any)
+  std::vector<std::string> options;       // grading options for both
+  std::vector<std::string> twin_options;  // and for the twin alone
+};
+
+std::vector<Hostile> HostileFixtures() {
+  std::vector<Hostile> fixtures;
+  for (const auto& dir : fs::directory_iterator(kSource / "fixtures" / "hostile")) {
+    if (!fs::exists(dir.path() / "hostile.toml")) continue;
+    toml::table table = toml::parse_file((dir.path() / "hostile.toml").string());
+    Hostile fixture{dir.path().filename(),
+                    table["threat"].value_or(std::string()),
+                    {},
+                    table["detail"].value_or(std::string()),
+                    {},
+                    {}};
+    if (const toml::array* list = table["outcome"].as_array())
+      for (const auto& outcome : *list) fixture.outcomes.insert(outcome.value_or(std::string()));
+    for (auto [key, options] :
+         {std::pair{"options", &fixture.options}, {"twin_options", &fixture.twin_options}})
+      if (const toml::array* list = table[key].as_array())
+        for (const auto& option : *list) options->push_back(option.value_or(std::string()));
+    fixtures.push_back(std::move(fixture));
+  }
+  std::sort(fixtures.begin(), fixtures.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return fixtures;
+}
+
+void PrintTo(const Hostile& fixture, std::ostream* out) {
+  *out << fixture.name;
+}
+
+// The run's program uids (see forklab's MakeContainment).
+bool IsProgramUid(uid_t uid) {
+  return uid >= 61000 && uid < 62000;
+}
+
+/// What the machine has now: its processes and the memory it could still give.
+struct MachineState {
+  int processes = 0;
+  long available_mib = 0;
+  std::vector<pid_t> program_uid_processes;
+};
+
+MachineState ReadMachine() {
+  MachineState state;
+  for (const ProcStat& process : ListProcesses()) {
+    ++state.processes;
+    struct stat info;
+    if (stat(("/proc/" + std::to_string(process.pid)).c_str(), &info) == 0 &&
+        IsProgramUid(info.st_uid))
+      state.program_uid_processes.push_back(process.pid);
+  }
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    long value;
+    meminfo >> value;
+    if (key == "MemAvailable:") state.available_mib = value / 1024;
+    meminfo.ignore(64, '\n');
+  }
+  return state;
+}
+
+// Other work on a shared machine (a compiler) moves free memory by this much on its own.
+constexpr long kMemoryNoiseMib = 1536;
+
+const fs::path kHostileDir = kBuild / "fixtures" / "hostile";
+const fs::path kHiddenDir = kBuild / "fixtures" / "hostile-hidden";
+
+/// Grades `exe` as fork_basics beside the reference fork_sum, so a hostile lab can be seen
+/// not to stop the other labs' grading.
+Grading GradeHostile(const fs::path& exe, std::vector<std::string> options,
+                     std::vector<std::string> prefix = {}) {
+  fs::create_directories(kHiddenDir);
+  std::ofstream(kHiddenDir / "secret.txt") << "hidden tests live here\n";
+  std::vector<std::string> args = {"grade",
+                                   "--exe",
+                                   "fork_basics=" + exe.string(),
+                                   "--exe",
+                                   "fork_sum=" + (kBuild / "reference" / "fork_sum").string(),
+                                   "--check",
+                                   "ForkBasics.LinesInOrder",
+                                   "--check",
+                                   "Sum.BadOptionsExitTwo",
+                                   "--hidden",
+                                   kHiddenDir.string()};
+  args.insert(args.end(), options.begin(), options.end());
+  // Hangs are cut short at 10 s unless the manifest needs longer.
+  if (std::find(options.begin(), options.end(), "--timeout") == options.end())
+    args.insert(args.end(), {"--timeout", "10"});
+  return Forklab(args, true, prefix);
+}
+
+/// The grading finished and was not fooled, the other lab was graded, and nothing of the run
+/// is left on the machine. `declared`: the outcome and detail must be the manifest's too.
+void ExpectContained(const Hostile& fixture, const Grading& grading, const MachineState& before,
+                     bool declared) {
+  ASSERT_TRUE(grading.result.is_object()) << "no JSON result\n"
+                                          << grading.run.out << grading.run.err;
+  EXPECT_TRUE(grading.result.value("complete", false));
+  const auto& labs = grading.result["labs"];
+  ASSERT_EQ(labs.size(), 2u);
+  for (const auto& lab : labs) {
+    ASSERT_EQ(lab["checks"].size(), 1u) << lab.dump();
+    const auto& check = lab["checks"][0];
+    if (lab["lab"] == "fork_sum") {
+      EXPECT_EQ(check["outcome"], "passed") << "the other lab was not graded normally: " << check;
+      continue;
+    }
+    EXPECT_EQ(check["earned"], 0) << "a hostile program earned points: " << check;
+    if (!declared) continue;
+    std::string outcome = check["outcome"];
+    EXPECT_TRUE(fixture.outcomes.count(outcome))
+        << fixture.threat << ": outcome '" << outcome << "'\n"
+        << check.value("detail", "");
+    if (!fixture.detail.empty()) {
+      EXPECT_TRUE(std::regex_search(check.value("detail", ""), std::regex(fixture.detail)))
+          << fixture.threat << ": the detail does not match /" << fixture.detail << "/:\n"
+          << check.value("detail", "");
+    }
+  }
+  // The grader's total is the sum of what it reported, whatever the program wrote.
+  EXPECT_DOUBLE_EQ(grading.result["earned"].get<double>(),
+                   labs[1]["earned"].get<double>() + labs[0]["earned"].get<double>());
+
+  // Nothing survives: no descendant of ours (a subreaper: escaped processes come to us), no
+  // process of a program uid anywhere, and the machine's processes and memory came back.
+  MachineState after;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    ReapAdopted(/*kill_live=*/false);
+    after = ReadMachine();
+    if (DescendantsOf(getpid()).empty() && after.program_uid_processes.empty() &&
+        after.processes <= before.processes + 5 &&
+        after.available_mib >= before.available_mib - kMemoryNoiseMib)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(DescendantsOf(getpid()).empty()) << "a process of the run survived it";
+  EXPECT_TRUE(after.program_uid_processes.empty())
+      << after.program_uid_processes.size() << " processes of a program uid survived";
+  EXPECT_LE(after.processes, before.processes + 5) << "the machine's process count grew";
+  EXPECT_GE(after.available_mib, before.available_mib - kMemoryNoiseMib)
+      << "memory did not come back";
+  EXPECT_FALSE(fs::exists(kBuild / "hostile-results.json")) << "a program wrote a result file";
+}
+
+std::vector<std::string> TwinOptions(const Hostile& fixture) {
+  std::vector<std::string> options = fixture.options;
+  options.insert(options.end(), fixture.twin_options.begin(), fixture.twin_options.end());
+  return options;
+}
+
+bool FullContainment(const Grading& grading) {
+  return grading.result.is_object() && grading.result.value("isolation", "") == "namespaces";
+}
+
+class HostileFixture : public testing::TestWithParam<Hostile> {
+ protected:
+  void SetUp() override { BecomeSubreaper(); }
+};
+
+// The twin (the same attack, bounded) is graded first; the real fixture only once the twin
+// has shown that containment holds, and only with every namespace in force.
+TEST_P(HostileFixture, ContainedAsDeclaredTwinFirst) {
+  const Hostile& fixture = GetParam();
+  MachineState before = ReadMachine();
+  Grading twin = GradeHostile(kHostileDir / (fixture.name + "_twin"), TwinOptions(fixture));
+  ExpectContained(fixture, twin, before, /*declared=*/true);
+  if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
+  if (!FullContainment(twin))
+    GTEST_SKIP() << "containment is partial here (" << twin.result.value("isolation", "")
+                 << "): the real " << fixture.threat << " is not run";
+  Grading real = GradeHostile(kHostileDir / fixture.name, fixture.options);
+  ExpectContained(fixture, real, before, /*declared=*/true);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, HostileFixture, testing::ValuesIn(HostileFixtures()),
+                         [](const auto& info) { return info.param.name; });
+
+// The same corpus graded by an ordinary user (nobody), where the sandbox needs a user
+// namespace and has no cgroup: the outcomes may differ (no process limit to report), but the
+// program still earns nothing, the other lab is graded and nothing survives.
+TEST_P(HostileFixture, ContainedForAnUnprivilegedGrader) {
+  if (geteuid() != 0) GTEST_SKIP() << "already unprivileged: the test above covers it";
+  const Hostile& fixture = GetParam();
+  std::vector<std::string> as_nobody = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                                        "--clear-groups", "--"};
+  MachineState before = ReadMachine();
+  Grading twin =
+      GradeHostile(kHostileDir / (fixture.name + "_twin"), TwinOptions(fixture), as_nobody);
+  ExpectContained(fixture, twin, before, /*declared=*/false);
+  if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
+  if (!FullContainment(twin))
+    GTEST_SKIP() << "containment is partial for an unprivileged user here ("
+                 << twin.result.value("isolation", "") << ")";
+  Grading real = GradeHostile(kHostileDir / fixture.name, fixture.options, as_nobody);
+  ExpectContained(fixture, real, before, /*declared=*/false);
+}
+
+// Ten gradings at once, each with its echo server on the default port 12345: every one
+// inside its own network namespace, so none collides and all score full.
+TEST(Containment, TenParallelGradingsShareOnePort) {
+  std::vector<std::unique_ptr<Subprocess>> gradings;
+  std::vector<fs::path> outputs;
+  for (int i = 0; i < 10; ++i) {
+    outputs.push_back(fs::temp_directory_path() / ("forklab-parallel-" + std::to_string(getpid()) +
+                                                   "-" + std::to_string(i) + ".json"));
+    SpawnOptions options;
+    options.args = {"grade",
+                    "--impl",
+                    "reference",
+                    "--lab",
+                    i % 2 ? "thread_echo_server" : "fork_echo_server",
+                    "--check",
+                    "EchoServer.DefaultHostAndPort",
+                    "--check",
+                    "EchoServer.ReplyFormat",
+                    "--format",
+                    "json",
+                    "--output",
+                    outputs.back().string()};
+    gradings.push_back(Subprocess::Start((kBuild / "grader" / "forklab").string(), options));
+  }
+  for (size_t i = 0; i < gradings.size(); ++i) {
+    std::optional<ExitStatus> status = gradings[i]->Wait(std::chrono::minutes(10));
+    ASSERT_TRUE(status) << "grading " << i << " hung";
+    std::ifstream in(outputs[i]);
+    nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
+    fs::remove(outputs[i]);
+    ASSERT_TRUE(result.is_object()) << gradings[i]->stderr_text();
+    EXPECT_EQ(result["percent"], 100) << "grading " << i << ":\n" << gradings[i]->stdout_text();
+  }
+}
+
+// The port squatter holds 12340..12359 while a reference echo server is graded on 12345
+// beside it: each run has its own loopback.
+TEST(Containment, PortSquatterDoesNotBlockAnotherGrading) {
+  SpawnOptions squat;
+  squat.args = {"grade",
+                "--exe",
+                (kHostileDir / "port_squat_twin").string(),
+                "--lab",
+                "fork_basics",
+                "--check",
+                "ForkBasics.LinesInOrder",
+                "--timeout",
+                "20"};
+  std::unique_ptr<Subprocess> squatter =
+      Subprocess::Start((kBuild / "grader" / "forklab").string(), squat);
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // the ports are held by now
+  Grading beside = Forklab({"grade", "--impl", "reference", "--lab", "fork_echo_server", "--check",
+                            "EchoServer.DefaultHostAndPort"});
+  ASSERT_TRUE(beside.result.is_object()) << beside.run.err;
+  EXPECT_EQ(beside.result["percent"], 100) << beside.run.out;
+  EXPECT_TRUE(squatter->Wait(std::chrono::minutes(2)));
+}
+
+}  // namespace
+}  // namespace forklab

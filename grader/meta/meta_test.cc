@@ -236,12 +236,17 @@ TEST(Cli, FailUnderMakesALowScoreFail) {
 }
 
 TEST(Cli, UsageErrorsExit2WithOneLine) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"grade", "--bogus"},
-                                        {"grade", "--lab", "nope"},
-                                        {"grade", "--exe", "/bin/true"},
-                                        {"grade", "--format", "xml"},
-                                        {"grade", "--fail-under", "101"},
-                                        {}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"grade", "--bogus"},
+        {"grade", "--lab", "nope"},
+        {"grade", "--exe", "/bin/true"},
+        {"grade", "--format", "xml"},
+        {"grade", "--fail-under", "101"},
+        {"grade", "--exe", "fork_basics=/no/such/file"},
+        {"grade", "--lab", "fork_sum", "--exe", "thread_sum=/bin/true"},
+        {"grade", "--timeout", "0"},
+        {"grade", "--max-processes", "5"},
+        {}}) {
     Grading grading = Forklab(args, /*json=*/false);
     ASSERT_TRUE(grading.run.status);
     EXPECT_TRUE(grading.run.status->ExitedWith(2)) << grading.run.status->Describe();

@@ -154,6 +154,22 @@ int CountOthers() {
   return count;
 }
 
+// Kills our descendants until none is left (orphans come back to us, a subreaper); returns
+// how many there were at first.
+int KillOrphans() {
+  int first = 0;
+  for (int round = 0; round < 100; ++round) {
+    std::vector<pid_t> orphans = DescendantsOf(getpid());
+    if (orphans.empty()) break;
+    if (round == 0) first = static_cast<int>(orphans.size());
+    for (pid_t pid : orphans) kill(pid, SIGKILL);
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    usleep(2000);
+  }
+  return first;
+}
+
 struct InitPipes {
   int sync_read, error_write, events_write, report_write, console_write, suite_exe, passed_file;
 };
@@ -220,20 +236,7 @@ struct InitPipes {
     }
     if (pid < 0 && errno != EINTR) break;
   }
-  int left = 0;
-  if (policy.namespaces) {
-    left = CountOthers();
-  } else {
-    for (int round = 0; round < 100; ++round) {
-      std::vector<pid_t> others = DescendantsOf(getpid());
-      if (others.empty()) break;
-      if (round == 0) left = static_cast<int>(others.size());
-      for (pid_t pid : others) kill(pid, SIGKILL);
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {
-      }
-      usleep(2000);
-    }
-  }
+  int left = policy.namespaces ? CountOthers() : KillOrphans();
   std::string summary = fmt::format("{} {}", suite_status, left);
   [[maybe_unused]] ssize_t written = write(fds.events_write, summary.data(), summary.size());
   _exit(0);
@@ -278,17 +281,6 @@ bool DrainInto(int fd, std::string* text, size_t limit, size_t* discarded) {
     }
     if (n < 0 && errno == EINTR) continue;
     return n < 0 && errno == EAGAIN;
-  }
-}
-
-void KillOrphans() {
-  for (int round = 0; round < 100; ++round) {
-    std::vector<pid_t> orphans = DescendantsOf(getpid());
-    if (orphans.empty()) return;
-    for (pid_t pid : orphans) kill(pid, SIGKILL);
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
-    usleep(2000);
   }
 }
 

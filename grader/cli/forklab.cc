@@ -14,7 +14,6 @@
 #include <iostream>
 #include <map>
 #include <optional>
-#include <thread>
 
 #include "grading/builder.h"
 #include "grading/check.h"
@@ -118,18 +117,6 @@ void OnInterrupt(int) {
   InterruptRunningCheck();
 }
 
-// Kills and reaps whatever the graded programs left behind: as a subreaper, forklab
-// inherits every orphan of the checks it ran.
-void SweepLeftovers() {
-  for (int round = 0; round < 50; ++round) {
-    std::vector<pid_t> left = DescendantsOf(getpid());
-    if (left.empty()) return;
-    for (pid_t pid : left) kill(pid, SIGKILL);
-    ReapAdopted(/*kill_live=*/true);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
 // Keeps the rubric entries whose test name matches one of `patterns` (shell wildcards).
 void KeepChecks(const std::vector<std::string>& patterns, std::vector<Rubric>* rubrics) {
   size_t kept = 0;
@@ -183,11 +170,8 @@ bool OthersCanRun(const fs::path& path) {
 // Processes (threads included) that uid `uid` runs now, which RLIMIT_NPROC counts too.
 int ProcessesOf(uid_t uid) {
   int count = 0;
-  for (const ProcStat& process : ListProcesses()) {
-    struct stat info;
-    if (stat(("/proc/" + std::to_string(process.pid)).c_str(), &info) == 0 && info.st_uid == uid)
-      count += process.threads;
-  }
+  for (const ProcStat& process : ListProcesses())
+    if (process.uid == uid) count += process.threads;
   return count;
 }
 
@@ -222,7 +206,7 @@ Containment MakeContainment(const Layout& layout, const GradeOptions& options,
   program.output_bytes = static_cast<size_t>(options.output_mib) << 20;
   if (geteuid() == 0) {
     // A uid of this run's own: RLIMIT_NPROC then counts this run's programs and nothing else.
-    uid_t uid = 61000 + getpid() % 1000;
+    uid_t uid = kProgramUids + getpid() % kProgramUidCount;
     bool reachable = std::all_of(program_paths.begin(), program_paths.end(), OthersCanRun);
     if (reachable) {
       program.uid = uid;
@@ -313,7 +297,8 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
         check.result = {Outcome::kNotBuilt, 0, "", {}};
       } else {
         check.result = RunCheck(entry, target);
-        SweepLeftovers();
+        // As a subreaper, forklab inherits every orphan of the check: none may outlive it.
+        KillDescendants();
         if (interrupted) break;  // the check was killed by us: no result to keep
         if (!entry.profile.empty() && check.result.outcome != Outcome::kPassed &&
             check.result.outcome != Outcome::kSkipped) {

@@ -14,6 +14,7 @@
 
 #include "harness/confinement.h"
 #include "harness/subprocess.h"
+#include "sandbox/sandbox.h"
 
 namespace forklab {
 
@@ -171,27 +172,26 @@ std::vector<std::string> ContainmentLines(const std::string& console) {
 CheckResult FromSandbox(const nlohmann::json& run, const std::string& test,
                         std::chrono::seconds timeout) {
   CheckResult result;
-  std::string fatal, notes;
-  bool wall = false;
+  using Kind = ContainmentEvent::Kind;
+  std::string ended, notes;
+  bool only_wall_time = true;  // a limit hit is the cause; the wall time is then its effect
   for (const auto& event : run.value("events", nlohmann::json::array())) {
-    std::string text = event.value("text", "");
-    if (!event.value("fatal", false)) {
+    std::string kind = event.value("kind", ""), text = event.value("text", "");
+    if (kind == ContainmentEvent::Name(Kind::kNote)) {
       notes += "contained: " + text + "\n";
     } else {
-      fatal += text + "\n";
-      wall = wall || text.starts_with("killed: wall time");
+      ended += text + "\n";
+      only_wall_time = only_wall_time && kind == ContainmentEvent::Name(Kind::kWallTime);
     }
   }
   std::string console = run.value("console", "");
   for (const std::string& line : ContainmentLines(console)) notes += "contained: " + line + "\n";
 
   nlohmann::json report = nlohmann::json::parse(run.value("report", ""), nullptr, false);
-  if (!fatal.empty()) {
-    // A limit the run hit is the cause; the wall time running out is then only its effect.
-    bool limit = fatal.find("killed: wall time") != 0 || fatal.find('\n') + 1 < fatal.size();
-    result.outcome = limit ? Outcome::kKilled : Outcome::kTimedOut;
-    result.detail = fatal;
-    if (!limit)
+  if (!ended.empty()) {
+    result.outcome = only_wall_time ? Outcome::kTimedOut : Outcome::kKilled;
+    result.detail = ended;
+    if (only_wall_time)
       result.detail += "no result within " + std::to_string(timeout.count()) +
                        " s: the program hung or never answered\n";
   } else if (report.is_discarded()) {

@@ -28,6 +28,11 @@ struct Confinement {
   static Confinement Parse(const std::string& text);
 };
 
+/// The uids a root grader runs programs under: one per grading run (kProgramUids + the
+/// grader's pid modulo kProgramUidCount), so RLIMIT_NPROC counts that run's programs alone.
+inline constexpr uid_t kProgramUids = 61000;
+inline constexpr uid_t kProgramUidCount = 1000;
+
 /// Sets the confinement of every program started from now on (the suite's main calls it once).
 void ConfineChildren(const Confinement& confinement);
 const Confinement& ChildConfinement();

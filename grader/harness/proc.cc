@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "harness/confinement.h"
 #include "harness/owned_children.h"
@@ -131,6 +133,9 @@ std::optional<ProcStat> ReadProcStat(pid_t pid) {
       cminflt >> majflt >> cmajflt >> utime >> stime >> cutime >> cstime >> priority >> nice >>
       stat.threads;
   if (!fields) return std::nullopt;
+  struct stat owner;
+  if (::stat(("/proc/" + std::to_string(pid)).c_str(), &owner) != 0) return std::nullopt;
+  stat.uid = owner.st_uid;
   static const double kTicksPerSecond = static_cast<double>(sysconf(_SC_CLK_TCK));
   stat.user = utime / kTicksPerSecond;
   stat.system = stime / kTicksPerSecond;
@@ -249,6 +254,19 @@ std::vector<pid_t> ReapAdopted(bool kill_live) {
     ReportContainment(std::to_string(killed) + (killed == 1 ? " process" : " processes") +
                       " left running after the program exited: killed");
   return reaped;
+}
+
+int KillDescendants() {
+  int first = 0;
+  for (int round = 0; round < 100; ++round) {
+    std::vector<pid_t> left = DescendantsOf(getpid());
+    if (left.empty()) break;
+    if (round == 0) first = static_cast<int>(left.size());
+    for (pid_t pid : left) kill(pid, SIGKILL);
+    ReapAdopted(/*kill_live=*/false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return first;
 }
 
 }  // namespace forklab

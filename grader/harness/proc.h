@@ -15,6 +15,7 @@ struct ProcStat {
   pid_t ppid = 0;
   pid_t pgid = 0;
   pid_t sid = 0;
+  uid_t uid = 0;     // the owner of /proc/<pid>: the process's effective uid
   char state = '?';  // 'R', 'S', 'Z', ...
   std::string comm;
   int threads = 0;
@@ -57,5 +58,10 @@ void BecomeSubreaper();
 /// adopted as subreaper), SIGKILLing live ones first when `kill_live` is set.
 /// Returns the pids collected.
 std::vector<pid_t> ReapAdopted(bool kill_live);
+
+/// SIGKILLs every descendant of the calling process (a subreaper, so orphans come back to it)
+/// and reaps them, round after round until none is left (bounded). Returns how many there
+/// were at first.
+int KillDescendants();
 
 }  // namespace forklab

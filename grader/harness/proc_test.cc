@@ -17,6 +17,7 @@
 
 #include "harness/no_leftovers_test.h"
 #include "harness/subprocess.h"
+#include "harness/unique_fd.h"
 
 namespace forklab {
 namespace {
@@ -99,6 +100,32 @@ TEST_F(ProcTest, ReadProcStatDescribesThisProcess) {
   EXPECT_FALSE(self->zombie());
   EXPECT_EQ(self->comm, std::string(program_invocation_short_name).substr(0, 15));
   EXPECT_EQ(self->threads, ThreadCount(getpid()));
+  EXPECT_EQ(self->uid, geteuid());
+}
+
+TEST_F(ProcTest, ReadProcStatNamesTheOwner) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to start a process as another uid";
+  auto other =
+      Subprocess::Start("/usr/bin/setpriv",
+                        Args({"--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "100"}));
+  std::optional<ProcStat> stat;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    stat = ReadProcStat(other->pid());
+    if (stat && stat->comm == "sleep") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(stat && stat->comm == "sleep");
+  EXPECT_EQ(stat->uid, 65534u);
+}
+
+TEST_F(ProcTest, KillDescendantsTakesOrphansAndDaemons) {
+  BecomeSubreaper();
+  auto shell = Subprocess::Start("/bin/sh", Args({"-c", "setsid sleep 100 & sleep 100 & exit 0"}));
+  ASSERT_TRUE(shell->Wait(std::chrono::seconds(10)));
+  for (int attempt = 0; attempt < 200 && DescendantsOf(getpid()).size() < 2; ++attempt)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(KillDescendants(), 2);  // 3 when setsid(1) forked and left a zombie
+  EXPECT_TRUE(DescendantsOf(getpid()).empty());
 }
 
 TEST_F(ProcTest, ReadProcStatSeesCpuTimeGrow) {
@@ -187,19 +214,6 @@ TEST_F(ProcTest, CmdlineKeepsEveryArgument) {
   EXPECT_EQ(Cmdline(shell->pid()), args);
 }
 
-/// A TCP socket of this process; closed when destroyed.
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 /// A socket listening on the loopback address `loopback` (port 0); -1 when that address
 /// family is not available here.
 int ListenOn(int family, const char* loopback, sockaddr_storage* bound) {
@@ -229,17 +243,17 @@ int ListenOn(int family, const char* loopback, sockaddr_storage* bound) {
 TEST_F(ProcTest, TcpSocketsOfCountsListeningAndConnectedSockets) {
   TcpSockets before = TcpSocketsOf(getpid());
   sockaddr_storage address = {};
-  Socket listener(ListenOn(AF_INET, "127.0.0.1", &address));
-  ASSERT_GE(listener.fd(), 0);
+  UniqueFd listener(ListenOn(AF_INET, "127.0.0.1", &address));
+  ASSERT_GE(listener.get(), 0);
   TcpSockets listening = TcpSocketsOf(getpid());
   EXPECT_EQ(listening.listening, before.listening + 1);
   EXPECT_EQ(listening.connected, before.connected);
 
   // Both ends of the connection are this process's.
-  Socket client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  ASSERT_EQ(connect(client.fd(), reinterpret_cast<sockaddr*>(&address), sizeof(sockaddr_in)), 0);
-  Socket server(accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC));
-  ASSERT_GE(server.fd(), 0);
+  UniqueFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(sockaddr_in)), 0);
+  UniqueFd server(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_GE(server.get(), 0);
   TcpSockets connected = TcpSocketsOf(getpid());
   EXPECT_EQ(connected.listening, before.listening + 1);
   EXPECT_EQ(connected.connected, before.connected + 2);
@@ -254,8 +268,8 @@ TEST_F(ProcTest, TcpSocketsOfCountsListeningAndConnectedSockets) {
 TEST_F(ProcTest, TcpSocketsOfReadsIpv6Sockets) {
   TcpSockets before = TcpSocketsOf(getpid());
   sockaddr_storage address = {};
-  Socket listener(ListenOn(AF_INET6, "::1", &address));
-  if (listener.fd() < 0) GTEST_SKIP() << "no IPv6 loopback here";
+  UniqueFd listener(ListenOn(AF_INET6, "::1", &address));
+  if (listener.get() < 0) GTEST_SKIP() << "no IPv6 loopback here";
   EXPECT_EQ(TcpSocketsOf(getpid()).listening, before.listening + 1);
 }
 

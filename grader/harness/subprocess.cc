@@ -30,6 +30,7 @@
 #include "harness/confinement.h"
 #include "harness/owned_children.h"
 #include "harness/proc.h"
+#include "harness/unique_fd.h"
 
 namespace forklab {
 namespace {
@@ -37,28 +38,6 @@ namespace {
 namespace bp = boost::process::v2;
 using Clock = std::chrono::steady_clock;
 using Process = bp::basic_process<boost::asio::io_context::executor_type>;
-
-/// Owns one file descriptor and closes it exactly once.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    Reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  ~UniqueFd() { Reset(); }
-
-  int get() const { return fd_; }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 /// A Boost.Process initializer giving the child the grader's environment minus `unset_env`, with
 /// `env` on top. Boost 1.81's process_environment fails to link (boostorg/process#312), so this

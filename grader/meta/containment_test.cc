@@ -1,7 +1,6 @@
 // Containment meta-tests: every hostile fixture of fixtures/hostile graded, its harmless twin
 // first; ten gradings at once on one port; results that cannot be forged.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <toml++/toml.h>
 
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "harness/confinement.h"
 #include "harness/proc.h"
 #include "meta/forklab_run.h"
 
@@ -56,9 +56,9 @@ void PrintTo(const Hostile& fixture, std::ostream* out) {
   *out << fixture.name;
 }
 
-// The run's program uids (see forklab's MakeContainment).
+// The uids a root grader runs programs under.
 bool IsProgramUid(uid_t uid) {
-  return uid >= 61000 && uid < 62000;
+  return uid >= kProgramUids && uid < kProgramUids + kProgramUidCount;
 }
 
 /// What the machine has now: its processes and the memory it could still give.
@@ -72,10 +72,7 @@ MachineState ReadMachine() {
   MachineState state;
   for (const ProcStat& process : ListProcesses()) {
     ++state.processes;
-    struct stat info;
-    if (stat(("/proc/" + std::to_string(process.pid)).c_str(), &info) == 0 &&
-        IsProgramUid(info.st_uid))
-      state.program_uid_processes.push_back(process.pid);
+    if (IsProgramUid(process.uid)) state.program_uid_processes.push_back(process.pid);
   }
   std::ifstream meminfo("/proc/meminfo");
   for (std::string key; meminfo >> key;) {
@@ -264,6 +261,13 @@ TEST(Containment, TenParallelGradingsShareOnePort) {
 // The port squatter holds 12340..12359 while a reference echo server is graded on 12345
 // beside it: each run has its own loopback.
 TEST(Containment, PortSquatterDoesNotBlockAnotherGrading) {
+  SpawnOptions probe;
+  probe.args = {"--probe"};
+  RunResult isolation = forklab::Run((kBuild / "grader" / "forklab-sandbox").string(), probe,
+                                     std::chrono::seconds(30));
+  // The squatter refuses to run outside the sandbox's namespaces: nothing to prove then.
+  if (isolation.out != "namespaces\n")
+    GTEST_SKIP() << "containment is partial here: " << isolation.out;
   SpawnOptions squat;
   squat.args = {"grade",
                 "--exe",

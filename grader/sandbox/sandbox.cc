@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/close_range.h>
 #include <linux/mount.h>
 #include <net/if.h>
 #include <poll.h>
@@ -28,6 +29,7 @@
 
 #include "harness/confinement.h"
 #include "harness/proc.h"
+#include "harness/unique_fd.h"
 #include "sandbox/cgroup.h"
 
 namespace forklab {
@@ -41,28 +43,8 @@ std::atomic<bool> interrupted{false};
 constexpr size_t kConsoleLimit = 1 << 20;
 constexpr size_t kReportLimit = 64 << 20;
 
-/// Owns one file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    Reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  int get() const { return fd_; }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
 struct Pipe {
-  Fd read, write;
+  UniqueFd read, write;
   Pipe() {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
@@ -94,7 +76,7 @@ pid_t CloneInto(int flags) {
 }
 
 bool WriteProcFile(pid_t pid, const char* name, const std::string& text) {
-  Fd fd(open(fmt::format("/proc/{}/{}", pid, name).c_str(), O_WRONLY | O_CLOEXEC));
+  UniqueFd fd(open(fmt::format("/proc/{}/{}", pid, name).c_str(), O_WRONLY | O_CLOEXEC));
   return fd.get() >= 0 &&
          write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
 }
@@ -107,7 +89,7 @@ bool MapIdentity(pid_t child) {
 }
 
 void BringLoopbackUp(int error_fd) {
-  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   struct ifreq request = {};
   strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
   if (sock.get() < 0 || ioctl(sock.get(), SIOCGIFFLAGS, &request) != 0)
@@ -134,11 +116,12 @@ void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
   // A /proc of this PID namespace: the run sees its own processes only.
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     Fail(error_fd, "sandbox: /proc");
+  // Hidden directories first: one under /tmp is then simply absent from the fresh /tmp.
+  for (const std::string& dir : policy.hide)
+    MountTmpfs(error_fd, dir.c_str(), "mode=0755,size=4k", MS_NOSUID | MS_NODEV | MS_RDONLY);
   MountTmpfs(error_fd, "/tmp", fmt::format("mode=1777,size={}", policy.tmp_bytes));
   if (access("/dev/shm", F_OK) == 0)
     MountTmpfs(error_fd, "/dev/shm", fmt::format("mode=1777,size={}", policy.tmp_bytes));
-  for (const std::string& dir : policy.hide)
-    MountTmpfs(error_fd, dir.c_str(), "mode=0755,size=4k", MS_NOSUID | MS_NODEV | MS_RDONLY);
 }
 
 // Counts the processes of this PID namespace besides its init (us).
@@ -152,22 +135,6 @@ int CountOthers() {
   }
   closedir(proc);
   return count;
-}
-
-// Kills our descendants until none is left (orphans come back to us, a subreaper); returns
-// how many there were at first.
-int KillOrphans() {
-  int first = 0;
-  for (int round = 0; round < 100; ++round) {
-    std::vector<pid_t> orphans = DescendantsOf(getpid());
-    if (orphans.empty()) break;
-    if (round == 0) first = static_cast<int>(orphans.size());
-    for (pid_t pid : orphans) kill(pid, SIGKILL);
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
-    usleep(2000);
-  }
-  return first;
 }
 
 struct InitPipes {
@@ -208,17 +175,20 @@ struct InitPipes {
   pid_t suite = fork();
   if (suite < 0) Fail(fds.error_write, "sandbox: fork the suite");
   if (suite == 0) {
-    // Out of the way of the descriptors the suite gets: 0 /dev/null, 1 and 2 the console,
-    // 3 the results channel, 4 the passed file. The others close, these two at exec.
-    int exe = fcntl(fds.suite_exe, F_DUPFD_CLOEXEC, 16);
-    int error = fcntl(fds.error_write, F_DUPFD_CLOEXEC, 17);
-    int null = open("/dev/null", O_RDONLY);
-    if (exe < 0 || error < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fds.console_write, 1) < 0 ||
-        dup2(fds.console_write, 2) < 0 || dup2(fds.report_write, 3) < 0 ||
-        (fds.passed_file >= 0 && dup2(fds.passed_file, kPassedFileFd) < 0))
+    // The suite gets 0 /dev/null, 1 and 2 the console, 3 the results channel, 4 the passed
+    // file. Every source is first copied above them, so that no dup2 lands on its own fd
+    // (which would keep its close-on-exec flag); everything else closes at exec.
+    auto lift = [](int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 16); };
+    int exe = lift(fds.suite_exe), error = lift(fds.error_write);
+    int console = lift(fds.console_write), report = lift(fds.report_write);
+    int passed = lift(fds.passed_file), null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (exe < 0 || error < 0 || console < 0 || report < 0 || null < 0 ||
+        (fds.passed_file >= 0 && passed < 0) || dup2(null, 0) < 0 || dup2(console, 1) < 0 ||
+        dup2(console, 2) < 0 || dup2(report, 3) < 0 ||
+        (passed >= 0 && dup2(passed, kPassedFileFd) < 0))
       Fail(fds.error_write, "sandbox: suite's descriptors");
-    syscall(SYS_close_range, kPassedFileFd + (fds.passed_file >= 0), std::min(exe, error) - 1, 0);
-    syscall(SYS_close_range, std::max(exe, error) + 1, ~0U, 0);
+    syscall(SYS_close_range, kPassedFileFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (passed < 0) close(kPassedFileFd);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     syscall(SYS_execveat, exe, "", args.data(), envp.data(), AT_EMPTY_PATH);
     Fail(error, "sandbox: exec " + argv[0]);
@@ -236,7 +206,7 @@ struct InitPipes {
     }
     if (pid < 0 && errno != EINTR) break;
   }
-  int left = policy.namespaces ? CountOthers() : KillOrphans();
+  int left = policy.namespaces ? CountOthers() : KillDescendants();
   std::string summary = fmt::format("{} {}", suite_status, left);
   [[maybe_unused]] ssize_t written = write(fds.events_write, summary.data(), summary.size());
   _exit(0);
@@ -292,6 +262,22 @@ std::string Seconds(std::chrono::milliseconds time) {
 
 }  // namespace
 
+const char* ContainmentEvent::Name(Kind kind) {
+  switch (kind) {
+    case Kind::kWallTime:
+      return "wall time";
+    case Kind::kLimit:
+      return "limit";
+    case Kind::kLeftRunning:
+      return "left running";
+    case Kind::kInterrupted:
+      return "interrupted";
+    case Kind::kNote:
+      break;
+  }
+  return "note";
+}
+
 const std::string& NamespacesRefused() {
   static const std::string reason = Probe();
   return reason;
@@ -327,10 +313,10 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
                                                         : "namespaces (pid, net, mount, ipc)";
   result.isolation += cgroup ? ", " + cgroup->Describe() : ", no cgroup: " + no_cgroup;
 
-  Fd suite_exe(open(exe.c_str(), O_PATH | O_CLOEXEC));
+  UniqueFd suite_exe(open(exe.c_str(), O_PATH | O_CLOEXEC));
   if (suite_exe.get() < 0)
     throw std::runtime_error("sandbox: cannot open " + exe + ": " + strerror(errno));
-  Fd passed_file;
+  UniqueFd passed_file;
   if (!policy.passed_file.empty()) {
     passed_file.Reset(open(policy.passed_file.c_str(), O_PATH | O_CLOEXEC));
     if (passed_file.get() < 0)
@@ -363,7 +349,7 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   for (Pipe* pipe : {&error, &events, &report, &console}) pipe->write.Reset();
   for (Pipe* pipe : {&events, &report, &console}) fcntl(pipe->read.get(), F_SETFL, O_NONBLOCK);
 
-  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, init, 0)));
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, init, 0)));
   std::string summary;
   size_t report_discarded = 0, console_discarded = 0, ignored = 0;
   bool report_open = true, console_open = true, events_open = true, init_done = false;
@@ -388,7 +374,8 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
       timed_out = true;
       kill(init, SIGKILL);
       if (!effective.namespaces) kill(-init, SIGKILL);
-      result.events.push_back({true, "killed: wall time " + Seconds(effective.wall)});
+      result.events.push_back(
+          {ContainmentEvent::Kind::kWallTime, "killed: wall time " + Seconds(effective.wall)});
       continue;
     }
     if (report_open && fds[0].revents)
@@ -406,13 +393,15 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
       // Whatever still holds a pipe dies here: with the namespace, in the cgroup, or (in the
       // fallback) among the orphans re-parented to us.
       if (cgroup) cgroup->KillAll();
-      if (!effective.namespaces) KillOrphans();
+      if (!effective.namespaces) KillDescendants();
       drain_deadline = Clock::now() + std::chrono::seconds(5);
     }
     if (init_done && Clock::now() > drain_deadline) break;
   }
   running_init = 0;
-  if (interrupted) result.events.push_back({true, "interrupted: the grader was stopped"});
+  if (interrupted)
+    result.events.push_back(
+        {ContainmentEvent::Kind::kInterrupted, "interrupted: the grader was stopped"});
 
   char reason[512] = {};
   [[maybe_unused]] ssize_t got = read(error.read.get(), reason, sizeof reason - 1);
@@ -425,20 +414,23 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   if (cgroup) {
     CgroupEvents counted = cgroup->Events();
     if (counted.fork_refusals > 0)
-      result.events.push_back(
-          {true, fmt::format("killed: exceeded {} processes (fork refused {} times)",
-                             effective.max_processes, counted.fork_refusals)});
+      result.events.push_back({ContainmentEvent::Kind::kLimit,
+                               fmt::format("killed: exceeded {} processes (fork refused {} times)",
+                                           effective.max_processes, counted.fork_refusals)});
     if (counted.oom_kills > 0)
       result.events.push_back(
-          {true, fmt::format("killed: exceeded {} of memory", HumanBytes(effective.memory_bytes))});
+          {ContainmentEvent::Kind::kLimit,
+           fmt::format("killed: exceeded {} of memory", HumanBytes(effective.memory_bytes))});
   }
   if (left > 0)
-    result.events.push_back({true, fmt::format("left {} process{} running after exit: killed", left,
-                                               left == 1 ? "" : "es")});
+    result.events.push_back(
+        {ContainmentEvent::Kind::kLeftRunning,
+         fmt::format("left {} process{} running after exit: killed", left, left == 1 ? "" : "es")});
   if (console_discarded > 0)
     result.events.push_back(
-        {false, fmt::format("suite console truncated at {} ({} discarded)",
-                            HumanBytes(kConsoleLimit), HumanBytes(console_discarded))});
+        {ContainmentEvent::Kind::kNote,
+         fmt::format("suite console truncated at {} ({} discarded)", HumanBytes(kConsoleLimit),
+                     HumanBytes(console_discarded))});
   if (report_discarded > 0) result.report.clear();  // a cut report is no report
   return result;
 }

@@ -30,11 +30,15 @@ struct SandboxPolicy {
   bool namespaces = true;                  // false: process group + subreaper + rlimits only
 };
 
-/// One thing the containment did or saw, as the student report states it.
+/// One thing the containment did or saw, as the student report states it. Every kind but
+/// kNote ended the run, and so the check; a note leaves the check's own result standing.
 struct ContainmentEvent {
-  /// Whether the event ended the check (a limit killed it), rather than only being noted.
-  bool fatal = false;
-  std::string text;  // "killed: exceeded 64 processes"
+  enum class Kind { kWallTime, kLimit, kLeftRunning, kInterrupted, kNote };
+  Kind kind = Kind::kNote;
+  std::string text;  // "killed: exceeded 64 processes (fork refused 3 times)"
+
+  /// The kind as the results file spells it: "wall time", "limit", "left running", ...
+  static const char* Name(Kind kind);
 };
 
 /// How a sandboxed run went. `report` is what the suite wrote on its fd 3 (its results),

@@ -1,6 +1,8 @@
 // forklab-sandbox: runs one suite process inside the sandbox and writes how it went as JSON.
 // The grader starts it once per check; see sandbox.h for what the sandbox is.
 #include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -30,6 +32,11 @@ void WriteResult(const std::string& path, const nlohmann::json& result) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A grader that dies (killed, crashed) ends its check too: SIGTERM stops the run and removes
+  // its cgroup, as an interrupt does, rather than leaving it to run out its wall time.
+  pid_t grader = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != grader) return 1;
   CLI::App app{"Run a suite inside forklab's sandbox (namespaces, cgroup, limits)",
                "forklab-sandbox"};
   forklab::SandboxPolicy policy;
@@ -104,7 +111,8 @@ int main(int argc, char** argv) {
                              {"events", nlohmann::json::array()}};
     if (run.suite_exited) result["suite_wait_status"] = run.suite_wait_status;
     for (const forklab::ContainmentEvent& event : run.events)
-      result["events"].push_back({{"fatal", event.fatal}, {"text", event.text}});
+      result["events"].push_back(
+          {{"kind", forklab::ContainmentEvent::Name(event.kind)}, {"text", event.text}});
     WriteResult(result_path, result);
     return 0;
   } catch (const std::exception& e) {

@@ -41,6 +41,7 @@
 #include "harness/proc.h"
 #include "harness/subprocess.h"
 #include "harness/tcp_client.h"
+#include "harness/unique_fd.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -238,24 +239,6 @@ std::vector<pid_t> LiveDescendantsOf(pid_t pid) {
 }
 
 // ---- Raw sockets, for bursts that must not wait on each other -------------------------------
-
-/// An owned file descriptor.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 /// Starts a non-blocking connect to 127.0.0.1:port; the socket, or -1.
 UniqueFd StartConnect(uint16_t port) {

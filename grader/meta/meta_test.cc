@@ -190,10 +190,13 @@ TEST_P(FaultChecksRepeat, SameOutcomesEveryRun) {
 
 INSTANTIATE_TEST_SUITE_P(
     Faults, FaultChecksRepeat,
-    testing::Values(std::pair{"fork_ping", "reference/fork_ping"},
-                    std::pair{"thread_ping", "reference/thread_ping"},
-                    std::pair{"fork_ping",
-                              "fixtures/mutants/fork_ping_stops_at_first_fork_failure"}),
+    testing::Values(
+        std::pair{"fork_ping", "reference/fork_ping"},
+        std::pair{"thread_ping", "reference/thread_ping"},
+        std::pair{"fork_ping", "fixtures/mutants/fork_ping_stops_at_first_fork_failure"},
+        std::pair{"thread_echo_server", "reference/thread_echo_server"},
+        std::pair{"thread_echo_server", "fixtures/mutants/thread_echo_lets_bad_alloc_escape"},
+        std::pair{"fork_echo_server", "fixtures/mutants/fork_echo_child_lets_bad_alloc_escape"}),
     [](const auto& info) {
       return info.param.first + "_" + std::filesystem::path(info.param.second).filename().string();
     });

@@ -939,6 +939,84 @@ TEST_F(EchoServer, SendErrorDropsOnlyThatClient) {
   CheckSurvivesFault(profile, "send()");
 }
 
+// A line long enough that echoing it needs the heap (it outgrows std::string's inline buffer).
+std::string LineUnderMallocFaults(int client, int line) {
+  return "client " + std::to_string(client) + " line " + std::to_string(line) +
+         " of a session while malloc fails now and then";
+}
+
+TEST_F(EchoServer, MallocFailureDropsOnlyThatClient) {
+  constexpr int kClients = 5;
+  // Hundreds of allocations per session, so that failures fall inside sessions even in forked
+  // children, which all continue their parent's random sequence rather than draw their own.
+  constexpr int kLinesEach = 200;
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "malloc-enomem-switched");
+  ASSERT_TRUE(StartServerUnderFaults(profile));
+  std::optional<LineClient> bystander = Connect();
+  ASSERT_TRUE(bystander);
+  ASSERT_TRUE(bystander->Send("before\n"));
+  ASSERT_TRUE(RepliesWith(*bystander, "before"));
+  // The fault is process-wide: let the bystander's session get back into recv(), which
+  // allocates nothing, before it is switched on.
+  Eventually(2s, [&] { return AllThreadsAsleep(server_pid()); });
+
+  ASSERT_TRUE(SwitchFaults(true));
+  // One session at a time, so the allocations, and with the profile's fixed seed the failures,
+  // come in the same order every run.
+  bool accepting = true;
+  for (int i = 0; i < kClients && ServerRunning(); ++i) {
+    std::optional<LineClient> client = LineClient::Connect(port_, kConnectTimeout);
+    if (!(accepting = client.has_value())) break;  // judged below, with the server's fate
+    std::string lines;
+    for (int line = 0; line < kLinesEach; ++line) lines += LineUnderMallocFaults(i, line) + "\n";
+    client->Send(lines + "quit\n");  // fails when the session has been dropped already
+    std::string received;
+    Deadline deadline(kReplyTimeout);
+    LineClient::Closed closed;
+    while ((closed = client->WaitForClose(deadline.Remaining(), &received)) ==
+           LineClient::Closed::kData) {
+    }
+    ASSERT_EQ(closed, LineClient::Closed::kEof)
+        << "client " << i << " was neither served to its 'quit' nor dropped: its connection was "
+        << "still open " << kReplyTimeout.count() << " ms later; under " << profile.Explain();
+    // A failed allocation may cut a session short, never garble it: every whole reply that
+    // came back answers the next line.
+    int replied = 0;
+    for (size_t start = 0, end; (end = received.find('\n', start)) != std::string::npos;
+         start = end + 1, ++replied) {
+      std::string line = LineUnderMallocFaults(i, replied);
+      ASSERT_TRUE(IsReplyTo(received.substr(start, end - start), line))
+          << "client " << i << "'s reply " << replied << "; under " << profile.Explain();
+    }
+  }
+
+  bool running = ServerRunning();  // and the server's stderr is read up to now
+  // libstdc++ and libc++ say this on stderr before std::terminate aborts the process: the
+  // whole server, or (fork_echo_server) the child of one session.
+  const std::string& err = server_->stderr_text();
+  size_t uncaught = std::string::npos;
+  for (const char* said : {"terminate called after throwing", "terminating due to uncaught"})
+    uncaught = std::min(uncaught, err.find(said));
+  // A dying process closes its sockets moments before it can be seen to have exited: when the
+  // server stopped accepting or is aborting, give it those moments, so its end is reported.
+  if (running && (!accepting || uncaught != std::string::npos))
+    running = !server_->Wait(kShutdownLimit).has_value();
+  if (uncaught != std::string::npos) {
+    ADD_FAILURE() << "an exception escaped a session and aborted its process: "
+                  << Quoted(err.substr(uncaught)) << "; catch std::bad_alloc per session and "
+                  << "end only that session; under " << profile.Explain();
+  }
+  ASSERT_TRUE(running) << "the server died while malloc() failed now and then: "
+                       << server_->status()->Describe() << "; under " << profile.Explain();
+  ASSERT_TRUE(SwitchFaults(false));
+  EXPECT_TRUE(StillServing()) << "after malloc() failed in other sessions; under "
+                              << profile.Explain();
+  ASSERT_TRUE(bystander->Send("after\n"));
+  EXPECT_TRUE(RepliesWith(*bystander, "after"))
+      << "a client served before malloc() failed in other sessions was dropped too";
+}
+
 TEST_F(EchoServer, AcceptEmfileBacksOffAndRecovers) {
   ASSERT_TRUE(StartServer());
   pid_t pid = server_pid();

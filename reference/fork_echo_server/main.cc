@@ -24,9 +24,11 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
+#include <new>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <vector>
 
 #include "labkit/options.h"
 #include "labkit/output.h"
@@ -163,15 +165,18 @@ void announce(int listener) {
 
 // Collects every child that has exited so far. One SIGCHLD can stand for several exits (the
 // signal is pending or not, it does not count), so loop until waitpid has nothing more.
-void reap_finished(std::unordered_set<pid_t>* children) {
+void reap_finished(std::vector<pid_t>* children) {
   for (;;) {
     int status = 0;
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;  // 0: children left but none finished; -1 (ECHILD): no children
-    children->erase(pid);
+    std::erase(*children, pid);
     if (WIFSIGNALED(status)) {
-      labkit::print_message("child " + std::to_string(pid) + " killed by signal " +
-                            std::to_string(WTERMSIG(status)));
+      // Put together on the stack: a child that crashed may have run out of memory, and so
+      // may the parent.
+      char message[64];
+      std::snprintf(message, sizeof message, "child %d killed by signal %d", pid, WTERMSIG(status));
+      labkit::print_message(message);
     }
   }
 }
@@ -197,7 +202,7 @@ enum class AfterAccept { kContinue, kBackOff };
 
 // Accepts one client and forks a child to serve it.
 AfterAccept accept_client(int listener, int signal_fd, const sigset_t& original_mask,
-                          std::unordered_set<pid_t>* children) {
+                          std::vector<pid_t>* children) {
   int client = accept(listener, nullptr, nullptr);
   if (client == -1) {
     switch (errno) {
@@ -216,10 +221,20 @@ AfterAccept accept_client(int listener, int signal_fd, const sigset_t& original_
     }
   }
 
+  // The child's slot in `children` is made before fork(): once the child runs, recording it
+  // must not fail, or the server would lose track of a child it has to end at shutdown.
+  try {
+    children->emplace_back();
+  } catch (const std::bad_alloc&) {
+    labkit::print_error("accept", ENOMEM);
+    close(client);
+    return AfterAccept::kContinue;
+  }
   pid_t pid = fork();
   if (pid == -1) {
     // No process to serve this client: close its connection, keep serving the others.
     labkit::print_error("fork", errno);
+    children->pop_back();
     close(client);
     return AfterAccept::kContinue;
   }
@@ -230,7 +245,13 @@ AfterAccept accept_client(int listener, int signal_fd, const sigset_t& original_
     sigprocmask(SIG_SETMASK, &original_mask, nullptr);
     close(signal_fd);
     close(listener);
-    serve_client(client);
+    try {
+      serve_client(client);
+    } catch (const std::bad_alloc&) {
+      // Out of memory: this session ends, cleanly. Uncaught, the exception would abort the
+      // child (std::terminate) instead of closing the connection.
+      labkit::print_error("session", ENOMEM);
+    }
     close(client);
     // _exit: the child must never fall through into the parent's accept loop, and exit()
     // would run the atexit handlers and static destructors it inherited from the parent.
@@ -239,14 +260,14 @@ AfterAccept accept_client(int listener, int signal_fd, const sigset_t& original_
   // The parent only accepts: the connection is the child's now. Keeping it open would also
   // keep the client from seeing EOF when its child closes it.
   close(client);
-  children->insert(pid);
+  children->back() = pid;
   return AfterAccept::kContinue;
 }
 
 // Ends every child and reaps them all, so the server leaves neither zombies nor orphans
 // (an orphan would go on serving its client after the server is gone).
-// The set holds only children not reaped yet, so none of these pids can have been reused.
-void end_children(const std::unordered_set<pid_t>& children) {
+// The list holds only children not reaped yet, so none of these pids can have been reused.
+void end_children(const std::vector<pid_t>& children) {
   for (pid_t pid : children) kill(pid, SIGTERM);
   // Children run with SIGTERM's default action, so they die at once and this cannot hang.
   while (waitpid(-1, nullptr, 0) != -1 || errno == EINTR) {
@@ -288,7 +309,7 @@ int main(int argc, char** argv) {
   if (listener == -1) return 1;
   announce(listener);
 
-  std::unordered_set<pid_t> children;
+  std::vector<pid_t> children;
   int exit_code = 0;
   bool backing_off = false;
   for (;;) {

@@ -28,6 +28,7 @@
 #include <csignal>
 #include <cstdint>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -168,7 +169,13 @@ void serve_client(int client) {
 
 // The body of each session thread. Returning ends the thread; nothing waits to join it.
 void run_session(int client, Sessions* sessions) {
-  serve_client(client);
+  try {
+    serve_client(client);
+  } catch (const std::bad_alloc&) {
+    // Out of memory: only this session ends. An exception that leaves a thread's body calls
+    // std::terminate, which ends the whole process, every other client's session with it.
+    labkit::print_error("session", ENOMEM);
+  }
   sessions->finish(client);
 }
 
@@ -245,14 +252,19 @@ AfterAccept accept_client(int listener, Sessions* sessions) {
     }
   }
 
-  // Registered before the thread starts, so its finish() always finds it.
-  sessions->add(client);
+  // Registered before the thread starts, so its finish() always finds it. When either step
+  // fails, finish() closes the connection (it forgets the client only if it was added) and
+  // the server keeps serving the others. Uncaught, the exception would end the whole server.
   try {
+    sessions->add(client);
     std::thread(run_session, client, sessions).detach();
   } catch (const std::system_error& error) {
-    // No thread for this client (EAGAIN: out of threads or memory): close its connection
-    // and keep serving the others. Uncaught, the exception would end the whole server.
+    // No thread for this client (EAGAIN: out of threads or memory).
     labkit::print_error("thread", error.code().value());
+    sessions->finish(client);
+  } catch (const std::bad_alloc&) {
+    // No memory to register the client or to hand its socket to a thread.
+    labkit::print_error("session", ENOMEM);
     sessions->finish(client);
   }
   return AfterAccept::kContinue;

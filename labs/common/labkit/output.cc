@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 namespace labkit {
 
@@ -12,6 +13,27 @@ namespace {
 std::string& stored_program_name() {
   static std::string name = "lab";
   return name;
+}
+
+// Error lines longer than this are cut; PIPE_BUF, the most one write(2) to a pipe keeps whole.
+constexpr size_t kMaxErrorLine = 4096;
+
+// Prints "<program>: " and `parts` on stderr as one line with one write(2). The line is put
+// together on the stack, not the heap, so an error is still reported when memory has run out
+// (a handler of std::bad_alloc must not need memory itself).
+void print_error_line(std::initializer_list<std::string_view> parts) {
+  char line[kMaxErrorLine];
+  size_t size = 0;
+  auto append = [&](std::string_view part) {
+    part = part.substr(0, sizeof line - 1 - size);  // - 1: room for the '\n'
+    std::memcpy(line + size, part.data(), part.size());
+    size += part.size();
+  };
+  append(program_name());
+  append(": ");
+  for (std::string_view part : parts) append(part);
+  line[size++] = '\n';
+  write_all(STDERR_FILENO, std::string_view(line, size));
 }
 }  // namespace
 
@@ -43,15 +65,11 @@ void print_line(std::string_view line) {
 }
 
 void print_message(std::string_view message) {
-  std::string buffer = program_name();
-  buffer.append(": ").append(message).push_back('\n');
-  write_all(STDERR_FILENO, buffer);
+  print_error_line({message});
 }
 
 void print_error(std::string_view what, int err) {
-  std::string message(what);
-  message.append(": ").append(std::strerror(err));
-  print_message(message);
+  print_error_line({what, ": ", std::strerror(err)});
 }
 
 void not_implemented() {

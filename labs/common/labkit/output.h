@@ -19,10 +19,11 @@ int write_all(int fd, std::string_view data);
 /// forked children) never interleave within a line.
 void print_line(std::string_view line);
 
-/// Prints "<program>: <what>: <strerror(err)>" on stderr as one line.
+/// Prints "<program>: <what>: <strerror(err)>" on stderr as one line. Allocates nothing, so
+/// it works when memory has run out; lines over 4 KiB are cut.
 void print_error(std::string_view what, int err);
 
-/// Prints "<program>: <message>" on stderr as one line.
+/// Prints "<program>: <message>" on stderr as one line, like print_error.
 void print_message(std::string_view message);
 
 /// The stub's body: prints "<program>: not implemented" on stderr and exits 3.

@@ -16,6 +16,22 @@ std::string ReadAll(int fd) {
   return text;
 }
 
+// Reads what `print` writes on stderr.
+template <typename Print>
+std::string CaptureStderr(Print print) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  int saved = dup(STDERR_FILENO);
+  dup2(fds[1], STDERR_FILENO);
+  print();
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fds[1]);
+  std::string text = ReadAll(fds[0]);
+  close(fds[0]);
+  return text;
+}
+
 TEST(WriteAll, WritesEveryByteThroughAPipe) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
@@ -36,17 +52,17 @@ TEST(WriteAll, ReportsTheErrno) {
 }
 
 TEST(PrintError, OneLinePrefixedWithTheProgramName) {
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  int saved = dup(STDERR_FILENO);
-  dup2(fds[1], STDERR_FILENO);
   labkit::set_program_name("fork_echo_server");
-  labkit::print_error("fork", EAGAIN);
-  dup2(saved, STDERR_FILENO);
-  close(saved);
-  close(fds[1]);
-  EXPECT_EQ(ReadAll(fds[0]), "fork_echo_server: fork: Resource temporarily unavailable\n");
-  close(fds[0]);
+  EXPECT_EQ(CaptureStderr([] { labkit::print_error("fork", EAGAIN); }),
+            "fork_echo_server: fork: Resource temporarily unavailable\n");
+}
+
+TEST(PrintMessage, OverlongLineIsCutButStaysOneLine) {
+  labkit::set_program_name("lab");
+  std::string text = CaptureStderr([] { labkit::print_message(std::string(10000, 'x')); });
+  EXPECT_EQ(text.size(), 4096u);
+  EXPECT_EQ(text.substr(0, 6), "lab: x");
+  EXPECT_EQ(text.back(), '\n');
 }
 
 }  // namespace

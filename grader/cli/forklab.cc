@@ -184,6 +184,7 @@ Containment MakeContainment(const Layout& layout, const GradeOptions& options,
   containment.namespaces = !options.no_namespaces;
   containment.max_processes = options.max_processes;
   containment.memory_mib = options.memory_mib;
+  containment.keep = {layout.source.string(), layout.build.string()};
   SpawnOptions probe_options;
   probe_options.args = {"--probe"};
   RunResult probe = Run(containment.sandbox, probe_options, std::chrono::seconds(30));
@@ -238,7 +239,7 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
       for (RubricEntry& entry : rubric.entries)
         entry.timeout = std::chrono::seconds(*options.timeout_seconds);
 
-  std::optional<LabBuilder> builder;
+  std::optional<fs::path> submission;  // the checkout whose labs/ is built and graded
   GradeReport report;
   if (!options.exe_for_lab.empty()) {
     for (const auto& [lab, exe] : options.exe_for_lab)
@@ -250,15 +251,14 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
     if (!fs::is_directory(root / "labs"))
       throw UsageError("no labs/ directory in " + root.string());
     report.implementation = options.submission.empty() ? "student labs/" : root.string();
-    // One build tree per submission path, so regrading one is incremental.
-    std::string key = std::to_string(std::hash<std::string>{}(fs::absolute(root).string()));
-    builder.emplace(root / "labs", layout.build / "submissions" / key);
+    submission = fs::absolute(root);
   }
 
   std::vector<fs::path> program_paths = {layout.fake_ping()};
   for (const auto& [lab, exe] : options.exe_for_lab) program_paths.push_back(exe);
   if (options.impl == "reference") program_paths.push_back(layout.reference(rubrics.front().lab));
-  if (builder) program_paths.push_back(layout.build);
+  // The build runs as the program's uid too: it reads the submission, writes under build/.
+  if (submission) program_paths.insert(program_paths.end(), {layout.build, *submission / "labs"});
   std::vector<std::string> warnings;
   Containment containment =
       MakeContainment(layout, options, program_paths, &warnings, &report.isolation);
@@ -268,6 +268,14 @@ GradeReport Grade(const Layout& layout, const GradeOptions& options, std::ostrea
   }
   std::vector<fs::path> secret_dirs = {layout.source / "reference", layout.build / "reference"};
   if (hidden) secret_dirs.push_back(fs::canonical(*hidden));
+  std::optional<LabBuilder> builder;
+  if (submission) {
+    Containment build_containment = containment;
+    for (const fs::path& dir : secret_dirs) build_containment.hide.push_back(dir.string());
+    // One build tree per submission path, so regrading one is incremental.
+    std::string key = std::to_string(std::hash<std::string>{}(submission->string()));
+    builder.emplace(*submission / "labs", layout.build / "submissions" / key, build_containment);
+  }
 
   for (const Rubric& rubric : rubrics) {
     if (interrupted) break;

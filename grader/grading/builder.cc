@@ -1,6 +1,13 @@
 #include "grading/builder.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <optional>
 #include <sstream>
 
 #include "harness/subprocess.h"
@@ -10,24 +17,64 @@ namespace forklab {
 namespace {
 
 constexpr std::chrono::minutes kBuildTimeout{5};
+// A compiler needs more than a program under test: memory for cc1plus, room in /tmp.
+constexpr int kBuildMemoryMib = 2048;
+constexpr int kBuildTmpMib = 512;
 
-// Runs cmake; returns its combined output when it fails, empty on success.
-std::string RunCmake(std::vector<std::string> args) {
-  SpawnOptions options;
-  options.args = std::move(args);
-  options.args.insert(options.args.begin(), "cmake");
-  options.output_limit = 1 << 20;
-  RunResult run = Run("/usr/bin/env", options, kBuildTimeout);
-  if (run.status && run.status->ExitedWith(0)) return "";
-  std::string log = run.out + run.err;
-  if (run.timed_out()) return log + "\n(build killed after 5 minutes)";
-  return log.empty() ? "cmake failed (" + run.status->Describe() + ")" : log;
+// Makes the build tree and hands it to the uid the build runs as, if any (a root grader's
+// program uid, which differs from run to run). Empty, or what failed.
+std::string PrepareBuildTree(const std::filesystem::path& dir, std::optional<uid_t> uid) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return "cannot create " + dir.string() + ": " + error.message();
+  if (!uid) return "";
+  auto own = [uid](const std::filesystem::path& path) {
+    return lchown(path.c_str(), *uid, *uid) == 0;
+  };
+  bool owned = own(dir);
+  for (auto entry = std::filesystem::recursive_directory_iterator(dir, error);
+       owned && !error && entry != std::filesystem::recursive_directory_iterator();
+       entry.increment(error))
+    owned = own(entry->path());
+  if (!owned || error)
+    return "cannot hand " + dir.string() + " to uid " + std::to_string(*uid) + ": " +
+           (error ? error.message() : std::strerror(errno));
+  return "";
 }
 
 }  // namespace
 
-LabBuilder::LabBuilder(std::filesystem::path labs_dir, std::filesystem::path build_dir)
-    : labs_dir_(std::move(labs_dir)), build_dir_(std::move(build_dir)) {}
+LabBuilder::LabBuilder(std::filesystem::path labs_dir, std::filesystem::path build_dir,
+                       Containment containment)
+    : labs_dir_(std::filesystem::absolute(labs_dir)),
+      build_dir_(std::filesystem::absolute(build_dir)),
+      containment_(std::move(containment)) {}
+
+std::string LabBuilder::RunCmake(const std::vector<std::string>& args) {
+  Containment containment = containment_;
+  containment.memory_mib = std::max(containment.memory_mib, kBuildMemoryMib);
+  containment.keep.push_back(labs_dir_.parent_path().string());  // the submission's checkout
+  std::vector<std::string> sandbox_args = containment.SandboxOptions();
+  sandbox_args.insert(sandbox_args.end(),
+                      {"--writable", build_dir_.string(), "--tmp", std::to_string(kBuildTmpMib)});
+  Confinement build;
+  build.uid = containment.program.uid;
+  build.processes = containment.program.processes;
+  if (!build.ToString().empty())
+    sandbox_args.insert(sandbox_args.end(), {"--confine", build.ToString()});
+  sandbox_args.insert(sandbox_args.end(), {"--", "/usr/bin/env", "cmake"});
+  sandbox_args.insert(sandbox_args.end(), args.begin(), args.end());
+
+  SandboxRun run = RunSandbox(containment.sandbox, sandbox_args, {}, kBuildTimeout);
+  if (!run.failure.empty()) return run.failure;
+  std::string log = run.result.value("console", "");
+  for (const auto& event : run.result.value("events", nlohmann::json::array()))
+    log += "\n(" + event.value("text", "") + ")";
+  bool exited = run.result.value("suite_exited", false);
+  int status = run.result.value("suite_wait_status", -1);
+  if (exited && WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  return log.empty() ? "cmake failed" : log;
+}
 
 LabBuild LabBuilder::Build(const std::string& lab) {
   LabBuild build;
@@ -35,6 +82,9 @@ LabBuild LabBuilder::Build(const std::string& lab) {
     configured_ = true;
     if (!std::filesystem::exists(labs_dir_ / "CMakeLists.txt"))
       configure_error_ = "no CMakeLists.txt in " + labs_dir_.string();
+    else if (std::string error = PrepareBuildTree(build_dir_, containment_.program.uid);
+             !error.empty())
+      configure_error_ = error;
     else
       configure_error_ = RunCmake({"-S", labs_dir_.string(), "-B", build_dir_.string(),
                                    "-DCMAKE_BUILD_TYPE=RelWithDebInfo"});

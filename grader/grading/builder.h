@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include "grading/check.h"
+
 namespace forklab {
 
 /// One lab's build: the executable, or the compiler's message when it did not build.
@@ -15,15 +17,22 @@ struct LabBuild {
 
 /// Configures a labs/ tree (the student part of a checkout: labs/CMakeLists.txt builds on its
 /// own) into `build_dir` once, then builds each lab's target on demand. A failed configure
-/// makes every lab's Build report it.
+/// makes every lab's Build report it. A submission's CMake code is as untrusted as its
+/// programs: cmake runs inside the sandbox, with the containment of the checks (the program's
+/// uid included), and writes nothing but `build_dir`.
 class LabBuilder {
  public:
-  LabBuilder(std::filesystem::path labs_dir, std::filesystem::path build_dir);
+  LabBuilder(std::filesystem::path labs_dir, std::filesystem::path build_dir,
+             Containment containment);
   LabBuild Build(const std::string& lab);
 
  private:
+  /// Runs cmake with `args`; returns its output when it fails, empty on success.
+  std::string RunCmake(const std::vector<std::string>& args);
+
   std::filesystem::path labs_dir_;
   std::filesystem::path build_dir_;
+  Containment containment_;
   bool configured_ = false;
   std::string configure_error_;
 };

@@ -138,18 +138,27 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
   return result;
 }
 
+}  // namespace
+
+std::vector<std::string> Containment::SandboxOptions() const {
+  std::vector<std::string> args;
+  if (!namespaces) args.push_back("--no-namespaces");
+  if (max_processes > 0)
+    args.insert(args.end(), {"--max-processes", std::to_string(max_processes)});
+  if (memory_mib > 0) args.insert(args.end(), {"--memory", std::to_string(memory_mib)});
+  for (const std::string& dir : hide) args.insert(args.end(), {"--hide", dir});
+  // The sandbox's /tmp is a fresh one: what lives under the real /tmp stays in sight if kept.
+  for (const std::string& path : keep) args.insert(args.end(), {"--keep", path});
+  return args;
+}
+
+namespace {
+
 // The sandbox's command line for one check: its limits and views, then the suite's own.
-std::vector<std::string> SandboxArgs(const RubricEntry& entry, const Target& target,
-                                     const std::filesystem::path& result) {
+std::vector<std::string> SandboxArgs(const RubricEntry& entry, const Target& target) {
   const Containment& containment = target.containment;
-  std::vector<std::string> args = {"--result", result.string(), "--wall",
-                                   std::to_string(entry.timeout.count())};
-  if (!containment.namespaces) args.push_back("--no-namespaces");
-  if (containment.max_processes > 0)
-    args.insert(args.end(), {"--max-processes", std::to_string(containment.max_processes)});
-  if (containment.memory_mib > 0)
-    args.insert(args.end(), {"--memory", std::to_string(containment.memory_mib)});
-  for (const std::string& dir : containment.hide) args.insert(args.end(), {"--hide", dir});
+  std::vector<std::string> args = containment.SandboxOptions();
+  if (std::filesystem::exists(target.exe)) args.insert(args.end(), {"--keep", target.exe});
   if (!containment.reference.empty())
     args.insert(args.end(), {"--pass-file", containment.reference});
   args.insert(args.end(),
@@ -215,34 +224,45 @@ CheckResult FromSandbox(const nlohmann::json& run, const std::string& test,
 
 }  // namespace
 
-CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
+SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> args,
+                      const std::map<std::string, std::string>& env, std::chrono::seconds wall) {
+  SandboxRun run;
   ScratchDir scratch;
   std::filesystem::path result_file = scratch.path / "result.json";
   SpawnOptions options;
-  options.args = SandboxArgs(entry, target, result_file);
-  options.env = target.env;
-  if (!entry.profile.empty()) options.env["FORKLAB_FAULT_PROFILE"] = entry.profile;
+  options.args = {"--result", result_file.string(), "--wall", std::to_string(wall.count())};
+  options.args.insert(options.args.end(), args.begin(), args.end());
+  options.env = env;
   std::unique_ptr<Subprocess> sandbox;
   try {
-    sandbox = Subprocess::Start(target.containment.sandbox, options);
+    sandbox = Subprocess::Start(sandbox_exe, options);
   } catch (const std::runtime_error& e) {
-    return {Outcome::kCrashed, 0, std::string("cannot start the sandbox: ") + e.what(), {}};
+    run.failure = std::string("cannot start the sandbox: ") + e.what();
+    return run;
   }
   running_sandbox = sandbox->pid();
-  std::optional<ExitStatus> status = sandbox->Wait(entry.timeout + kSandboxGrace);
+  std::optional<ExitStatus> status = sandbox->Wait(wall + kSandboxGrace);
   running_sandbox = 0;
   sandbox->KillTree();
+  run.time = sandbox->wall_time();
 
   std::ifstream in(result_file);
-  nlohmann::json run = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!status || run.is_discarded()) {
+  run.result = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!status || run.result.is_discarded()) {
     std::string why = status ? status->Describe() : "hung";
-    return {Outcome::kCrashed, 0,
-            "the sandbox failed (" + why + "): " + sandbox->stderr_text().substr(0, 2000),
-            sandbox->wall_time()};
+    run.failure = "the sandbox failed (" + why + "): " + sandbox->stderr_text().substr(0, 2000);
   }
-  CheckResult result = FromSandbox(run, entry.test, entry.timeout);
-  result.time = sandbox->wall_time();
+  return run;
+}
+
+CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
+  std::map<std::string, std::string> env = target.env;
+  if (!entry.profile.empty()) env["FORKLAB_FAULT_PROFILE"] = entry.profile;
+  SandboxRun run =
+      RunSandbox(target.containment.sandbox, SandboxArgs(entry, target), env, entry.timeout);
+  if (!run.failure.empty()) return {Outcome::kCrashed, 0, run.failure, run.time};
+  CheckResult result = FromSandbox(run.result, entry.test, entry.timeout);
+  result.time = run.time;
   return result;
 }
 

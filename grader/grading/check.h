@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,12 @@ struct Containment {
   int max_processes = 1024;  // the whole run: suite, program under test and its helpers
   int memory_mib = 512;
   std::vector<std::string> hide;  // directories the run sees empty (references, hidden tests)
+  std::vector<std::string> keep;  // what the run needs from under /tmp (checkout, build)
   std::string reference;          // the lab's reference, passed to the suite alone
   Confinement program;
+
+  /// forklab-sandbox's options for the above, but the reference and the program's confinement.
+  std::vector<std::string> SandboxOptions() const;
 };
 
 /// What the check runs against.
@@ -52,6 +57,19 @@ struct Target {
 /// sandbox, with the entry's timeout, and classifies the result from what the sandbox saw and
 /// the suite's JSON report. A hung, crashing or hostile check costs only itself.
 CheckResult RunCheck(const RubricEntry& entry, const Target& target);
+
+/// How one run of forklab-sandbox went: the result it wrote (see sandbox/sandbox_main.cc), or
+/// why there is none.
+struct SandboxRun {
+  nlohmann::json result;
+  std::string failure;  // the sandbox itself failed: empty, or one line saying how
+  std::chrono::duration<double> time{};
+};
+
+/// Runs forklab-sandbox with `args` (its options, "--" and the command) for at most `wall`,
+/// with `env` added to its environment. The run in progress stops at InterruptRunningCheck.
+SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> args,
+                      const std::map<std::string, std::string>& env, std::chrono::seconds wall);
 
 /// Stops the check running now, if any (async-signal-safe: for the grader's SIGINT handler).
 /// Its sandbox ends the run and cleans up; the caller knows it interrupted it.

@@ -230,6 +230,27 @@ TEST(Cli, CompileErrorCostsOnlyThatLab) {
   EXPECT_EQ(labs[1]["checks"][0]["outcome"], "failed");  // graded: the stub fails its checks
 }
 
+TEST(Cli, SubmissionBuildsInsideTheSandbox) {
+  // A submission's CMake code runs at configure time: it may write only its build tree.
+  fs::path submission =
+      fs::temp_directory_path() / ("forklab-meta-escape-" + std::to_string(getpid()));
+  fs::path beside_build = kBuild / "submissions" / ("escaped-" + std::to_string(getpid()));
+  fs::path in_submission = submission / "escaped";
+  fs::remove_all(submission);
+  fs::create_directories(submission);
+  fs::copy(kSource / "labs", submission / "labs", fs::copy_options::recursive);
+  std::ofstream(submission / "labs" / "CMakeLists.txt", std::ios::app)
+      << "execute_process(COMMAND sh -c \"echo x > " << beside_build.string() << "; echo x > "
+      << in_submission.string() << "\")\n";
+  Grading grading = Forklab({"grade", "--submission", submission.string(), "--lab", "fork_basics"});
+  bool escaped = fs::exists(beside_build) || fs::exists(in_submission);
+  fs::remove_all(submission);
+  fs::remove(beside_build);
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  EXPECT_FALSE(escaped) << "the submission's CMakeLists.txt wrote outside its build tree";
+  EXPECT_EQ(grading.result["labs"][0]["built"], true) << grading.result.dump();
+}
+
 TEST(Cli, FailUnderMakesALowScoreFail) {
   std::string stub = (kBuild / "labs" / "fork_basics").string();
   Grading grading = Forklab({"grade", "--lab", "fork_basics", "--exe", stub, "--fail-under", "50"});

@@ -104,8 +104,8 @@ void MountTmpfs(int error_fd, const char* target, const std::string& options,
     Fail(error_fd, std::string("sandbox: tmpfs on ") + target);
 }
 
-// The mount namespace: nothing propagates out; the whole tree is read-only; /tmp and /dev/shm
-// are fresh and private; hidden directories are empty; the private directory is root-only.
+// The mount namespace: nothing propagates out; the whole tree is read-only but the writable
+// directories; /tmp and /dev/shm are fresh and private; hidden directories are empty.
 void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     Fail(error_fd, "sandbox: private mounts");
@@ -116,12 +116,48 @@ void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
   // A /proc of this PID namespace: the run sees its own processes only.
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     Fail(error_fd, "sandbox: /proc");
-  // Hidden directories first: one under /tmp is then simply absent from the fresh /tmp.
-  for (const std::string& dir : policy.hide)
-    MountTmpfs(error_fd, dir.c_str(), "mode=0755,size=4k", MS_NOSUID | MS_NODEV | MS_RDONLY);
+  // What the run needs from under /tmp (a checkout or a submission unpacked there) is copied
+  // out as detached mounts before the fresh /tmp covers it, then put back at the same paths.
+  std::vector<std::string> needed = policy.keep;
+  needed.insert(needed.end(), policy.writable.begin(), policy.writable.end());
+  std::vector<std::pair<std::string, UniqueFd>> kept;
+  for (const std::string& path : needed) {
+    if (!path.starts_with("/tmp/")) continue;  // visible anyway
+    UniqueFd tree(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, path.c_str(),
+                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
+    if (tree.get() < 0) Fail(error_fd, "sandbox: keep " + path);
+    kept.emplace_back(path, std::move(tree));
+  }
   MountTmpfs(error_fd, "/tmp", fmt::format("mode=1777,size={}", policy.tmp_bytes));
   if (access("/dev/shm", F_OK) == 0)
     MountTmpfs(error_fd, "/dev/shm", fmt::format("mode=1777,size={}", policy.tmp_bytes));
+  for (const auto& [path, tree] : kept) {
+    std::error_code error;
+    std::filesystem::path target(path);
+    std::filesystem::create_directories(target.parent_path(), error);
+    struct stat original = {};
+    if (fstat(tree.get(), &original) != 0) Fail(error_fd, "sandbox: keep " + path);
+    if (S_ISDIR(original.st_mode))
+      std::filesystem::create_directory(target, error);
+    else
+      close(open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    if (syscall(SYS_move_mount, tree.get(), "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH) !=
+        0)
+      Fail(error_fd, "sandbox: keep " + path);
+  }
+  // Hidden directories look empty; one under /tmp that was not kept is gone already.
+  for (const std::string& dir : policy.hide) {
+    if (access(dir.c_str(), F_OK) != 0) continue;
+    MountTmpfs(error_fd, dir.c_str(), "mode=0755,size=4k", MS_NOSUID | MS_NODEV | MS_RDONLY);
+  }
+  // A bind mount of its own, so that only this directory becomes writable again.
+  struct mount_attr read_write = {};
+  read_write.attr_clr = MOUNT_ATTR_RDONLY;
+  for (const std::string& dir : policy.writable) {
+    if (mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+        syscall(SYS_mount_setattr, AT_FDCWD, dir.c_str(), 0, &read_write, sizeof read_write) != 0)
+      Fail(error_fd, "sandbox: writable " + dir);
+  }
 }
 
 // Counts the processes of this PID namespace besides its init (us).
@@ -189,6 +225,12 @@ struct InitPipes {
       Fail(fds.error_write, "sandbox: suite's descriptors");
     syscall(SYS_close_range, kPassedFileFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
     if (passed < 0) close(kPassedFileFd);
+    if (policy.confinement) {
+      if (int failed = ApplyConfinement(*policy.confinement)) {
+        errno = failed;
+        Fail(error, "sandbox: confine " + argv[0]);
+      }
+    }
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     syscall(SYS_execveat, exe, "", args.data(), envp.data(), AT_EMPTY_PATH);
     Fail(error, "sandbox: exec " + argv[0]);

@@ -5,8 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "harness/confinement.h"
 
 namespace forklab {
 
@@ -18,13 +21,18 @@ inline constexpr int kPassedFileFd = 4;
 /// What a sandboxed run may use and see. The suite runs as pid 2 of a new PID namespace
 /// (pid 1 is the sandbox's init, so when the run ends every process in it dies), in a network
 /// namespace with only loopback up, a mount namespace where everything is read-only but a
-/// private /tmp and /dev/shm, and a user namespace when not root. Zero means no limit.
+/// private /tmp and /dev/shm (and `writable`), and a user namespace when not root. Zero means
+/// no limit. A suite confines the programs it starts itself; a command that is not a suite (a
+/// submission's build) is confined by the sandbox, through `confinement`.
 struct SandboxPolicy {
   std::chrono::milliseconds wall{0};       // the whole run, killed at the end of it
   int max_processes = 0;                   // pids.max of the run's cgroup, the suite included
   uint64_t memory_bytes = 0;               // memory limit of the run's cgroup
   uint64_t tmp_bytes = 64ull << 20;        // size of the private /tmp
   std::vector<std::string> hide;           // directories the run sees empty
+  std::vector<std::string> keep;           // paths under /tmp the run still sees, read-only
+  std::vector<std::string> writable;       // directories the run may write
+  std::optional<Confinement> confinement;  // applied to the command itself before its exec
   std::string passed_file;                 // given to the suite as kPassedFileFd (empty: none)
   std::map<std::string, std::string> env;  // set for the suite
   bool namespaces = true;                  // false: process group + subreaper + rlimits only

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   int memory_mib = 0, tmp_mib = 64;
   bool probe = false, no_namespaces = false;
   std::vector<std::string> env, command;
+  std::string confinement;
   app.add_flag("--probe", probe, "Print the isolation this machine allows, and exit");
   app.add_option("--result", result_path, "Write the run's result (JSON) here");
   app.add_option("--wall", wall_seconds, "Kill the run after this many seconds")
@@ -59,6 +60,13 @@ int main(int argc, char** argv) {
                  "Give the suite this file as fd 4, even where the run cannot see it")
       ->check(CLI::ExistingFile);
   app.add_option("--env", env, "NAME=VALUE for the suite (repeatable)");
+  app.add_option("--keep", policy.keep,
+                 "Keep this path under /tmp in sight, read-only (repeatable)")
+      ->check(CLI::ExistingPath);
+  app.add_option("--writable", policy.writable, "Let the run write this directory (repeatable)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--confine", confinement,
+                 "Confine the command itself: uid=N,cpu=S,nofile=N,... (a build, not a suite)");
   app.add_flag("--no-namespaces", no_namespaces, "Use the fallback even where namespaces work");
   app.footer("Usage: forklab-sandbox --result FILE [OPTIONS] -- SUITE [ARGS...]");
   // Everything after "--" is the command, verbatim (its own options included).
@@ -74,6 +82,13 @@ int main(int argc, char** argv) {
       if (equals == std::string::npos || equals == 0)
         throw CLI::ValidationError("--env", "expects NAME=VALUE, got '" + item + "'");
       policy.env[item.substr(0, equals)] = item.substr(equals + 1);
+    }
+    if (!confinement.empty()) {
+      try {
+        policy.confinement = forklab::Confinement::Parse(confinement);
+      } catch (const std::invalid_argument& e) {
+        throw CLI::ValidationError("--confine", e.what());
+      }
     }
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
@@ -93,6 +108,8 @@ int main(int argc, char** argv) {
   policy.tmp_bytes = static_cast<uint64_t>(tmp_mib) << 20;
   policy.namespaces = !no_namespaces;
   for (std::string& dir : policy.hide) dir = std::filesystem::canonical(dir);
+  for (std::string& dir : policy.writable) dir = std::filesystem::canonical(dir);
+  for (std::string& path : policy.keep) path = std::filesystem::canonical(path);
 
   signal(SIGPIPE, SIG_IGN);
   struct sigaction stop = {};

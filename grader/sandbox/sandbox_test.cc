@@ -71,6 +71,48 @@ TEST_F(SandboxTest, HiddenDirectoriesLookEmptyOrAbsent) {
   EXPECT_EQ(result.console, "1\n");  // ls of the empty one prints nothing; the other complains
 }
 
+TEST_F(SandboxTest, KeptPathsUnderTmpStayInSightReadOnly) {
+  // A checkout or a submission unpacked under /tmp: kept, it is seen; its hidden part is not.
+  fs::create_directories(scratch_ / "checkout" / "reference");
+  std::ofstream(scratch_ / "checkout" / "lab") << "the lab";
+  std::ofstream(scratch_ / "checkout" / "reference" / "secret") << "answers";
+  std::ofstream(scratch_ / "other") << "not kept";
+  SandboxPolicy policy;
+  policy.keep = {(scratch_ / "checkout").string()};
+  policy.hide = {(scratch_ / "checkout" / "reference").string()};
+  SandboxResult result = Shell("cd " + scratch_.string() + "; cat checkout/lab; echo; " +
+                                   "ls -A checkout/reference; ls other 2>/dev/null || echo gone; " +
+                                   "touch checkout/new 2>/dev/null || echo read-only",
+                               policy);
+  EXPECT_EQ(result.console, "the lab\ngone\nread-only\n");
+  EXPECT_FALSE(fs::exists(scratch_ / "checkout" / "new"));
+}
+
+TEST_F(SandboxTest, OnlyTheWritableDirectoryCanBeWritten) {
+  fs::path build = fs::path(FORKLAB_BINARY_DIR) / ("writable-" + std::to_string(getpid()));
+  fs::create_directories(build / "inner");
+  SandboxPolicy policy;
+  policy.writable = {(build / "inner").string(), scratch_.string()};
+  SandboxResult result = Shell("echo built > " + (build / "inner" / "out").string() + "; " +
+                                   "echo kept > " + (scratch_ / "out").string() + "; touch " +
+                                   (build / "beside").string() + " 2>/dev/null || echo read-only",
+                               policy);
+  EXPECT_EQ(result.console, "read-only\n");
+  EXPECT_TRUE(fs::exists(build / "inner" / "out"));
+  EXPECT_TRUE(fs::exists(scratch_ / "out"));
+  EXPECT_FALSE(fs::exists(build / "beside"));
+  fs::remove_all(build);
+}
+
+TEST_F(SandboxTest, ConfinementAppliesToTheCommandItself) {
+  SandboxPolicy policy;
+  policy.confinement = Confinement::Parse("nofile=40,cpu=7");
+  if (geteuid() == 0) policy.confinement->uid = kProgramUids + kProgramUidCount - 1;
+  SandboxResult result = Shell("ulimit -n; ulimit -t; id -u", policy);
+  std::string uid = std::to_string(geteuid() == 0 ? kProgramUids + kProgramUidCount - 1 : getuid());
+  EXPECT_EQ(result.console, "40\n7\n" + uid + "\n");
+}
+
 TEST_F(SandboxTest, ResultsTravelOnFd3AndThePassedFileIsFd4) {
   std::ofstream(scratch_ / "reference") << "the reference";
   SandboxPolicy policy;

@@ -58,12 +58,13 @@ TEST_F(SandboxTest, TreeIsReadOnlyAndTmpIsPrivate) {
 }
 
 TEST_F(SandboxTest, HiddenDirectoriesLookEmptyOrAbsent) {
-  // One outside /tmp (like the references) looks empty; one inside /tmp is gone with it.
+  // One in the checkout (like the references) looks empty; one inside /tmp is gone with it.
   fs::path outside = fs::path(FORKLAB_BINARY_DIR) / ("hidden-" + std::to_string(getpid()));
   fs::create_directories(outside);
   std::ofstream(outside / "secret") << "answers";
   std::ofstream(scratch_ / "secret") << "answers";
   SandboxPolicy policy;
+  policy.keep = {FORKLAB_BINARY_DIR};  // as forklab keeps its checkout, should it be in /tmp
   policy.hide = {outside.string(), scratch_.string()};
   SandboxResult result =
       Shell("ls -A " + outside.string() + "; ls " + scratch_.string() + " 2>&1 | wc -l", policy);
@@ -92,6 +93,7 @@ TEST_F(SandboxTest, OnlyTheWritableDirectoryCanBeWritten) {
   fs::path build = fs::path(FORKLAB_BINARY_DIR) / ("writable-" + std::to_string(getpid()));
   fs::create_directories(build / "inner");
   SandboxPolicy policy;
+  policy.keep = {FORKLAB_BINARY_DIR};
   policy.writable = {(build / "inner").string(), scratch_.string()};
   SandboxResult result = Shell("echo built > " + (build / "inner" / "out").string() + "; " +
                                    "echo kept > " + (scratch_ / "out").string() + "; touch " +

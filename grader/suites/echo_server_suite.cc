@@ -460,19 +460,28 @@ class EchoServer : public testing::Test {
     return RepliesWith(*client, "still there?");
   }
 
+  /// Starts the server under switched `profile` (faults off) and serves `bystander` one line.
+  /// Returns once the server is quiet again: the fault is process-wide, and the bystander's
+  /// session, back in recv() (which allocates nothing), must not meet it.
+  testing::AssertionResult StartWithBystander(const FaultProfile& profile,
+                                              std::optional<LineClient>* bystander) {
+    if (testing::AssertionResult started = StartServerUnderFaults(profile); !started)
+      return started;
+    *bystander = Connect();
+    if (!*bystander) return testing::AssertionFailure() << "the first client could not connect";
+    if (!(*bystander)->Send("before\n")) return testing::AssertionFailure() << "send failed";
+    if (testing::AssertionResult replied = RepliesWith(**bystander, "before"); !replied)
+      return replied;
+    Eventually(2s, [&] { return AllThreadsAsleep(server_pid()); });
+    return testing::AssertionSuccess();
+  }
+
   /// Under a switched `profile` that breaks one kind of call (fork, thread creation, recv,
   /// send): while it is on, a new client's connection must be closed and the failure
   /// reported; a client served before, and new clients once it is off, must be served.
   void CheckSurvivesFault(const FaultProfile& profile, const std::string& call) {
-    ASSERT_TRUE(StartServerUnderFaults(profile));
-    std::optional<LineClient> bystander = Connect();
-    ASSERT_TRUE(bystander);
-    ASSERT_TRUE(bystander->Send("before\n"));
-    ASSERT_TRUE(RepliesWith(*bystander, "before"));
-    // The fault is process-wide: let the bystander's session get back into recv() first, or
-    // it would meet the fault too.
-    Eventually(2s, [&] { return AllThreadsAsleep(server_pid()); });
-
+    std::optional<LineClient> bystander;
+    ASSERT_TRUE(StartWithBystander(profile, &bystander));
     ASSERT_TRUE(SwitchFaults(true));
     size_t stderr_before = server_->stderr_text().size();
     std::optional<LineClient> victim = Connect();
@@ -952,15 +961,8 @@ TEST_F(EchoServer, MallocFailureDropsOnlyThatClient) {
   constexpr int kLinesEach = 200;
   FaultProfile profile;
   FORKLAB_FAULT_CHECK(profile, "malloc-enomem-switched");
-  ASSERT_TRUE(StartServerUnderFaults(profile));
-  std::optional<LineClient> bystander = Connect();
-  ASSERT_TRUE(bystander);
-  ASSERT_TRUE(bystander->Send("before\n"));
-  ASSERT_TRUE(RepliesWith(*bystander, "before"));
-  // The fault is process-wide: let the bystander's session get back into recv(), which
-  // allocates nothing, before it is switched on.
-  Eventually(2s, [&] { return AllThreadsAsleep(server_pid()); });
-
+  std::optional<LineClient> bystander;
+  ASSERT_TRUE(StartWithBystander(profile, &bystander));
   ASSERT_TRUE(SwitchFaults(true));
   // One session at a time, so the allocations, and with the profile's fixed seed the failures,
   // come in the same order every run.

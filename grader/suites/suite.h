@@ -1,9 +1,13 @@
 // What every lab suite knows about the run: the executable under test and the fixtures.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
+#include <vector>
 
 #include "harness/fault_profile.h"
+#include "harness/subprocess.h"
 
 namespace forklab {
 
@@ -24,6 +28,32 @@ const std::string& ReferenceExe();
 /// True when LabUnderTest() starts with "fork_" (processes) rather than "thread_".
 bool ForkVariant();
 
+/// How a lab family's variants do the work: in child processes or in threads.
+enum class Variant { kProcesses, kThreads };
+Variant VariantUnderTest();
+/// "processes", "threads".
+const char* VariantName(Variant variant);
+
+/// Opens a check that holds for one variant only: skips it, saying why, for the other.
+#define FORKLAB_ONLY_FOR(variant)                                                \
+  do {                                                                           \
+    if (::forklab::VariantUnderTest() != (variant))                              \
+      GTEST_SKIP() << ::forklab::LabUnderTest() << " uses "                      \
+                   << ::forklab::VariantName(::forklab::VariantUnderTest())      \
+                   << "; this check is for " << ::forklab::VariantName(variant); \
+  } while (0)
+
+/// The options every program a suite starts (the one under test, the reference) begins from:
+/// `args`, and how the run confines programs. Suites add their own environment on top.
+SpawnOptions ProgramOptions(std::vector<std::string> args = {});
+
+/// The base of every suite's fixture: whatever the program under test did, nothing it started
+/// outlives the test (the suite is a subreaper, see suite_main.cc, and kills what it adopted).
+class ProgramTest : public testing::Test {
+ protected:
+  void TearDown() override;
+};
+
 /// The fault profile a fault check runs under: the one the grader passes from the rubric
 /// (--fault-profile PATH, else $FORKLAB_FAULT_PROFILE), else `default_name` from
 /// fixtures/faults/. Throws FaultProfileError when it cannot be read.
@@ -31,12 +61,12 @@ FaultProfile FaultProfileFor(const std::string& default_name);
 
 /// Opens a fault check: skips the test, with the reason, when faults cannot reach the
 /// executable under test (statically linked, libfiu missing); else loads its profile.
-#define FORKLAB_FAULT_CHECK(profile, default_name)                         \
-  do {                                                                     \
-    std::string fault_skip_reason;                                         \
+#define FORKLAB_FAULT_CHECK(profile, default_name)                                 \
+  do {                                                                             \
+    std::string fault_skip_reason;                                                 \
     if (!::forklab::FaultsCanReach(::forklab::ExeUnderTest(), &fault_skip_reason)) \
-      GTEST_SKIP() << "fault check skipped: " << fault_skip_reason;       \
-    profile = ::forklab::FaultProfileFor(default_name);                    \
+      GTEST_SKIP() << "fault check skipped: " << fault_skip_reason;                \
+    profile = ::forklab::FaultProfileFor(default_name);                            \
   } while (0)
 
 }  // namespace forklab

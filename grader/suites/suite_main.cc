@@ -60,6 +60,24 @@ bool ForkVariant() {
   return LabUnderTest().starts_with("fork_");
 }
 
+Variant VariantUnderTest() {
+  return ForkVariant() ? Variant::kProcesses : Variant::kThreads;
+}
+
+const char* VariantName(Variant variant) {
+  return variant == Variant::kProcesses ? "processes" : "threads";
+}
+
+SpawnOptions ProgramOptions(std::vector<std::string> args) {
+  SpawnOptions options;
+  options.args = std::move(args);
+  return options;
+}
+
+void ProgramTest::TearDown() {
+  ReapAdopted(/*kill_live=*/true);
+}
+
 }  // namespace forklab
 
 int main(int argc, char** argv) {

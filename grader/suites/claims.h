@@ -1,0 +1,26 @@
+// Claims that several lab suites make, each written once with its teaching message.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/subprocess.h"
+
+namespace forklab {
+
+/// "fork_sum --workers many": the lab under test and `args`, as a student would type them.
+std::string CommandLine(const std::vector<std::string>& args);
+
+/// Whether `err` shows a usage message (the word "usage", in any case).
+bool ShowsUsage(std::string_view err);
+
+/// The usage-error contract: the program under test, started with `args`, exits 2 within
+/// `limit` with a usage message on stderr and without doing the work. `ran` is what it
+/// prints on stdout once it works ("listening on", say); empty: stdout must stay empty.
+/// Records a GoogleTest failure for each clause broken; returns the run for further claims.
+RunResult ExpectUsageError(const std::vector<std::string>& args, std::chrono::milliseconds limit,
+                           std::string_view ran = "");
+
+}  // namespace forklab

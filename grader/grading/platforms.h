@@ -1,0 +1,37 @@
+// A grade report in each grading platform's own format (see grader/schemas/ for the formats,
+// each schema citing the platform's documentation).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grading/report.h"
+
+namespace forklab {
+
+/// The file formats `forklab grade --format` writes, besides the terminal text.
+enum class Format {
+  kJson,          // forklab's own result (grader/schemas/forklab-result.schema.json)
+  kJunit,         // JUnit XML: one testsuite per lab, one testcase per check (GitLab, Jenkins)
+  kGradescope,    // /autograder/results/results.json
+  kPrairieLearn,  // /grade/results/results.json
+  kAutolab,       // the output whose last line Autolab parses
+  kClassroom,     // GitHub Classroom's grading-reporter JSON (before base64)
+  kMarkdown,      // a summary for $GITHUB_STEP_SUMMARY or a merge request
+};
+
+/// "json", "junit", "gradescope", "prairielearn", "autolab", "classroom", "markdown".
+const char* FormatName(Format format);
+/// The format called `name`, or nullopt.
+std::optional<Format> ParseFormat(std::string_view name);
+/// Every format, in the order above (for usage messages and tests).
+const std::vector<Format>& AllFormats();
+
+/// `report` rendered as `format` reads it. Hidden checks keep their details withheld unless
+/// `show_hidden`, as in the text report. The text ends with a newline.
+std::string Render(const GradeReport& report, Format format, bool show_hidden);
+
+}  // namespace forklab

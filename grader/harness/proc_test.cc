@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "harness/no_leftovers_test.h"
 #include "harness/subprocess.h"
 #include "harness/unique_fd.h"
+#include "harness/watch.h"
 
 namespace forklab {
 namespace {
@@ -306,6 +308,57 @@ TEST_F(ProcTest, ReapAdoptedCollectsAnExitedOrphanWithoutKilling) {
   EXPECT_EQ(ZombieChildrenOf(getpid()), std::vector<pid_t>{orphan});
   EXPECT_EQ(ReapAdopted(/*kill_live=*/false), std::vector<pid_t>{orphan});
   EXPECT_TRUE(ZombieChildrenOf(getpid()).empty());
+}
+
+TEST_F(ProcTest, LiveDescendantsOfLeavesZombiesOut) {
+  ForkedChild live, exiting;
+  exiting.Release();
+  AwaitZombie(exiting.pid());
+  EXPECT_EQ(Sorted(DescendantsOf(getpid())), Sorted({live.pid(), exiting.pid()}));
+  EXPECT_EQ(LiveDescendantsOf(getpid()), std::vector<pid_t>{live.pid()});
+}
+
+TEST_F(ProcTest, CpuSecondsCountsEveryThread) {
+  double before = CpuSeconds(getpid());
+  // Only a second thread works; the main one sleeps inside Eventually.
+  std::atomic<bool> stop = false;
+  std::thread worker([&stop] {
+    volatile unsigned long sink = 0;
+    while (!stop) sink = sink + 1;
+  });
+  EXPECT_TRUE(Eventually(kPatience, [&] { return CpuSeconds(getpid()) >= before + 0.05; }));
+  stop = true;
+  worker.join();
+
+  ForkedChild child;
+  pid_t gone = child.pid();
+  child.Reap();
+  EXPECT_EQ(CpuSeconds(gone), 0);
+}
+
+TEST_F(ProcTest, AllThreadsAsleepOnlyWhileEveryThreadIsBlocked) {
+  ForkedChild blocked;  // waits in read() until released
+  EXPECT_TRUE(Eventually(kPatience, [&] { return AllThreadsAsleep(blocked.pid()); }));
+  // This thread is running while it reads, even though the others may sleep.
+  EXPECT_FALSE(AllThreadsAsleep(getpid()));
+  pid_t gone = blocked.pid();
+  blocked.Reap();
+  EXPECT_FALSE(AllThreadsAsleep(gone));
+}
+
+TEST_F(ProcTest, LowestFreeFdFindsTheFirstHole) {
+  // stdin, stdout and stderr, then 3 and 5 open: the next descriptor would be 4.
+  auto sleeper = Subprocess::Start(
+      "/bin/sh", Args({"-c", "exec 3</dev/null 5</dev/null; echo ready; exec sleep 100"}));
+  ASSERT_EQ(sleeper->ReadLine(kPatience), "ready");
+  ASSERT_TRUE(Eventually(kPatience, [&] {
+    std::vector<std::string> args = Cmdline(sleeper->pid());
+    return !args.empty() && args[0] == "sleep";
+  }));
+  EXPECT_EQ(LowestFreeFd(sleeper->pid()), 4);
+  pid_t gone = sleeper->pid();
+  sleeper->KillTree();
+  EXPECT_EQ(LowestFreeFd(gone), -1);
 }
 
 }  // namespace

@@ -13,7 +13,9 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <optional>
 #include <thread>
+#include <vector>
 
 namespace forklab {
 namespace {
@@ -101,6 +103,28 @@ class TestServer {
   std::promise<void> finished_;
   bool finish_set_ = false;
   std::thread thread_;
+};
+
+/// A socket bound to 127.0.0.1 on a port the system picks: listening with `backlog` (but never
+/// accepting unless a test does), or, with no backlog, only holding the port so that connects
+/// to it are refused.
+struct LoopbackSocket {
+  explicit LoopbackSocket(std::optional<int> backlog)
+      : fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address = {};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        (backlog && listen(fd.get(), *backlog) != 0)) {
+      ADD_FAILURE() << "bind or listen: " << strerror(errno);
+      return;
+    }
+    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length);
+    port = ntohs(address.sin_port);
+  }
+  UniqueFd fd;
+  uint16_t port = 0;
 };
 
 LineClient ConnectTo(const TestServer& server, const std::string& host = "127.0.0.1") {
@@ -198,17 +222,10 @@ TEST(LineClientTest, SendToAGoneServerFailsWithoutSigpipe) {
 
 TEST(LineClientTest, ConnectReportsRefusal) {
   // A bound socket that does not listen holds the port, so the refusal is certain.
-  int holder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&address), length), 0);
-  getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length);
+  LoopbackSocket holder(std::nullopt);
   std::string error;
-  EXPECT_FALSE(LineClient::Connect(ntohs(address.sin_port), kPatience, &error).has_value());
+  EXPECT_FALSE(LineClient::Connect(holder.port, kPatience, &error).has_value());
   EXPECT_NE(error.find("Connection refused"), std::string::npos) << error;
-  close(holder);
 }
 
 TEST(LineClientTest, RefusesNonLoopbackHostsBeforeConnecting) {
@@ -225,11 +242,15 @@ TEST(LineClientTest, RefusesNonLoopbackHostsBeforeConnecting) {
     // "Network is unreachable") instead.
     for (const char* host : {"192.0.2.1", "10.1.2.3", "2001:db8::1", "::ffff:192.0.2.1", "0.0.0.0",
                              "localhost", "example.com", ""}) {
-      std::string error;
+      std::string error, burst_error;
       bool connected = LineClient::Connect(80, milliseconds(0), &error, host).has_value();
-      if (connected || error.find("not a numeric loopback address") == std::string::npos) {
-        fprintf(stderr, "host \"%s\" not refused as non-loopback: %s\n", host, error.c_str());
-        ++failures;
+      bool burst = ConnectBurst::Start(80, 1, &burst_error, host).has_value();
+      for (const std::string& said : {error, burst_error}) {
+        if (connected || burst ||
+            said.find("not a numeric loopback address") == std::string::npos) {
+          fprintf(stderr, "host \"%s\" not refused as non-loopback: %s\n", host, said.c_str());
+          ++failures;
+        }
       }
     }
     _exit(failures);
@@ -267,6 +288,85 @@ TEST(LineClientTest, MovingHandsOverTheConnection) {
   second.Close();
   EXPECT_EQ(second.fd(), -1);
   EXPECT_FALSE(second.ReadLine(milliseconds(0)).has_value());
+}
+
+TEST(LineClientTest, SendWithoutReadingStopsWhenTheServerStopsReading) {
+  TestServer server([](int, std::shared_future<void> finished) { finished.wait(); });
+  LineClient client = ConnectTo(server);
+  const std::string chunk(4096, 'x');
+  // The server reads nothing: only the socket buffers take bytes, and then nothing moves.
+  size_t sent = client.SendWithoutReading(chunk, size_t{1} << 40, std::chrono::hours(1));
+  EXPECT_GT(sent, 0u);
+  EXPECT_LT(sent, size_t{1} << 40);
+  server.Finish();
+}
+
+TEST(LineClientTest, SendWithoutReadingStopsAtTheLimit) {
+  TestServer server([](int fd, auto) {
+    char buffer[65536];
+    while (recv(fd, buffer, sizeof buffer, 0) > 0) {
+    }
+  });
+  LineClient client = ConnectTo(server);
+  size_t sent = client.SendWithoutReading("0123456789", 25, kPatience);
+  EXPECT_GE(sent, 25u);
+  EXPECT_LT(sent, 25u + 10u);  // the chunk that crossed the limit is the last
+}
+
+TEST(LoopbackPortIsFreeTest, FollowsTheListener) {
+  uint16_t port;
+  {
+    LoopbackSocket listener(1);
+    port = listener.port;
+    EXPECT_FALSE(LoopbackPortIsFree(port));
+  }
+  EXPECT_TRUE(LoopbackPortIsFree(port));
+}
+
+TEST(ConnectBurstTest, ConnectsCompleteIntoTheBacklogBeforeAnyAccept) {
+  LoopbackSocket listener(8);
+  std::string error;
+  std::optional<ConnectBurst> burst = ConnectBurst::Start(listener.port, 4, &error);
+  ASSERT_TRUE(burst) << error;
+  EXPECT_EQ(burst->size(), 4);
+  EXPECT_EQ(burst->AwaitConnected(kPatience), 4);
+  EXPECT_EQ(burst->Connected(), 4);
+}
+
+TEST(ConnectBurstTest, ARefusedConnectDoesNotCount) {
+  LoopbackSocket holder(std::nullopt);  // holds the port without listening
+  std::string error;
+  std::optional<ConnectBurst> burst = ConnectBurst::Start(holder.port, 2, &error);
+  // Loopback may refuse at once, inside connect(), or a moment later.
+  if (burst) {
+    EXPECT_EQ(burst->AwaitConnected(kPatience), 0);
+    EXPECT_EQ(burst->Connected(), 0) << "a refusal, once read, still does not count";
+  } else {
+    EXPECT_NE(error.find("Connection refused"), std::string::npos) << error;
+  }
+}
+
+TEST(ConnectBurstTest, ReadsEachConnectionUntilTheServerClosesIt) {
+  LoopbackSocket listener(8);
+  std::optional<ConnectBurst> burst = ConnectBurst::Start(listener.port, 3);
+  ASSERT_TRUE(burst);
+  ASSERT_EQ(burst->AwaitConnected(kPatience), 3);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(burst->Send(i, std::to_string(i) + "\n"));
+  // Each accepted connection answers the line it got; all but connection 2 are then closed.
+  std::vector<UniqueFd> open;
+  for (int i = 0; i < 3; ++i) {
+    UniqueFd connection(accept4(listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    ASSERT_GE(connection.get(), 0) << strerror(errno);
+    std::string line = RecvLine(connection.get());
+    SendAll(connection.get(), "got " + line);
+    if (line == "2\n") open.push_back(std::move(connection));
+  }
+  std::vector<ConnectBurst::Received> received = burst->ReadUntilClosed(milliseconds(300));
+  ASSERT_EQ(received.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(received[i].bytes, "got " + std::to_string(i) + "\n") << "connection " << i;
+    EXPECT_EQ(received[i].closed, i != 2) << "connection " << i;
+  }
 }
 
 }  // namespace

@@ -311,11 +311,11 @@ TEST_F(ProcTest, ReapAdoptedCollectsAnExitedOrphanWithoutKilling) {
 }
 
 TEST_F(ProcTest, LiveDescendantsOfLeavesZombiesOut) {
-  ForkedChild live, exiting;
-  exiting.Release();
-  AwaitZombie(exiting.pid());
-  EXPECT_EQ(Sorted(DescendantsOf(getpid())), Sorted({live.pid(), exiting.pid()}));
-  EXPECT_EQ(LiveDescendantsOf(getpid()), std::vector<pid_t>{live.pid()});
+  // `true` exits at once, and its parent, sleep once the shell has exec'd, never reaps it.
+  auto sleeper = Subprocess::Start("/bin/sh", Args({"-c", "true & exec sleep 100"}));
+  ASSERT_TRUE(Eventually(kPatience, [&] { return ZombieChildrenOf(sleeper->pid()).size() == 1; }));
+  EXPECT_EQ(DescendantsOf(getpid()).size(), 2u);
+  EXPECT_EQ(LiveDescendantsOf(getpid()), std::vector<pid_t>{sleeper->pid()});
 }
 
 TEST_F(ProcTest, CpuSecondsCountsEveryThread) {
@@ -351,9 +351,10 @@ TEST_F(ProcTest, LowestFreeFdFindsTheFirstHole) {
   auto sleeper = Subprocess::Start(
       "/bin/sh", Args({"-c", "exec 3</dev/null 5</dev/null; echo ready; exec sleep 100"}));
   ASSERT_EQ(sleeper->ReadLine(kPatience), "ready");
+  // Asleep in sleep itself, past the start-up that opens (and closes) files of its own.
   ASSERT_TRUE(Eventually(kPatience, [&] {
     std::vector<std::string> args = Cmdline(sleeper->pid());
-    return !args.empty() && args[0] == "sleep";
+    return !args.empty() && args[0] == "sleep" && AllThreadsAsleep(sleeper->pid());
   }));
   EXPECT_EQ(LowestFreeFd(sleeper->pid()), 4);
   pid_t gone = sleeper->pid();

@@ -61,22 +61,31 @@ bool ParseLoopback(const std::string& host, uint16_t port, sockaddr_storage* add
   return false;
 }
 
-constexpr const char* kNotLoopback = "refused: not a numeric loopback address (127.0.0.0/8 or ::1)";
+/// Why connecting to host:port failed, as every client here says it.
+std::string ConnectFailure(const std::string& host, uint16_t port, const std::string& reason) {
+  return "connect to " + host + ":" + std::to_string(port) + ": " + reason;
+}
 
-/// Starts a non-blocking connect to `address`: the socket, with the connect done or in
-/// progress, or -1 and the reason.
-int StartConnect(const sockaddr_storage& address, socklen_t length, std::string* reason) {
+/// Starts a non-blocking connect to host:port, checked to be loopback before any socket
+/// exists: the socket, with the connect done or in progress, or -1 and `error` (when given).
+int StartConnect(const std::string& host, uint16_t port, std::string* error) {
+  auto fail = [&](const std::string& reason) {
+    if (error) *error = ConnectFailure(host, port, reason);
+    return -1;
+  };
+  sockaddr_storage address;
+  socklen_t length = 0;
+  if (!ParseLoopback(host, port, &address, &length)) {
+    return fail("refused: not a numeric loopback address (127.0.0.0/8 or ::1)");
+  }
   // Non-blocking from the start, so that connect itself can be timed out.
   int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *reason = std::string("socket: ") + strerror(errno);
-    return -1;
-  }
+  if (fd < 0) return fail(std::string("socket: ") + strerror(errno));
   if (connect(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 &&
       errno != EINPROGRESS) {
-    *reason = strerror(errno);
+    std::string reason = strerror(errno);
     close(fd);
-    return -1;
+    return fail(reason);
   }
   return fd;
 }
@@ -111,26 +120,20 @@ std::vector<pollfd> PollNow(const std::vector<UniqueFd>& sockets, short events) 
 
 std::optional<LineClient> LineClient::Connect(uint16_t port, std::chrono::milliseconds timeout,
                                               std::string* error, const std::string& host) {
-  const std::string target = host + ":" + std::to_string(port);
-  auto fail = [&](const std::string& reason) -> std::optional<LineClient> {
-    if (error) *error = "connect to " + target + ": " + reason;
-    return std::nullopt;
-  };
-  // Checked before any socket exists: only loopback may ever be contacted.
-  sockaddr_storage address;
-  socklen_t length = 0;
-  if (!ParseLoopback(host, port, &address, &length)) return fail(kNotLoopback);
-
-  std::string reason;
-  int fd = StartConnect(address, length, &reason);
-  if (fd < 0) return fail(reason);
+  int fd = StartConnect(host, port, error);
+  if (fd < 0) return std::nullopt;
   LineClient client(fd);
-  if (!PollUntil(fd, POLLOUT, Clock::now() + timeout)) return fail("timed out");
+  std::string reason;
   int socket_error = 0;
   socklen_t size = sizeof socket_error;
-  getsockopt(fd, SOL_SOCKET, SO_ERROR, &socket_error, &size);
-  if (socket_error != 0) return fail(strerror(socket_error));
-  return client;
+  if (!PollUntil(fd, POLLOUT, Clock::now() + timeout)) {
+    reason = "timed out";
+  } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &socket_error, &size) == 0 && socket_error) {
+    reason = strerror(socket_error);
+  }
+  if (reason.empty()) return client;
+  if (error) *error = ConnectFailure(host, port, reason);
+  return std::nullopt;
 }
 
 LineClient::LineClient(LineClient&& other) noexcept
@@ -242,19 +245,10 @@ bool LoopbackPortIsFree(uint16_t port) {
 
 std::optional<ConnectBurst> ConnectBurst::Start(uint16_t port, int count, std::string* error,
                                                 const std::string& host) {
-  const std::string target = host + ":" + std::to_string(port);
-  auto fail = [&](const std::string& reason) -> std::optional<ConnectBurst> {
-    if (error) *error = "connect to " + target + ": " + reason;
-    return std::nullopt;
-  };
-  sockaddr_storage address;
-  socklen_t length = 0;
-  if (!ParseLoopback(host, port, &address, &length)) return fail(kNotLoopback);
   ConnectBurst burst;
   for (int i = 0; i < count; ++i) {
-    std::string reason;
-    int fd = StartConnect(address, length, &reason);
-    if (fd < 0) return fail(reason + " (connection " + std::to_string(i) + " of the burst)");
+    int fd = StartConnect(host, port, error);
+    if (fd < 0) return std::nullopt;
     burst.sockets_.emplace_back(fd);
   }
   return burst;

@@ -147,25 +147,6 @@ testing::AssertionResult RepliesInOrder(const std::string& received,
   return testing::AssertionSuccess();
 }
 
-testing::AssertionResult AllLeave(std::vector<LineClient>& clients) {
-  for (size_t i = 0; i < clients.size(); ++i) {
-    if (i % 2 == 0) {
-      clients[i].Send("quit\n");
-    } else {
-      clients[i].ShutdownWrite();
-    }
-  }
-  for (size_t i = 0; i < clients.size(); ++i) {
-    testing::AssertionResult closed = Closes(clients[i], kEofCloseTimeout);
-    if (!closed) {
-      return testing::AssertionFailure()
-             << "client " << i << " left (" << (i % 2 == 0 ? "quit" : "EOF")
-             << "): " << closed.message();
-    }
-  }
-  return testing::AssertionSuccess();
-}
-
 // ---- The server's own state -----------------------------------------------------------------
 
 std::optional<std::string> UncaughtExceptionIn(const std::string& err) {
@@ -174,6 +155,18 @@ std::optional<std::string> UncaughtExceptionIn(const std::string& err) {
     said = std::min(said, err.find(words));
   if (said == std::string::npos) return std::nullopt;
   return err.substr(said);
+}
+
+testing::AssertionResult NoneWithin(milliseconds limit,
+                                    const std::function<std::vector<pid_t>()>& processes) {
+  std::vector<pid_t> found;
+  if (Eventually(limit, [&] { return (found = processes()).empty(); })) {
+    return testing::AssertionSuccess();
+  }
+  testing::AssertionResult failure = testing::AssertionFailure();
+  failure << found.size() << " still there " << limit.count() << " ms later (pid";
+  for (pid_t pid : found) failure << " " << pid;
+  return failure << ")";
 }
 
 testing::AssertionResult LockFixedPort(uint16_t port, UniqueFd* lock) {
@@ -265,6 +258,13 @@ std::optional<LineClient> EchoServer::Connect(const std::string& host) {
   return client;
 }
 
+testing::AssertionResult EchoServer::StartServerWithClient(std::optional<LineClient>* client) {
+  if (testing::AssertionResult started = StartServer(); !started) return started;
+  *client = Connect();
+  if (!*client) return testing::AssertionFailure() << "the first client could not connect";
+  return testing::AssertionSuccess();
+}
+
 std::vector<LineClient> EchoServer::ConnectedClients(int count) {
   std::vector<LineClient> clients;
   for (int i = 0; i < count; ++i) {
@@ -297,6 +297,30 @@ std::optional<ConnectBurst::Received> EchoServer::SessionOf(const std::string& l
   if (!client || client->AwaitConnected(kConnectTimeout) != 1) return std::nullopt;
   client->Send(0, lines + "quit\n");  // fails when the session has been dropped already
   return client->ReadUntilClosed(kReplyTimeout).front();
+}
+
+testing::AssertionResult EchoServer::ClientsComeAndGo(int count) {
+  std::vector<LineClient> clients = ServedClients(count);
+  if (clients.size() != static_cast<size_t>(count)) {
+    return testing::AssertionFailure()
+           << "only " << clients.size() << " of " << count << " clients were served";
+  }
+  for (size_t i = 0; i < clients.size(); ++i) {
+    if (i % 2 == 0) {
+      clients[i].Send("quit\n");
+    } else {
+      clients[i].ShutdownWrite();
+    }
+  }
+  for (size_t i = 0; i < clients.size(); ++i) {
+    testing::AssertionResult closed = Closes(clients[i], kEofCloseTimeout);
+    if (!closed) {
+      return testing::AssertionFailure()
+             << "client " << i << " left (" << (i % 2 == 0 ? "quit" : "EOF")
+             << "): " << closed.message();
+    }
+  }
+  return testing::AssertionSuccess();
 }
 
 bool EchoServer::ServerRunning() {

@@ -100,15 +100,15 @@ testing::AssertionResult EachRepliesWith(std::vector<LineClient>& clients,
 testing::AssertionResult RepliesInOrder(const std::string& received,
                                         const std::function<std::string(int)>& line_of);
 
-/// Every client leaves, alternately by "quit" and by EOF, and the server closes each
-/// connection.
-testing::AssertionResult AllLeave(std::vector<LineClient>& clients);
-
 // ---- The server's own state -----------------------------------------------------------------
 
 /// What `err` says from where an exception escaped to std::terminate on (libstdc++'s and
 /// libc++'s words), or nullopt.
 std::optional<std::string> UncaughtExceptionIn(const std::string& err);
+
+/// `processes()` comes up empty within `limit`; else how many it still found, and which.
+testing::AssertionResult NoneWithin(std::chrono::milliseconds limit,
+                                    const std::function<std::vector<pid_t>()>& processes);
 
 /// Takes the machine-wide lock (flock) that tests using fixed `port` take in turn; released
 /// when `lock` is closed.
@@ -138,6 +138,8 @@ class EchoServer : public ProgramTest {
 
   /// A new client; on failure the test fails with the reason and gets nullopt.
   std::optional<LineClient> Connect(const std::string& host = "127.0.0.1");
+  /// Starts the server as StartServer() does and connects `client` to it.
+  testing::AssertionResult StartServerWithClient(std::optional<LineClient>* client);
   /// `count` clients connected at once, none served yet; fewer when one could not connect
   /// (the test has failed then).
   std::vector<LineClient> ConnectedClients(int count);
@@ -148,6 +150,9 @@ class EchoServer : public ProgramTest {
   /// the server closes the connection or kReplyTimeout passes. nullopt when the server no
   /// longer accepts connections.
   std::optional<ConnectBurst::Received> SessionOf(const std::string& lines);
+  /// `count` clients are each served once, then all leave, alternately by "quit" and by EOF,
+  /// and the server closes each connection.
+  testing::AssertionResult ClientsComeAndGo(int count);
 
   /// True while the server process is still running (its output is drained meanwhile).
   bool ServerRunning();

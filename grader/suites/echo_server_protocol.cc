@@ -98,9 +98,8 @@ TEST_F(EchoServer, BadOptionsExit2WithUsage) {
 // ---- The line protocol ----------------------------------------------------------------------
 
 TEST_F(EchoServer, ReplyFormat) {
-  ASSERT_TRUE(StartServer());
-  std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  std::optional<LineClient> client;
+  ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(client->Send("hello world\n"));
   std::optional<std::string> reply = client->ReadLine(kReplyTimeout);
   ASSERT_TRUE(reply) << "no reply within " << kReplyTimeout.count() << " ms";
@@ -140,26 +139,23 @@ TEST_F(EchoServer, TimestampZeroPadded) {
 }
 
 TEST_F(EchoServer, Utf8ByteExact) {
-  ASSERT_TRUE(StartServer());
-  std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  std::optional<LineClient> client;
+  ASSERT_TRUE(StartServerWithClient(&client));
   for (std::string line : {"你好", "你好，世界 ✓ 😀 héllo wörld", "日本語\tπ≈3.14159"}) {
     EXPECT_TRUE(Echoes(*client, line));
   }
 }
 
 TEST_F(EchoServer, EmptyLine) {
-  ASSERT_TRUE(StartServer());
-  std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  std::optional<LineClient> client;
+  ASSERT_TRUE(StartServerWithClient(&client));
   EXPECT_TRUE(Echoes(*client, "")) << "an empty line gets \"[HH:MM:SS] \"";
   EXPECT_TRUE(Echoes(*client, "after the empty line")) << "an empty line must not end the session";
 }
 
 TEST_F(EchoServer, LongLine64KiB) {
-  ASSERT_TRUE(StartServer());
-  std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  std::optional<LineClient> client;
+  ASSERT_TRUE(StartServerWithClient(&client));
   EXPECT_TRUE(Echoes(*client, VaryingLine(kMaxLine)))
       << "a 64 KiB line must come back whole, in one reply: recv() returns any piece of the "
       << "stream, so buffer until '\\n'";
@@ -184,9 +180,8 @@ TEST_F(EchoServer, OverlongLineKeepsServerUp) {
 }
 
 TEST_F(EchoServer, LineInDelayedPieces) {
-  ASSERT_TRUE(StartServer());
-  std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  std::optional<LineClient> client;
+  ASSERT_TRUE(StartServerWithClient(&client));
   // "你" (e4 bd a0) is split between two pieces, and so is the "\r\n".
   for (std::string_view piece : {"hel", "lo, wo", "rld \xe4\xbd", "\xa0 end", "\r", "\n"}) {
     ASSERT_TRUE(client->Send(piece));
@@ -197,9 +192,8 @@ TEST_F(EchoServer, LineInDelayedPieces) {
 }
 
 TEST_F(EchoServer, SeveralLinesInOneSegment) {
-  ASSERT_TRUE(StartServer());
-  std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  std::optional<LineClient> client;
+  ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(client->Send("one\ntwo\n\nthree\n"));
   for (std::string_view line : {"one", "two", "", "three"}) {
     EXPECT_TRUE(RepliesWith(*client, line)) << "one reply per line, in order";
@@ -207,18 +201,16 @@ TEST_F(EchoServer, SeveralLinesInOneSegment) {
 }
 
 TEST_F(EchoServer, CarriageReturnStripped) {
-  ASSERT_TRUE(StartServer());
-  std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  std::optional<LineClient> client;
+  ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(client->Send("dos line\r\n"));
   EXPECT_TRUE(RepliesWith(*client, "dos line")) << "the trailing \\r of \\r\\n is stripped";
   EXPECT_TRUE(Echoes(*client, "inner\rreturn")) << "only a trailing \\r is stripped";
 }
 
 TEST_F(EchoServer, QuitWithWhitespaceCloses) {
-  ASSERT_TRUE(StartServer());
-  std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  std::optional<LineClient> client;
+  ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(Echoes(*client, "before"));
   ASSERT_TRUE(client->Send("  quit  \n"));
   EXPECT_TRUE(ClosesSilently(*client, kQuitCloseLimit)) << "after \"  quit  \\n\"";
@@ -231,9 +223,8 @@ TEST_F(EchoServer, QuitWithWhitespaceCloses) {
 }
 
 TEST_F(EchoServer, EofEchoesFinalLineAndCloses) {
-  ASSERT_TRUE(StartServer());
-  std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  std::optional<LineClient> client;
+  ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(client->Send("full line\nno newline"));
   client->ShutdownWrite();
   EXPECT_TRUE(RepliesWith(*client, "full line"));

@@ -34,16 +34,12 @@ TEST_F(ForkEchoServer, OneChildPerConnection) {
 
 TEST_F(ForkEchoServer, NoZombieAfterClientsQuit) {
   ASSERT_TRUE(StartServer());
-  std::vector<LineClient> clients = ServedClients(3);
-  ASSERT_EQ(clients.size(), 3u);
-  ASSERT_TRUE(AllLeave(clients));
+  ASSERT_TRUE(ClientsComeAndGo(3));
   // No new client arrives from here on: a server that reaps only after accept() never reaps.
-  std::vector<pid_t> zombies;
-  EXPECT_TRUE(
-      Eventually(kReapLimit, [&] { return (zombies = ZombieChildrenOf(server_pid())).empty(); }))
-      << zombies.size() << " zombie children of pid " << server_pid() << " remained "
-      << kReapLimit.count() << " ms after their clients quit; the parent only reaps when "
-      << "accept() returns: reap on SIGCHLD (signalfd, or a handler with a self-pipe)";
+  EXPECT_TRUE(NoneWithin(kReapLimit, [&] { return ZombieChildrenOf(server_pid()); }))
+      << "zombie children of pid " << server_pid() << " remained after their clients quit; "
+      << "the parent only reaps when accept() returns: reap on SIGCHLD (signalfd, or a handler "
+      << "with a self-pipe)";
 }
 
 TEST_F(ForkEchoServer, ChildDoesNotHoldListener) {
@@ -76,17 +72,11 @@ TEST_F(ForkEchoServer, ParentHoldsNoConnectedSockets) {
 
 TEST_F(ForkEchoServer, ChildDoesNotFallThroughIntoAcceptLoop) {
   ASSERT_TRUE(StartServer());
-  {
-    std::vector<LineClient> clients = ServedClients(2);
-    ASSERT_EQ(clients.size(), 2u);
-    ASSERT_TRUE(AllLeave(clients));
-  }
+  ASSERT_TRUE(ClientsComeAndGo(2));
   // Zombies are NoZombieAfterClientsQuit's business; here only live processes count.
-  std::vector<pid_t> running;
-  EXPECT_TRUE(
-      Eventually(kReapLimit, [&] { return (running = LiveDescendantsOf(server_pid())).empty(); }))
-      << running.size() << " process(es) still running under the server after every client "
-      << "left: a child whose client is done must _exit(), not return into the accept loop";
+  EXPECT_TRUE(NoneWithin(kReapLimit, [&] { return LiveDescendantsOf(server_pid()); }))
+      << "processes still running under the server after every client left: a child whose "
+      << "client is done must _exit(), not return into the accept loop";
   // New clients are served by direct children: no child went on accepting and forking.
   std::vector<LineClient> clients = ServedClients(2);
   ASSERT_EQ(clients.size(), 2u);
@@ -130,11 +120,7 @@ TEST_F(ThreadEchoServer, ThreadCountReturnsToBaseline) {
   ASSERT_TRUE(StartServer());
   std::this_thread::sleep_for(100ms);  // threads an implementation starts after its startup line
   int baseline = ThreadCount(server_pid());
-  {
-    std::vector<LineClient> clients = ServedClients(10);
-    ASSERT_EQ(clients.size(), 10u);
-    ASSERT_TRUE(AllLeave(clients));
-  }
+  ASSERT_TRUE(ClientsComeAndGo(10));
   int threads = 0;
   EXPECT_TRUE(Eventually(2s, [&] { return (threads = ThreadCount(server_pid())) <= baseline; }))
       << threads << " threads 2 s after all 10 clients left, " << baseline

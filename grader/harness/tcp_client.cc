@@ -73,6 +73,7 @@ int StartConnect(const std::string& host, uint16_t port, std::string* error) {
     if (error) *error = ConnectFailure(host, port, reason);
     return -1;
   };
+  // Checked before any socket exists: only loopback may ever be contacted.
   sockaddr_storage address;
   socklen_t length = 0;
   if (!ParseLoopback(host, port, &address, &length)) {

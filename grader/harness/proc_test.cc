@@ -18,6 +18,7 @@
 
 #include "harness/no_leftovers_test.h"
 #include "harness/subprocess.h"
+#include "harness/tcp_client.h"
 #include "harness/unique_fd.h"
 #include "harness/watch.h"
 
@@ -218,23 +219,12 @@ TEST_F(ProcTest, CmdlineKeepsEveryArgument) {
 
 /// A socket listening on the loopback address `loopback` (port 0); -1 when that address
 /// family is not available here.
-int ListenOn(int family, const char* loopback, sockaddr_storage* bound) {
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_storage address = {};
+int ListenOn(const char* loopback, sockaddr_storage* bound) {
   socklen_t length;
-  if (family == AF_INET) {
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-    v4->sin_family = AF_INET;
-    inet_pton(AF_INET, loopback, &v4->sin_addr);
-    length = sizeof *v4;
-  } else {
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-    v6->sin6_family = AF_INET6;
-    inet_pton(AF_INET6, loopback, &v6->sin6_addr);
-    length = sizeof *v6;
-  }
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd, 8) != 0) {
+  if (!ParseLoopback(loopback, 0, bound, &length)) return -1;
+  int fd = socket(bound->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(bound), length) != 0 || listen(fd, 8) != 0) {
     close(fd);
     return -1;
   }
@@ -245,7 +235,7 @@ int ListenOn(int family, const char* loopback, sockaddr_storage* bound) {
 TEST_F(ProcTest, TcpSocketsOfCountsListeningAndConnectedSockets) {
   TcpSockets before = TcpSocketsOf(getpid());
   sockaddr_storage address = {};
-  UniqueFd listener(ListenOn(AF_INET, "127.0.0.1", &address));
+  UniqueFd listener(ListenOn("127.0.0.1", &address));
   ASSERT_GE(listener.get(), 0);
   TcpSockets listening = TcpSocketsOf(getpid());
   EXPECT_EQ(listening.listening, before.listening + 1);
@@ -270,7 +260,7 @@ TEST_F(ProcTest, TcpSocketsOfCountsListeningAndConnectedSockets) {
 TEST_F(ProcTest, TcpSocketsOfReadsIpv6Sockets) {
   TcpSockets before = TcpSocketsOf(getpid());
   sockaddr_storage address = {};
-  UniqueFd listener(ListenOn(AF_INET6, "::1", &address));
+  UniqueFd listener(ListenOn("::1", &address));
   if (listener.get() < 0) GTEST_SKIP() << "no IPv6 loopback here";
   EXPECT_EQ(TcpSocketsOf(getpid()).listening, before.listening + 1);
 }

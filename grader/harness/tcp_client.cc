@@ -39,28 +39,6 @@ bool PollUntil(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-/// Parses a numeric loopback address (127.0.0.0/8 or ::1). Host names are refused too: they
-/// would need a resolver, and could name anything.
-bool ParseLoopback(const std::string& host, uint16_t port, sockaddr_storage* address,
-                   socklen_t* length) {
-  *address = {};
-  auto* v4 = reinterpret_cast<sockaddr_in*>(address);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    *length = sizeof *v4;
-    return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
-  }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(address);
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    *length = sizeof *v6;
-    return IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
-  }
-  return false;
-}
-
 /// Why connecting to host:port failed, as every client here says it.
 std::string ConnectFailure(const std::string& host, uint16_t port, const std::string& reason) {
   return "connect to " + host + ":" + std::to_string(port) + ": " + reason;
@@ -118,6 +96,26 @@ std::vector<pollfd> PollNow(const std::vector<UniqueFd>& sockets, short events) 
 }
 
 }  // namespace
+
+bool ParseLoopback(const std::string& host, uint16_t port, sockaddr_storage* address,
+                   socklen_t* length) {
+  *address = {};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(address);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    *length = sizeof *v4;
+    return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(address);
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    *length = sizeof *v6;
+    return IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+  }
+  return false;
+}
 
 std::optional<LineClient> LineClient::Connect(uint16_t port, std::chrono::milliseconds timeout,
                                               std::string* error, const std::string& host) {

@@ -2,6 +2,8 @@
 // or a burst of them.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -12,6 +14,12 @@
 #include "harness/unique_fd.h"
 
 namespace forklab {
+
+/// Parses a numeric loopback address (127.0.0.0/8 or ::1) and `port` into `address`. False
+/// for anything else; host names too, since they would need a resolver and could name
+/// anything. Every connection here is checked with it before a socket exists.
+bool ParseLoopback(const std::string& host, uint16_t port, sockaddr_storage* address,
+                   socklen_t* length);
 
 /// One TCP connection to a server under test, line oriented. Every wait has a timeout, so
 /// a hung server costs a failed assertion, never a hung grader. Closes its socket when

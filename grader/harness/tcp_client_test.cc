@@ -43,6 +43,30 @@ void SendAll(int fd, std::string_view bytes) {
   }
 }
 
+/// A socket bound to loopback `host` on a port the system picks: listening with `backlog`
+/// (but never accepting unless a test does), or, with no backlog, only holding the port so
+/// that connects to it are refused. ok() is false when `host` is not available here.
+struct LoopbackSocket {
+  explicit LoopbackSocket(std::optional<int> backlog, const char* host = "127.0.0.1") {
+    sockaddr_storage address;
+    socklen_t length;
+    if (!ParseLoopback(host, 0, &address, &length)) return;
+    fd.Reset(socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0 || bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        (backlog && listen(fd.get(), *backlog) != 0)) {
+      return;
+    }
+    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length);
+    port =
+        ntohs(address.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&address)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  }
+  bool ok() const { return port != 0; }
+
+  UniqueFd fd;
+  uint16_t port = 0;
+};
+
 /// A one-connection server for the tests, on a loopback address and a port the system picks.
 /// It runs `session` on the accepted connection in a thread of its own and closes it after.
 /// A session that must outlast some client steps waits on `finished`, which the test (or,
@@ -51,32 +75,11 @@ class TestServer {
  public:
   using Session = std::function<void(int fd, std::shared_future<void> finished)>;
 
-  explicit TestServer(Session session, const char* host = "127.0.0.1") {
-    sockaddr_storage address = {};
-    socklen_t length;
-    int family = strchr(host, ':') ? AF_INET6 : AF_INET;
-    if (family == AF_INET) {
-      auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-      v4->sin_family = AF_INET;
-      inet_pton(AF_INET, host, &v4->sin_addr);
-      length = sizeof *v4;
-    } else {
-      auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-      v6->sin6_family = AF_INET6;
-      inet_pton(AF_INET6, host, &v6->sin6_addr);
-      length = sizeof *v6;
-    }
-    listener_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-        listen(listener_, 8) != 0) {
-      return;  // ok() is false
-    }
-    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&address)->sin_port
-                                    : reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  explicit TestServer(Session session, const char* host = "127.0.0.1") : listener_(8, host) {
+    if (!listener_.ok()) return;
     std::shared_future<void> finished = finished_.get_future().share();
     thread_ = std::thread([this, session, finished] {
-      int connection = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      int connection = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
       if (connection < 0) return;  // woken by the destructor: no client came
       session(connection, finished);
       close(connection);
@@ -85,46 +88,22 @@ class TestServer {
 
   ~TestServer() {
     Finish();
-    if (listener_ >= 0) shutdown(listener_, SHUT_RDWR);  // wakes an accept still waiting
+    if (listener_.ok()) shutdown(listener_.fd.get(), SHUT_RDWR);  // wakes a waiting accept
     if (thread_.joinable()) thread_.join();
-    if (listener_ >= 0) close(listener_);
   }
 
-  bool ok() const { return port_ != 0; }
-  uint16_t port() const { return port_; }
+  bool ok() const { return listener_.ok(); }
+  uint16_t port() const { return listener_.port; }
   void Finish() {
     if (!finish_set_) finished_.set_value();
     finish_set_ = true;
   }
 
  private:
-  int listener_ = -1;
-  uint16_t port_ = 0;
+  LoopbackSocket listener_;
   std::promise<void> finished_;
   bool finish_set_ = false;
   std::thread thread_;
-};
-
-/// A socket bound to 127.0.0.1 on a port the system picks: listening with `backlog` (but never
-/// accepting unless a test does), or, with no backlog, only holding the port so that connects
-/// to it are refused.
-struct LoopbackSocket {
-  explicit LoopbackSocket(std::optional<int> backlog)
-      : fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address = {};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-        (backlog && listen(fd.get(), *backlog) != 0)) {
-      ADD_FAILURE() << "bind or listen: " << strerror(errno);
-      return;
-    }
-    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    port = ntohs(address.sin_port);
-  }
-  UniqueFd fd;
-  uint16_t port = 0;
 };
 
 LineClient ConnectTo(const TestServer& server, const std::string& host = "127.0.0.1") {
@@ -223,6 +202,7 @@ TEST(LineClientTest, SendToAGoneServerFailsWithoutSigpipe) {
 TEST(LineClientTest, ConnectReportsRefusal) {
   // A bound socket that does not listen holds the port, so the refusal is certain.
   LoopbackSocket holder(std::nullopt);
+  ASSERT_TRUE(holder.ok());
   std::string error;
   EXPECT_FALSE(LineClient::Connect(holder.port, kPatience, &error).has_value());
   EXPECT_NE(error.find("Connection refused"), std::string::npos) << error;
@@ -317,6 +297,7 @@ TEST(LoopbackPortIsFreeTest, FollowsTheListener) {
   uint16_t port;
   {
     LoopbackSocket listener(1);
+    ASSERT_TRUE(listener.ok());
     port = listener.port;
     EXPECT_FALSE(LoopbackPortIsFree(port));
   }
@@ -325,6 +306,7 @@ TEST(LoopbackPortIsFreeTest, FollowsTheListener) {
 
 TEST(ConnectBurstTest, ConnectsCompleteIntoTheBacklogBeforeAnyAccept) {
   LoopbackSocket listener(8);
+  ASSERT_TRUE(listener.ok());
   std::string error;
   std::optional<ConnectBurst> burst = ConnectBurst::Start(listener.port, 4, &error);
   ASSERT_TRUE(burst) << error;
@@ -335,6 +317,7 @@ TEST(ConnectBurstTest, ConnectsCompleteIntoTheBacklogBeforeAnyAccept) {
 
 TEST(ConnectBurstTest, ARefusedConnectDoesNotCount) {
   LoopbackSocket holder(std::nullopt);  // holds the port without listening
+  ASSERT_TRUE(holder.ok());
   std::string error;
   std::optional<ConnectBurst> burst = ConnectBurst::Start(holder.port, 2, &error);
   // Loopback may refuse at once, inside connect(), or a moment later.
@@ -348,6 +331,7 @@ TEST(ConnectBurstTest, ARefusedConnectDoesNotCount) {
 
 TEST(ConnectBurstTest, ReadsEachConnectionUntilTheServerClosesIt) {
   LoopbackSocket listener(8);
+  ASSERT_TRUE(listener.ok());
   std::optional<ConnectBurst> burst = ConnectBurst::Start(listener.port, 3);
   ASSERT_TRUE(burst);
   ASSERT_EQ(burst->AwaitConnected(kPatience), 3);

@@ -269,4 +269,44 @@ int KillDescendants() {
   return first;
 }
 
+std::vector<pid_t> LiveDescendantsOf(pid_t pid) {
+  std::vector<pid_t> live;
+  for (pid_t descendant : DescendantsOf(pid)) {
+    std::optional<ProcStat> stat = ReadProcStat(descendant);
+    if (stat && !stat->zombie()) live.push_back(descendant);
+  }
+  return live;
+}
+
+double CpuSeconds(pid_t pid) {
+  std::optional<ProcStat> stat = ReadProcStat(pid);
+  return stat ? stat->user + stat->system : 0;
+}
+
+bool AllThreadsAsleep(pid_t pid) {
+  bool opened = false;
+  std::vector<long> tids = NumericEntries(ProcPath(pid, "task"), &opened);
+  if (!opened || tids.empty()) return false;
+  for (long tid : tids) {
+    std::optional<std::string> stat =
+        ReadFile(ProcPath(pid, "task/") + std::to_string(tid) + "/stat");
+    if (!stat) return false;  // the thread ended between the listing and the read
+    // The state follows the command name, which ends at the last ')'.
+    size_t name_end = stat->rfind(')');
+    if (name_end == std::string::npos || stat->size() < name_end + 3) return false;
+    if ((*stat)[name_end + 2] != 'S') return false;
+  }
+  return true;
+}
+
+int LowestFreeFd(pid_t pid) {
+  bool opened = false;
+  std::vector<long> open_fds = NumericEntries(ProcPath(pid, "fd"), &opened);
+  if (!opened) return -1;
+  std::set<long> taken(open_fds.begin(), open_fds.end());
+  int fd = 0;
+  while (taken.count(fd)) ++fd;
+  return fd;
+}
+
 }  // namespace forklab

@@ -64,4 +64,21 @@ std::vector<pid_t> ReapAdopted(bool kill_live);
 /// were at first.
 int KillDescendants();
 
+/// Children, grandchildren, ... of `pid` that are still running: DescendantsOf without the
+/// zombies.
+std::vector<pid_t> LiveDescendantsOf(pid_t pid);
+
+/// Seconds of CPU `pid` has used so far, all its threads, user and system (children it waited
+/// for left out); 0 when it no longer exists.
+double CpuSeconds(pid_t pid);
+
+/// True when every thread of `pid` is asleep (state S): blocked inside a call such as recv()
+/// or poll(), not about to make one. False when it no longer exists.
+bool AllThreadsAsleep(pid_t pid);
+
+/// The descriptor number `pid`'s next open(), accept(), ... would get: its lowest unused one,
+/// or -1 when it no longer exists. Not for the calling process, whose own reading of
+/// /proc/self/fd takes a descriptor.
+int LowestFreeFd(pid_t pid);
+
 }  // namespace forklab

@@ -11,13 +11,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
 
 #include "harness/no_leftovers_test.h"
 #include "harness/subprocess.h"
+#include "harness/tcp_client.h"
 #include "harness/unique_fd.h"
+#include "harness/watch.h"
 
 namespace forklab {
 namespace {
@@ -216,23 +219,12 @@ TEST_F(ProcTest, CmdlineKeepsEveryArgument) {
 
 /// A socket listening on the loopback address `loopback` (port 0); -1 when that address
 /// family is not available here.
-int ListenOn(int family, const char* loopback, sockaddr_storage* bound) {
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_storage address = {};
+int ListenOn(const char* loopback, sockaddr_storage* bound) {
   socklen_t length;
-  if (family == AF_INET) {
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-    v4->sin_family = AF_INET;
-    inet_pton(AF_INET, loopback, &v4->sin_addr);
-    length = sizeof *v4;
-  } else {
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-    v6->sin6_family = AF_INET6;
-    inet_pton(AF_INET6, loopback, &v6->sin6_addr);
-    length = sizeof *v6;
-  }
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd, 8) != 0) {
+  if (!ParseLoopback(loopback, 0, bound, &length)) return -1;
+  int fd = socket(bound->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(bound), length) != 0 || listen(fd, 8) != 0) {
     close(fd);
     return -1;
   }
@@ -243,7 +235,7 @@ int ListenOn(int family, const char* loopback, sockaddr_storage* bound) {
 TEST_F(ProcTest, TcpSocketsOfCountsListeningAndConnectedSockets) {
   TcpSockets before = TcpSocketsOf(getpid());
   sockaddr_storage address = {};
-  UniqueFd listener(ListenOn(AF_INET, "127.0.0.1", &address));
+  UniqueFd listener(ListenOn("127.0.0.1", &address));
   ASSERT_GE(listener.get(), 0);
   TcpSockets listening = TcpSocketsOf(getpid());
   EXPECT_EQ(listening.listening, before.listening + 1);
@@ -268,7 +260,7 @@ TEST_F(ProcTest, TcpSocketsOfCountsListeningAndConnectedSockets) {
 TEST_F(ProcTest, TcpSocketsOfReadsIpv6Sockets) {
   TcpSockets before = TcpSocketsOf(getpid());
   sockaddr_storage address = {};
-  UniqueFd listener(ListenOn(AF_INET6, "::1", &address));
+  UniqueFd listener(ListenOn("::1", &address));
   if (listener.get() < 0) GTEST_SKIP() << "no IPv6 loopback here";
   EXPECT_EQ(TcpSocketsOf(getpid()).listening, before.listening + 1);
 }
@@ -306,6 +298,58 @@ TEST_F(ProcTest, ReapAdoptedCollectsAnExitedOrphanWithoutKilling) {
   EXPECT_EQ(ZombieChildrenOf(getpid()), std::vector<pid_t>{orphan});
   EXPECT_EQ(ReapAdopted(/*kill_live=*/false), std::vector<pid_t>{orphan});
   EXPECT_TRUE(ZombieChildrenOf(getpid()).empty());
+}
+
+TEST_F(ProcTest, LiveDescendantsOfLeavesZombiesOut) {
+  // `true` exits at once, and its parent, sleep once the shell has exec'd, never reaps it.
+  auto sleeper = Subprocess::Start("/bin/sh", Args({"-c", "true & exec sleep 100"}));
+  ASSERT_TRUE(Eventually(kPatience, [&] { return ZombieChildrenOf(sleeper->pid()).size() == 1; }));
+  EXPECT_EQ(DescendantsOf(getpid()).size(), 2u);
+  EXPECT_EQ(LiveDescendantsOf(getpid()), std::vector<pid_t>{sleeper->pid()});
+}
+
+TEST_F(ProcTest, CpuSecondsCountsEveryThread) {
+  double before = CpuSeconds(getpid());
+  // Only a second thread works; the main one sleeps inside Eventually.
+  std::atomic<bool> stop = false;
+  std::thread worker([&stop] {
+    volatile unsigned long sink = 0;
+    while (!stop) sink = sink + 1;
+  });
+  EXPECT_TRUE(Eventually(kPatience, [&] { return CpuSeconds(getpid()) >= before + 0.05; }));
+  stop = true;
+  worker.join();
+
+  ForkedChild child;
+  pid_t gone = child.pid();
+  child.Reap();
+  EXPECT_EQ(CpuSeconds(gone), 0);
+}
+
+TEST_F(ProcTest, AllThreadsAsleepOnlyWhileEveryThreadIsBlocked) {
+  ForkedChild blocked;  // waits in read() until released
+  EXPECT_TRUE(Eventually(kPatience, [&] { return AllThreadsAsleep(blocked.pid()); }));
+  // This thread is running while it reads, even though the others may sleep.
+  EXPECT_FALSE(AllThreadsAsleep(getpid()));
+  pid_t gone = blocked.pid();
+  blocked.Reap();
+  EXPECT_FALSE(AllThreadsAsleep(gone));
+}
+
+TEST_F(ProcTest, LowestFreeFdFindsTheFirstHole) {
+  // stdin, stdout and stderr, then 3 and 5 open: the next descriptor would be 4.
+  auto sleeper = Subprocess::Start(
+      "/bin/sh", Args({"-c", "exec 3</dev/null 5</dev/null; echo ready; exec sleep 100"}));
+  ASSERT_EQ(sleeper->ReadLine(kPatience), "ready");
+  // Asleep in sleep itself, past the start-up that opens (and closes) files of its own.
+  ASSERT_TRUE(Eventually(kPatience, [&] {
+    std::vector<std::string> args = Cmdline(sleeper->pid());
+    return !args.empty() && args[0] == "sleep" && AllThreadsAsleep(sleeper->pid());
+  }));
+  EXPECT_EQ(LowestFreeFd(sleeper->pid()), 4);
+  pid_t gone = sleeper->pid();
+  sleeper->KillTree();
+  EXPECT_EQ(LowestFreeFd(gone), -1);
 }
 
 }  // namespace

@@ -39,8 +39,64 @@ bool PollUntil(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-/// Parses a numeric loopback address (127.0.0.0/8 or ::1). Host names are refused too: they
-/// would need a resolver, and could name anything.
+/// Why connecting to host:port failed, as every client here says it.
+std::string ConnectFailure(const std::string& host, uint16_t port, const std::string& reason) {
+  return "connect to " + host + ":" + std::to_string(port) + ": " + reason;
+}
+
+/// Starts a non-blocking connect to host:port, checked to be loopback before any socket
+/// exists: the socket, with the connect done or in progress, or -1 and `error` (when given).
+int StartConnect(const std::string& host, uint16_t port, std::string* error) {
+  auto fail = [&](const std::string& reason) {
+    if (error) *error = ConnectFailure(host, port, reason);
+    return -1;
+  };
+  // Checked before any socket exists: only loopback may ever be contacted.
+  sockaddr_storage address;
+  socklen_t length = 0;
+  if (!ParseLoopback(host, port, &address, &length)) {
+    return fail("refused: not a numeric loopback address (127.0.0.0/8 or ::1)");
+  }
+  // Non-blocking from the start, so that connect itself can be timed out.
+  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(std::string("socket: ") + strerror(errno));
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 &&
+      errno != EINPROGRESS) {
+    std::string reason = strerror(errno);
+    close(fd);
+    return fail(reason);
+  }
+  return fd;
+}
+
+/// Sends all of `bytes` on the non-blocking socket `fd`. False when the connection failed.
+bool SendAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    // MSG_NOSIGNAL: a server that reset the connection must cost a false, not a SIGPIPE death.
+    ssize_t sent = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (sent > 0) {
+      bytes.remove_prefix(sent);  // a partial send: go on with the rest
+    } else if (sent < 0 && errno == EINTR) {
+      continue;
+    } else if (sent < 0 && errno == EAGAIN) {
+      if (!PollUntil(fd, POLLOUT, Clock::now() + kSendStallTimeout)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// One poll entry per socket, for `events`, polled at once without waiting.
+std::vector<pollfd> PollNow(const std::vector<UniqueFd>& sockets, short events) {
+  std::vector<pollfd> entries;
+  for (const UniqueFd& fd : sockets) entries.push_back({fd.get(), events, 0});
+  poll(entries.data(), entries.size(), 0);
+  return entries;
+}
+
+}  // namespace
+
 bool ParseLoopback(const std::string& host, uint16_t port, sockaddr_storage* address,
                    socklen_t* length) {
   *address = {};
@@ -61,35 +117,22 @@ bool ParseLoopback(const std::string& host, uint16_t port, sockaddr_storage* add
   return false;
 }
 
-}  // namespace
-
 std::optional<LineClient> LineClient::Connect(uint16_t port, std::chrono::milliseconds timeout,
                                               std::string* error, const std::string& host) {
-  const std::string target = host + ":" + std::to_string(port);
-  auto fail = [&](const std::string& reason) -> std::optional<LineClient> {
-    if (error) *error = "connect to " + target + ": " + reason;
-    return std::nullopt;
-  };
-  // Checked before any socket exists: only loopback may ever be contacted.
-  sockaddr_storage address;
-  socklen_t length = 0;
-  if (!ParseLoopback(host, port, &address, &length)) {
-    return fail("refused: not a numeric loopback address (127.0.0.0/8 or ::1)");
-  }
-
-  // Non-blocking from the start, so connect itself can be timed out.
-  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(std::string("socket: ") + strerror(errno));
+  int fd = StartConnect(host, port, error);
+  if (fd < 0) return std::nullopt;
   LineClient client(fd);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
-    if (errno != EINPROGRESS) return fail(strerror(errno));
-    if (!PollUntil(fd, POLLOUT, Clock::now() + timeout)) return fail("timed out");
-    int socket_error = 0;
-    socklen_t size = sizeof socket_error;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &socket_error, &size);
-    if (socket_error != 0) return fail(strerror(socket_error));
+  std::string reason;
+  int socket_error = 0;
+  socklen_t size = sizeof socket_error;
+  if (!PollUntil(fd, POLLOUT, Clock::now() + timeout)) {
+    reason = "timed out";
+  } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &socket_error, &size) == 0 && socket_error) {
+    reason = strerror(socket_error);
   }
-  return client;
+  if (reason.empty()) return client;
+  if (error) *error = ConnectFailure(host, port, reason);
+  return std::nullopt;
 }
 
 LineClient::LineClient(LineClient&& other) noexcept
@@ -109,20 +152,7 @@ LineClient::~LineClient() {
 }
 
 bool LineClient::Send(std::string_view bytes) {
-  while (!bytes.empty()) {
-    // MSG_NOSIGNAL: a server that reset the connection must cost a false, not a SIGPIPE death.
-    ssize_t sent = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (sent > 0) {
-      bytes.remove_prefix(sent);  // a partial send: go on with the rest
-    } else if (sent < 0 && errno == EINTR) {
-      continue;
-    } else if (sent < 0 && errno == EAGAIN) {
-      if (!PollUntil(fd_, POLLOUT, Clock::now() + kSendStallTimeout)) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
+  return SendAll(fd_, bytes);
 }
 
 std::optional<std::string> LineClient::ReadLine(std::chrono::milliseconds timeout) {
@@ -180,6 +210,105 @@ void LineClient::Reset() {
 void LineClient::Close() {
   if (fd_ >= 0) close(std::exchange(fd_, -1));
   buffer_.clear();
+}
+
+size_t LineClient::SendWithoutReading(std::string_view chunk, size_t limit,
+                                      std::chrono::milliseconds timeout) {
+  constexpr int kStalledMs = 100;
+  Clock::time_point deadline = Clock::now() + timeout;
+  size_t total = 0;
+  while (total < limit && Clock::now() < deadline) {
+    ssize_t sent = send(fd_, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent > 0) {
+      total += static_cast<size_t>(sent);
+    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd writable = {fd_, POLLOUT, 0};
+      if (poll(&writable, 1, kStalledMs) == 0) break;  // the server has stopped reading
+    } else if (!(sent < 0 && errno == EINTR)) {
+      break;
+    }
+  }
+  return total;
+}
+
+bool LoopbackPortIsFree(uint16_t port) {
+  UniqueFd probe(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int on = 1;
+  setsockopt(probe.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return bind(probe.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
+
+std::optional<ConnectBurst> ConnectBurst::Start(uint16_t port, int count, std::string* error,
+                                                const std::string& host) {
+  ConnectBurst burst;
+  for (int i = 0; i < count; ++i) {
+    int fd = StartConnect(host, port, error);
+    if (fd < 0) return std::nullopt;
+    burst.sockets_.emplace_back(fd);
+  }
+  return burst;
+}
+
+int ConnectBurst::Connected() const {
+  int connected = 0;
+  for (const pollfd& entry : PollNow(sockets_, POLLOUT)) {
+    // Writable means the connect is over; SO_ERROR says how, POLLERR once it has been read.
+    int error = 0;
+    socklen_t size = sizeof error;
+    if ((entry.revents & POLLOUT) && !(entry.revents & POLLERR) &&
+        getsockopt(entry.fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0) {
+      ++connected;
+    }
+  }
+  return connected;
+}
+
+int ConnectBurst::AwaitConnected(std::chrono::milliseconds timeout) const {
+  Clock::time_point deadline = Clock::now() + timeout;
+  for (;;) {
+    std::vector<pollfd> pending;
+    for (const pollfd& entry : PollNow(sockets_, POLLOUT)) {
+      if (!entry.revents) pending.push_back(entry);
+    }
+    if (pending.empty() || Clock::now() >= deadline) return Connected();
+    poll(pending.data(), pending.size(), RemainingMs(deadline));
+  }
+}
+
+bool ConnectBurst::Send(int i, std::string_view bytes) {
+  return SendAll(sockets_.at(i).get(), bytes);
+}
+
+std::vector<ConnectBurst::Received> ConnectBurst::ReadUntilClosed(
+    std::chrono::milliseconds timeout) {
+  std::vector<Received> received(sockets_.size());
+  Clock::time_point deadline = Clock::now() + timeout;
+  for (;;) {
+    std::vector<pollfd> open;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < sockets_.size(); ++i) {
+      if (!received[i].closed) {
+        open.push_back({sockets_[i].get(), POLLIN, 0});
+        index.push_back(i);
+      }
+    }
+    if (open.empty() || Clock::now() >= deadline) return received;
+    if (poll(open.data(), open.size(), RemainingMs(deadline)) < 0) continue;  // EINTR
+    for (size_t k = 0; k < open.size(); ++k) {
+      if (!open[k].revents) continue;
+      char chunk[4096];
+      ssize_t n = recv(open[k].fd, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        received[index[k]].bytes.append(chunk, static_cast<size_t>(n));
+      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        received[index[k]].closed = true;  // an orderly close, or a reset: closed either way
+      }
+    }
+  }
 }
 
 }  // namespace forklab

@@ -1,13 +1,25 @@
-// A blocking loopback TCP client with timeouts, to talk to the echo servers.
+// Loopback TCP clients with timeouts, to talk to the echo servers: one connection at a time,
+// or a burst of them.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "harness/unique_fd.h"
 
 namespace forklab {
+
+/// Parses a numeric loopback address (127.0.0.0/8 or ::1) and `port` into `address`. False
+/// for anything else; host names too, since they would need a resolver and could name
+/// anything. Every connection here is checked with it before a socket exists.
+bool ParseLoopback(const std::string& host, uint16_t port, sockaddr_storage* address,
+                   socklen_t* length);
 
 /// One TCP connection to a server under test, line oriented. Every wait has a timeout, so
 /// a hung server costs a failed assertion, never a hung grader. Closes its socket when
@@ -32,6 +44,12 @@ class LineClient {
   /// appended to `data` when given), kTimeout if it stayed open.
   Closed WaitForClose(std::chrono::milliseconds timeout, std::string* data = nullptr);
 
+  /// Sends `chunk` over and over without reading anything, until the server stops taking
+  /// bytes (no room for 100 ms: both directions are full), `limit` bytes have gone out, or
+  /// `timeout` passes. Returns how many bytes went out.
+  size_t SendWithoutReading(std::string_view chunk, size_t limit,
+                            std::chrono::milliseconds timeout);
+
   /// Shuts down the sending side (the server reads EOF).
   void ShutdownWrite();
   /// Aborts the connection with a RST (SO_LINGER 0, then close).
@@ -43,6 +61,43 @@ class LineClient {
   explicit LineClient(int fd) : fd_(fd) {}
   int fd_ = -1;
   std::string buffer_;
+};
+
+/// Whether 127.0.0.1:`port` can be bound now, with SO_REUSEADDR as a server would: no other
+/// socket listens there or holds it bound.
+bool LoopbackPortIsFree(uint16_t port);
+
+/// Many connections to one loopback server, started together without waiting on each other
+/// (non-blocking connects), so that they can fill a listen backlog. Passive: nothing happens
+/// outside the calls below, and every wait has a timeout. Closes its sockets when destroyed.
+/// Only loopback addresses are accepted, as for LineClient.
+class ConnectBurst {
+ public:
+  /// Starts `count` connects to host:port. Returns nullopt and sets `error` (when given) when
+  /// the host is refused or a connect fails at once.
+  static std::optional<ConnectBurst> Start(uint16_t port, int count, std::string* error = nullptr,
+                                           const std::string& host = "127.0.0.1");
+
+  int size() const { return static_cast<int>(sockets_.size()); }
+  /// How many connects have completed without error, at this moment.
+  int Connected() const;
+  /// Waits until every connect has completed or failed, or `timeout` passes; then Connected().
+  int AwaitConnected(std::chrono::milliseconds timeout) const;
+
+  /// Sends all of `bytes` on connection `i`. False when the connection failed.
+  bool Send(int i, std::string_view bytes);
+
+  /// What one connection received, and whether the server closed it (EOF or reset).
+  struct Received {
+    std::string bytes;
+    bool closed = false;
+  };
+  /// Reads every connection until the server has closed it or `timeout` passes.
+  std::vector<Received> ReadUntilClosed(std::chrono::milliseconds timeout);
+
+ private:
+  ConnectBurst() = default;
+  std::vector<UniqueFd> sockets_;
 };
 
 }  // namespace forklab

@@ -13,7 +13,9 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <optional>
 #include <thread>
+#include <vector>
 
 namespace forklab {
 namespace {
@@ -41,6 +43,30 @@ void SendAll(int fd, std::string_view bytes) {
   }
 }
 
+/// A socket bound to loopback `host` on a port the system picks: listening with `backlog`
+/// (but never accepting unless a test does), or, with no backlog, only holding the port so
+/// that connects to it are refused. ok() is false when `host` is not available here.
+struct LoopbackSocket {
+  explicit LoopbackSocket(std::optional<int> backlog, const char* host = "127.0.0.1") {
+    sockaddr_storage address;
+    socklen_t length;
+    if (!ParseLoopback(host, 0, &address, &length)) return;
+    fd.Reset(socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0 || bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        (backlog && listen(fd.get(), *backlog) != 0)) {
+      return;
+    }
+    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length);
+    port =
+        ntohs(address.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&address)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  }
+  bool ok() const { return port != 0; }
+
+  UniqueFd fd;
+  uint16_t port = 0;
+};
+
 /// A one-connection server for the tests, on a loopback address and a port the system picks.
 /// It runs `session` on the accepted connection in a thread of its own and closes it after.
 /// A session that must outlast some client steps waits on `finished`, which the test (or,
@@ -49,32 +75,11 @@ class TestServer {
  public:
   using Session = std::function<void(int fd, std::shared_future<void> finished)>;
 
-  explicit TestServer(Session session, const char* host = "127.0.0.1") {
-    sockaddr_storage address = {};
-    socklen_t length;
-    int family = strchr(host, ':') ? AF_INET6 : AF_INET;
-    if (family == AF_INET) {
-      auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-      v4->sin_family = AF_INET;
-      inet_pton(AF_INET, host, &v4->sin_addr);
-      length = sizeof *v4;
-    } else {
-      auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-      v6->sin6_family = AF_INET6;
-      inet_pton(AF_INET6, host, &v6->sin6_addr);
-      length = sizeof *v6;
-    }
-    listener_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-        listen(listener_, 8) != 0) {
-      return;  // ok() is false
-    }
-    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&address)->sin_port
-                                    : reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  explicit TestServer(Session session, const char* host = "127.0.0.1") : listener_(8, host) {
+    if (!listener_.ok()) return;
     std::shared_future<void> finished = finished_.get_future().share();
     thread_ = std::thread([this, session, finished] {
-      int connection = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      int connection = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
       if (connection < 0) return;  // woken by the destructor: no client came
       session(connection, finished);
       close(connection);
@@ -83,21 +88,19 @@ class TestServer {
 
   ~TestServer() {
     Finish();
-    if (listener_ >= 0) shutdown(listener_, SHUT_RDWR);  // wakes an accept still waiting
+    if (listener_.ok()) shutdown(listener_.fd.get(), SHUT_RDWR);  // wakes a waiting accept
     if (thread_.joinable()) thread_.join();
-    if (listener_ >= 0) close(listener_);
   }
 
-  bool ok() const { return port_ != 0; }
-  uint16_t port() const { return port_; }
+  bool ok() const { return listener_.ok(); }
+  uint16_t port() const { return listener_.port; }
   void Finish() {
     if (!finish_set_) finished_.set_value();
     finish_set_ = true;
   }
 
  private:
-  int listener_ = -1;
-  uint16_t port_ = 0;
+  LoopbackSocket listener_;
   std::promise<void> finished_;
   bool finish_set_ = false;
   std::thread thread_;
@@ -198,17 +201,11 @@ TEST(LineClientTest, SendToAGoneServerFailsWithoutSigpipe) {
 
 TEST(LineClientTest, ConnectReportsRefusal) {
   // A bound socket that does not listen holds the port, so the refusal is certain.
-  int holder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&address), length), 0);
-  getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length);
+  LoopbackSocket holder(std::nullopt);
+  ASSERT_TRUE(holder.ok());
   std::string error;
-  EXPECT_FALSE(LineClient::Connect(ntohs(address.sin_port), kPatience, &error).has_value());
+  EXPECT_FALSE(LineClient::Connect(holder.port, kPatience, &error).has_value());
   EXPECT_NE(error.find("Connection refused"), std::string::npos) << error;
-  close(holder);
 }
 
 TEST(LineClientTest, RefusesNonLoopbackHostsBeforeConnecting) {
@@ -225,11 +222,15 @@ TEST(LineClientTest, RefusesNonLoopbackHostsBeforeConnecting) {
     // "Network is unreachable") instead.
     for (const char* host : {"192.0.2.1", "10.1.2.3", "2001:db8::1", "::ffff:192.0.2.1", "0.0.0.0",
                              "localhost", "example.com", ""}) {
-      std::string error;
+      std::string error, burst_error;
       bool connected = LineClient::Connect(80, milliseconds(0), &error, host).has_value();
-      if (connected || error.find("not a numeric loopback address") == std::string::npos) {
-        fprintf(stderr, "host \"%s\" not refused as non-loopback: %s\n", host, error.c_str());
-        ++failures;
+      bool burst = ConnectBurst::Start(80, 1, &burst_error, host).has_value();
+      for (const std::string& said : {error, burst_error}) {
+        if (connected || burst ||
+            said.find("not a numeric loopback address") == std::string::npos) {
+          fprintf(stderr, "host \"%s\" not refused as non-loopback: %s\n", host, said.c_str());
+          ++failures;
+        }
       }
     }
     _exit(failures);
@@ -267,6 +268,89 @@ TEST(LineClientTest, MovingHandsOverTheConnection) {
   second.Close();
   EXPECT_EQ(second.fd(), -1);
   EXPECT_FALSE(second.ReadLine(milliseconds(0)).has_value());
+}
+
+TEST(LineClientTest, SendWithoutReadingStopsWhenTheServerStopsReading) {
+  TestServer server([](int, std::shared_future<void> finished) { finished.wait(); });
+  LineClient client = ConnectTo(server);
+  const std::string chunk(4096, 'x');
+  // The server reads nothing: only the socket buffers take bytes, and then nothing moves.
+  size_t sent = client.SendWithoutReading(chunk, size_t{1} << 40, std::chrono::hours(1));
+  EXPECT_GT(sent, 0u);
+  EXPECT_LT(sent, size_t{1} << 40);
+  server.Finish();
+}
+
+TEST(LineClientTest, SendWithoutReadingStopsAtTheLimit) {
+  TestServer server([](int fd, auto) {
+    char buffer[65536];
+    while (recv(fd, buffer, sizeof buffer, 0) > 0) {
+    }
+  });
+  LineClient client = ConnectTo(server);
+  size_t sent = client.SendWithoutReading("0123456789", 25, kPatience);
+  EXPECT_GE(sent, 25u);
+  EXPECT_LT(sent, 25u + 10u);  // the chunk that crossed the limit is the last
+}
+
+TEST(LoopbackPortIsFreeTest, FollowsTheListener) {
+  uint16_t port;
+  {
+    LoopbackSocket listener(1);
+    ASSERT_TRUE(listener.ok());
+    port = listener.port;
+    EXPECT_FALSE(LoopbackPortIsFree(port));
+  }
+  EXPECT_TRUE(LoopbackPortIsFree(port));
+}
+
+TEST(ConnectBurstTest, ConnectsCompleteIntoTheBacklogBeforeAnyAccept) {
+  LoopbackSocket listener(8);
+  ASSERT_TRUE(listener.ok());
+  std::string error;
+  std::optional<ConnectBurst> burst = ConnectBurst::Start(listener.port, 4, &error);
+  ASSERT_TRUE(burst) << error;
+  EXPECT_EQ(burst->size(), 4);
+  EXPECT_EQ(burst->AwaitConnected(kPatience), 4);
+  EXPECT_EQ(burst->Connected(), 4);
+}
+
+TEST(ConnectBurstTest, ARefusedConnectDoesNotCount) {
+  LoopbackSocket holder(std::nullopt);  // holds the port without listening
+  ASSERT_TRUE(holder.ok());
+  std::string error;
+  std::optional<ConnectBurst> burst = ConnectBurst::Start(holder.port, 2, &error);
+  // Loopback may refuse at once, inside connect(), or a moment later.
+  if (burst) {
+    EXPECT_EQ(burst->AwaitConnected(kPatience), 0);
+    EXPECT_EQ(burst->Connected(), 0) << "a refusal, once read, still does not count";
+  } else {
+    EXPECT_NE(error.find("Connection refused"), std::string::npos) << error;
+  }
+}
+
+TEST(ConnectBurstTest, ReadsEachConnectionUntilTheServerClosesIt) {
+  LoopbackSocket listener(8);
+  ASSERT_TRUE(listener.ok());
+  std::optional<ConnectBurst> burst = ConnectBurst::Start(listener.port, 3);
+  ASSERT_TRUE(burst);
+  ASSERT_EQ(burst->AwaitConnected(kPatience), 3);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(burst->Send(i, std::to_string(i) + "\n"));
+  // Each accepted connection answers the line it got; all but connection 2 are then closed.
+  std::vector<UniqueFd> open;
+  for (int i = 0; i < 3; ++i) {
+    UniqueFd connection(accept4(listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    ASSERT_GE(connection.get(), 0) << strerror(errno);
+    std::string line = RecvLine(connection.get());
+    SendAll(connection.get(), "got " + line);
+    if (line == "2\n") open.push_back(std::move(connection));
+  }
+  std::vector<ConnectBurst::Received> received = burst->ReadUntilClosed(milliseconds(300));
+  ASSERT_EQ(received.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(received[i].bytes, "got " + std::to_string(i) + "\n") << "connection " << i;
+    EXPECT_EQ(received[i].closed, i != 2) << "connection " << i;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "suites/suite.h"
 
@@ -43,6 +44,53 @@ RunResult ExpectUsageError(const std::vector<std::string>& args, std::chrono::mi
         << result.out;
   }
   return result;
+}
+
+std::string Quoted(std::string_view bytes) {
+  constexpr size_t kShown = 60;
+  std::string out = "\"";
+  for (char c : bytes.substr(0, kShown)) {
+    if (static_cast<unsigned char>(c) >= 0x20) {
+      out += c;
+    } else {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+      out += c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : escaped;
+    }
+  }
+  out += "\"";
+  if (bytes.size() > kShown) out += "... (" + std::to_string(bytes.size()) + " bytes)";
+  return out;
+}
+
+testing::AssertionResult ClosesSilently(LineClient& client, std::chrono::milliseconds timeout) {
+  std::string data;
+  switch (client.WaitForClose(timeout, &data)) {
+    case LineClient::Closed::kEof:
+      return testing::AssertionSuccess();
+    case LineClient::Closed::kData:
+      return testing::AssertionFailure()
+             << "expected the connection to close without a reply, but got " << Quoted(data);
+    case LineClient::Closed::kTimeout:
+      break;
+  }
+  return testing::AssertionFailure()
+         << "the connection was still open " << timeout.count() << " ms later (no EOF)";
+}
+
+testing::AssertionResult Closes(LineClient& client, std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point deadline = Clock::now() + timeout;
+  auto remaining = [&] {
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+  };
+  LineClient::Closed closed;
+  while ((closed = client.WaitForClose(remaining())) == LineClient::Closed::kData) {
+  }
+  if (closed == LineClient::Closed::kEof) return testing::AssertionSuccess();
+  return testing::AssertionFailure()
+         << "the connection was still open " << timeout.count() << " ms later (no EOF)";
 }
 
 }  // namespace forklab

@@ -1,12 +1,15 @@
 // Claims that several lab suites make, each written once with its teaching message.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "harness/subprocess.h"
+#include "harness/tcp_client.h"
 
 namespace forklab {
 
@@ -22,5 +25,15 @@ bool ShowsUsage(std::string_view err);
 /// Records a GoogleTest failure for each clause broken; returns the run for further claims.
 RunResult ExpectUsageError(const std::vector<std::string>& args, std::chrono::milliseconds limit,
                            std::string_view ran = "");
+
+/// `bytes` in double quotes with control bytes escaped, cut after 60 bytes (the full size is
+/// then said), for failure messages that show what a program sent.
+std::string Quoted(std::string_view bytes);
+
+/// The server closes `client`'s connection within `timeout` without sending anything first.
+testing::AssertionResult ClosesSilently(LineClient& client, std::chrono::milliseconds timeout);
+
+/// The server closes `client`'s connection within `timeout`, whatever it sends first.
+testing::AssertionResult Closes(LineClient& client, std::chrono::milliseconds timeout);
 
 }  // namespace forklab

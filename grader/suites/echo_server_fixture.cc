@@ -1,0 +1,443 @@
+#include "suites/echo_server_fixture.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "harness/proc.h"
+#include "harness/watch.h"
+#include "suites/claims.h"
+
+namespace forklab {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// ---- Time zones -----------------------------------------------------------------------------
+
+std::string FixedZone::HhMmSs(std::time_t when) const {
+  std::time_t shifted = when + offset;
+  std::tm fields{};
+  gmtime_r(&shifted, &fields);
+  char text[16];
+  std::strftime(text, sizeof text, "%H:%M:%S", &fields);
+  return text;
+}
+
+FixedZone ZoneWhereNowIs(long target) {
+  constexpr long kDay = 24 * 3600;
+  long offset = ((target - std::time(nullptr) % kDay) % kDay + kDay) % kDay;
+  if (offset > kDay / 2) offset -= kDay;  // within +-12 h, which every TZ parser accepts
+  long size = std::labs(offset);
+  char tz[32];
+  // POSIX counts offsets west of Greenwich as positive: UTC+5 is "FLT-5".
+  std::snprintf(tz, sizeof tz, "FLT%c%02ld:%02ld:%02ld", offset >= 0 ? '-' : '+', size / 3600,
+                size / 60 % 60, size % 60);
+  return {tz, offset};
+}
+
+long SecondsOfDay(int hours, int minutes, int seconds) {
+  return hours * 3600L + minutes * 60L + seconds;
+}
+
+FixedZone AfternoonZone() {
+  int utc_hour = static_cast<int>(std::time(nullptr) % (24 * 3600) / 3600);
+  return ZoneWhereNowIs(SecondsOfDay(utc_hour == 17 ? 19 : 17, 47, 20));
+}
+
+// ---- Replies --------------------------------------------------------------------------------
+
+testing::AssertionResult IsReplyTo(const std::string& reply, std::string_view line,
+                                   std::string* stamp) {
+  static const std::regex kStamp(R"(^\[([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\] )");
+  constexpr size_t kStampSize = 11;  // "[HH:MM:SS] "
+  std::string head = reply.substr(0, kStampSize);
+  if (!std::regex_match(head, kStamp)) {
+    return testing::AssertionFailure()
+           << "reply " << Quoted(reply) << " does not start with a zero-padded 24-hour \"["
+           << "HH:MM:SS] \" timestamp";
+  }
+  std::string_view echoed = std::string_view(reply).substr(kStampSize);
+  if (echoed != line) {
+    auto mismatch = std::mismatch(echoed.begin(), echoed.end(), line.begin(), line.end());
+    return testing::AssertionFailure()
+           << "the reply echoes " << Quoted(echoed) << " instead of " << Quoted(line)
+           << " (they differ from byte " << (mismatch.first - echoed.begin()) << "; "
+           << echoed.size() << " bytes echoed, " << line.size() << " expected)";
+  }
+  if (stamp) *stamp = reply.substr(1, 8);
+  return testing::AssertionSuccess();
+}
+
+testing::AssertionResult RepliesWith(LineClient& client, std::string_view line, std::string* stamp,
+                                     milliseconds timeout) {
+  std::optional<std::string> reply = client.ReadLine(timeout);
+  if (!reply) {
+    return testing::AssertionFailure() << "no reply line within " << timeout.count()
+                                       << " ms; expected \"[HH:MM:SS] \"+" << Quoted(line);
+  }
+  return IsReplyTo(*reply, line, stamp);
+}
+
+testing::AssertionResult Echoes(LineClient& client, std::string_view line, std::string* stamp) {
+  if (!client.Send(std::string(line) + "\n")) {
+    return testing::AssertionFailure()
+           << "could not send " << Quoted(std::string(line) + "\n") << ": the connection failed";
+  }
+  return RepliesWith(client, line, stamp);
+}
+
+testing::AssertionResult EchoesAtLocalTime(LineClient& client, const std::string& line,
+                                           const FixedZone& zone) {
+  // The server reads the same clock as we do; 50 ms of slack covers coarse clocks.
+  std::time_t before = std::time(nullptr);
+  std::this_thread::sleep_for(50ms);
+  std::string stamp;
+  if (testing::AssertionResult echoed = Echoes(client, line, &stamp); !echoed) return echoed;
+  std::this_thread::sleep_for(50ms);
+  std::time_t after = std::time(nullptr);
+  std::set<std::string> expected;
+  for (std::time_t t = before; t <= after; ++t) expected.insert(zone.HhMmSs(t));
+  if (expected.count(stamp)) return testing::AssertionSuccess();
+  return testing::AssertionFailure()
+         << "the timestamp " << stamp << " is not the local time at reply time under TZ=" << zone.tz
+         << " (" << *expected.begin() << " to " << *expected.rbegin() << "; UTC was "
+         << FixedZone{"UTC0", 0}.HhMmSs(after) << ")";
+}
+
+testing::AssertionResult EachRepliesWith(std::vector<LineClient>& clients,
+                                         const std::function<std::string(int)>& line_of,
+                                         milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    milliseconds left =
+        std::max(0ms, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+    testing::AssertionResult replied =
+        RepliesWith(clients[i], line_of(static_cast<int>(i)), nullptr, left);
+    if (!replied) {
+      return testing::AssertionFailure()
+             << "client " << i << " was not served: " << replied.message();
+    }
+  }
+  return testing::AssertionSuccess();
+}
+
+testing::AssertionResult RepliesInOrder(const std::string& received,
+                                        const std::function<std::string(int)>& line_of) {
+  int replied = 0;
+  for (size_t start = 0, end; (end = received.find('\n', start)) != std::string::npos;
+       start = end + 1, ++replied) {
+    testing::AssertionResult answers =
+        IsReplyTo(received.substr(start, end - start), line_of(replied));
+    if (!answers)
+      return testing::AssertionFailure() << "reply " << replied << ": " << answers.message();
+  }
+  return testing::AssertionSuccess();
+}
+
+// ---- The server's own state -----------------------------------------------------------------
+
+std::optional<std::string> UncaughtExceptionIn(const std::string& err) {
+  size_t said = std::string::npos;
+  for (const char* words : {"terminate called after throwing", "terminating due to uncaught"})
+    said = std::min(said, err.find(words));
+  if (said == std::string::npos) return std::nullopt;
+  return err.substr(said);
+}
+
+testing::AssertionResult NoneWithin(milliseconds limit,
+                                    const std::function<std::vector<pid_t>()>& processes) {
+  std::vector<pid_t> found;
+  if (Eventually(limit, [&] { return (found = processes()).empty(); })) {
+    return testing::AssertionSuccess();
+  }
+  testing::AssertionResult failure = testing::AssertionFailure();
+  failure << found.size() << " still there " << limit.count() << " ms later (pid";
+  for (pid_t pid : found) failure << " " << pid;
+  return failure << ")";
+}
+
+testing::AssertionResult LockFixedPort(uint16_t port, UniqueFd* lock) {
+  std::string path = "/tmp/forklab-echo-port-" + std::to_string(port) + ".lock";
+  lock->Reset(open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666));
+  if (lock->get() < 0 || flock(lock->get(), LOCK_EX) != 0) {
+    return testing::AssertionFailure() << path << ": " << std::strerror(errno);
+  }
+  return testing::AssertionSuccess();
+}
+
+// ---- Fixtures -------------------------------------------------------------------------------
+
+void EchoServer::SetUpTestSuite() {
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = std::min<rlim_t>(files.rlim_max, 8192);
+  setrlimit(RLIMIT_NOFILE, &files);
+}
+
+void EchoServer::TearDown() {
+  server_.reset();          // kills and reaps the server's whole tree
+  ProgramTest::TearDown();  // and whatever it orphaned
+}
+
+testing::AssertionResult EchoServer::StartServer(std::vector<std::string> args,
+                                                 const FixedZone& zone) {
+  SpawnOptions options = ProgramOptions(std::move(args));
+  options.env["TZ"] = zone.tz;
+  return Launch(options);
+}
+
+testing::AssertionResult EchoServer::StartServerUnderFaults(const FaultProfile& profile) {
+  if (!profile.plan.remote_control) {
+    return testing::AssertionFailure()
+           << "this check needs a switched fault profile (switched = true), not "
+           << profile.Explain();
+  }
+  fault_profile_ = profile;
+  fault_control_ = std::make_unique<FaultControl>();
+  SpawnOptions options = ProgramOptions({"--port", "0"});
+  options.env["TZ"] = AfternoonZone().tz;
+  ApplyFaults(profile.plan, fault_control_->prefix(), &options);
+  return Launch(options);
+}
+
+testing::AssertionResult EchoServer::SwitchFaults(bool on) {
+  for (const FaultPoint& point : fault_profile_.plan.points) {
+    std::string error;
+    std::string command = on ? point.EnableCommand() : "disable name=" + point.name;
+    if (!fault_control_->Send(server_pid(), command, 5s, &error)) {
+      return testing::AssertionFailure() << error;
+    }
+  }
+  return testing::AssertionSuccess();
+}
+
+testing::AssertionResult EchoServer::Launch(const SpawnOptions& options) {
+  try {
+    server_ = Subprocess::Start(ExeUnderTest(), options);
+  } catch (const std::exception& e) {
+    return testing::AssertionFailure() << e.what();
+  }
+  std::optional<std::string> line = server_->ReadLine(kStartTimeout);
+  static const std::regex kListening(R"(^listening on ([0-9.]+):([0-9]+)$)");
+  std::smatch match;
+  if (!line || !std::regex_match(*line, match, kListening)) {
+    std::optional<ExitStatus> status = server_->Wait(100ms);
+    return testing::AssertionFailure()
+           << "expected the first stdout line \"listening on ADDR:PORT\" within "
+           << kStartTimeout.count() << " ms, got "
+           << (line ? Quoted(*line) : std::string("nothing"))
+           << (status ? "; the server ended: " + status->Describe() : "")
+           << "; stderr: " << Quoted(server_->stderr_text());
+  }
+  listening_address_ = match[1];
+  long port = std::stol(match[2]);
+  if (port <= 0 || port > 65535) {
+    return testing::AssertionFailure() << "the startup line names port " << port;
+  }
+  port_ = static_cast<uint16_t>(port);
+  return testing::AssertionSuccess();
+}
+
+std::optional<LineClient> EchoServer::Connect(const std::string& host) {
+  std::string error;
+  std::optional<LineClient> client = LineClient::Connect(port_, kConnectTimeout, &error, host);
+  if (!client) ADD_FAILURE() << error;
+  return client;
+}
+
+testing::AssertionResult EchoServer::StartServerWithClient(std::optional<LineClient>* client) {
+  if (testing::AssertionResult started = StartServer(); !started) return started;
+  *client = Connect();
+  if (!*client) return testing::AssertionFailure() << "the first client could not connect";
+  return testing::AssertionSuccess();
+}
+
+std::vector<LineClient> EchoServer::ConnectedClients(int count) {
+  std::vector<LineClient> clients;
+  for (int i = 0; i < count; ++i) {
+    std::optional<LineClient> client = Connect();
+    if (!client) {
+      ADD_FAILURE() << "client " << i << " could not connect";
+      break;
+    }
+    clients.push_back(std::move(*client));
+  }
+  return clients;
+}
+
+std::vector<LineClient> EchoServer::ServedClients(int count) {
+  std::vector<LineClient> clients;
+  for (int i = 0; i < count; ++i) {
+    std::optional<LineClient> client = Connect();
+    if (!client) break;
+    if (!Echoes(*client, "client " + std::to_string(i))) {
+      ADD_FAILURE() << "client " << i << " was not served";
+      break;
+    }
+    clients.push_back(std::move(*client));
+  }
+  return clients;
+}
+
+std::optional<ConnectBurst::Received> EchoServer::SessionOf(const std::string& lines) {
+  std::optional<ConnectBurst> client = ConnectBurst::Start(port_, 1);
+  if (!client || client->AwaitConnected(kConnectTimeout) != 1) return std::nullopt;
+  client->Send(0, lines + "quit\n");  // fails when the session has been dropped already
+  return client->ReadUntilClosed(kReplyTimeout).front();
+}
+
+testing::AssertionResult EchoServer::ClientsComeAndGo(int count) {
+  std::vector<LineClient> clients = ServedClients(count);
+  if (clients.size() != static_cast<size_t>(count)) {
+    return testing::AssertionFailure()
+           << "only " << clients.size() << " of " << count << " clients were served";
+  }
+  for (size_t i = 0; i < clients.size(); ++i) {
+    if (i % 2 == 0) {
+      clients[i].Send("quit\n");
+    } else {
+      clients[i].ShutdownWrite();
+    }
+  }
+  for (size_t i = 0; i < clients.size(); ++i) {
+    testing::AssertionResult closed = Closes(clients[i], kEofCloseTimeout);
+    if (!closed) {
+      return testing::AssertionFailure()
+             << "client " << i << " left (" << (i % 2 == 0 ? "quit" : "EOF")
+             << "): " << closed.message();
+    }
+  }
+  return testing::AssertionSuccess();
+}
+
+bool EchoServer::ServerRunning() {
+  return !server_->Wait(0ms).has_value();
+}
+
+bool EchoServer::StderrGrows(size_t from, milliseconds timeout) {
+  auto grew = [&] { return server_->stderr_text().size() > from; };
+  // A server that has ended says nothing more.
+  Eventually(timeout, [&] { return !ServerRunning() || grew(); });
+  return grew();
+}
+
+testing::AssertionResult EchoServer::StillServing() {
+  if (!ServerRunning()) {
+    return testing::AssertionFailure() << "the server died: " << server_->status()->Describe()
+                                       << "; stderr: " << Quoted(server_->stderr_text());
+  }
+  std::string error;
+  std::optional<LineClient> client = LineClient::Connect(port_, kConnectTimeout, &error);
+  if (!client) return testing::AssertionFailure() << "the server no longer accepts: " << error;
+  return Echoes(*client, "still there?");
+}
+
+testing::AssertionResult EchoServer::PauseServer() {
+  server_->Signal(SIGSTOP);
+  if (Eventually(2s, [&] {
+        std::optional<ProcStat> stat = ReadProcStat(server_pid());
+        return stat && stat->state == 'T';
+      })) {
+    return testing::AssertionSuccess();
+  }
+  return testing::AssertionFailure() << "the server was not stopped 2 s after SIGSTOP";
+}
+
+void EchoServer::ResumeServer() {
+  server_->Signal(SIGCONT);
+}
+
+EchoServer::CpuUse EchoServer::WatchServerCpu(milliseconds span) {
+  pid_t pid = server_pid();
+  double cpu_before = CpuSeconds(pid);
+  Clock::time_point start = Clock::now();
+  Watched watched = Watch(*server_, span, Observer{});
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return {.share = (CpuSeconds(pid) - cpu_before) / seconds, .ended = watched.status.has_value()};
+}
+
+testing::AssertionResult EchoServer::StartWithBystander(const FaultProfile& profile,
+                                                        std::optional<LineClient>* bystander) {
+  if (testing::AssertionResult started = StartServerUnderFaults(profile); !started) return started;
+  *bystander = Connect();
+  if (!*bystander) return testing::AssertionFailure() << "the first client could not connect";
+  if (testing::AssertionResult replied = Echoes(**bystander, "before"); !replied) return replied;
+  Eventually(2s, [&] { return AllThreadsAsleep(server_pid()); });
+  return testing::AssertionSuccess();
+}
+
+void EchoServer::ExpectServingAfter(LineClient& bystander, const std::string& fault,
+                                    const FaultProfile& profile) {
+  EXPECT_TRUE(StillServing()) << "after " << fault << "; under " << profile.Explain();
+  EXPECT_TRUE(Echoes(bystander, "after"))
+      << "a client served before " << fault << " was dropped too";
+}
+
+void EchoServer::CheckSurvivesFault(const FaultProfile& profile, const std::string& call) {
+  std::optional<LineClient> bystander;
+  ASSERT_TRUE(StartWithBystander(profile, &bystander));
+  ASSERT_TRUE(SwitchFaults(true));
+  size_t stderr_before = server_->stderr_text().size();
+  std::optional<LineClient> victim = Connect();
+  ASSERT_TRUE(victim);
+  victim->Send("caught by the fault\n");
+  EXPECT_TRUE(ClosesSilently(*victim, kReplyTimeout))
+      << "when " << call << " fails, that connection must be closed; under " << profile.Explain();
+  EXPECT_TRUE(StderrGrows(stderr_before, 2s))
+      << "the failure of " << call << " was not reported on stderr; under " << profile.Explain();
+  ASSERT_TRUE(SwitchFaults(false));
+  ExpectServingAfter(*bystander, call + " failed for another", profile);
+}
+
+void EchoServer::CheckStopsOnSignal(int sig) {
+  std::vector<LineClient> clients = ServedClients(2);
+  ASSERT_EQ(clients.size(), 2u);
+  ASSERT_TRUE(clients[0].Send("half a line"));
+  pid_t pid = server_pid();
+  // Every process that serves a client, to find any left behind after the server exits.
+  std::vector<pid_t> descendants;
+  if (ForkVariant()) {
+    Eventually(kReplyTimeout, [&] { return ChildrenOf(pid).size() >= 2; });
+    descendants = DescendantsOf(pid);
+  }
+
+  server_->Signal(sig);
+  std::optional<ExitStatus> status = server_->Wait(kShutdownLimit);
+  ASSERT_TRUE(status) << "still running " << kShutdownLimit.count() << " ms after "
+                      << strsignal(sig) << ": read the signal (signalfd or a handler that "
+                      << "wakes the accept loop) and shut down";
+  EXPECT_TRUE(status->ExitedWith(0)) << "after " << strsignal(sig) << ": " << status->Describe();
+  for (pid_t child : descendants) {
+    std::optional<ProcStat> left = ReadProcStat(child);
+    EXPECT_FALSE(left && left->ppid == getpid())
+        << "process " << child << " (" << (left->zombie() ? "a zombie" : "still running")
+        << ") was left behind as an orphan: end (SIGTERM) and reap every child before exiting";
+  }
+  for (LineClient& client : clients) {
+    EXPECT_TRUE(client.WaitForClose(1s) != LineClient::Closed::kTimeout)
+        << "a client's connection stayed open after the server exited";
+  }
+}
+
+void ForkEchoServer::SetUp() {
+  FORKLAB_ONLY_FOR(Variant::kProcesses);
+}
+
+void ThreadEchoServer::SetUp() {
+  FORKLAB_ONLY_FOR(Variant::kThreads);
+}
+
+}  // namespace forklab

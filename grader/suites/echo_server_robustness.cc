@@ -1,0 +1,245 @@
+// The echo server under load and under faults: many clients at once, clients that vanish,
+// failing calls, exhausted descriptors, and the signals that stop it.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/confinement.h"
+#include "harness/fault_profile.h"
+#include "harness/proc.h"
+#include "harness/tcp_client.h"
+#include "harness/watch.h"
+#include "suites/claims.h"
+#include "suites/echo_server_fixture.h"
+
+namespace forklab {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string ClientLine(int client) {
+  return "client " + std::to_string(client);
+}
+
+std::string BurstLine(int client) {
+  return "burst " + std::to_string(client);
+}
+
+// A line long enough that echoing it needs the heap (it outgrows std::string's inline buffer).
+std::string LineUnderMallocFaults(int client, int line) {
+  return "client " + std::to_string(client) + " line " + std::to_string(line) +
+         " of a session while malloc fails now and then";
+}
+
+/// `received` is one reply, to `line`, and nothing more.
+testing::AssertionResult IsOnlyReplyTo(const std::string& received, const std::string& line) {
+  if (received.empty() || received.find('\n') != received.size() - 1 ||
+      !IsReplyTo(received.substr(0, received.size() - 1), line)) {
+    return testing::AssertionFailure() << "got " << Quoted(received) << ", expected one reply"
+                                       << " to " << Quoted(line) << " and then EOF";
+  }
+  return testing::AssertionSuccess();
+}
+
+// Sends lines without reading the replies until both directions are full, then resets: the
+// server is then blocked in, or about to call, send() on a connection that is gone.
+void ResetMidReply(LineClient& client) {
+  std::string lines;
+  for (int i = 0; i < 1000; ++i)
+    lines += "please reply to this line number " + std::to_string(i) + "\n";
+  client.SendWithoutReading(lines, 32u << 20, 2s);
+  client.Reset();
+}
+
+// ---- Concurrency and robustness -------------------------------------------------------------
+
+TEST_F(EchoServer, SilentClientDoesNotDelayOthers) {
+  ASSERT_TRUE(StartServer());
+  std::optional<LineClient> silent = Connect();
+  ASSERT_TRUE(silent);
+  std::optional<LineClient> half_line = Connect();
+  ASSERT_TRUE(half_line);
+  ASSERT_TRUE(half_line->Send("not finished"));
+  std::optional<LineClient> other = Connect();
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(Echoes(*other, "am I served?"))
+      << "while two clients were connected but silent; serve each client in its own "
+      << (ForkVariant() ? "process" : "thread");
+  ASSERT_TRUE(half_line->Send(" now\n"));
+  EXPECT_TRUE(RepliesWith(*half_line, "not finished now"));
+}
+
+TEST_F(EchoServer, TwoHundredClientsAtOnce) {
+  ASSERT_TRUE(StartServer());
+  std::vector<LineClient> clients = ConnectedClients(kManyClients);
+  ASSERT_EQ(clients.size(), size_t{kManyClients});
+  for (int i = 0; i < kManyClients; ++i) {
+    ASSERT_TRUE(clients[i].Send(ClientLine(i) + "\n")) << "client " << i;
+  }
+  EXPECT_TRUE(EachRepliesWith(clients, ClientLine, 2 * kReplyTimeout))
+      << "with " << kManyClients << " clients connected at once";
+}
+
+TEST_F(EchoServer, BurstOf200Connects) {
+  ASSERT_TRUE(StartServer());
+  // Paused, the server accepts nothing, so the whole burst lands in the listen backlog: what
+  // the kernel queues for it is what the backlog allows (the lesson's listen(1) queues two).
+  ASSERT_TRUE(PauseServer());
+  std::string error;
+  std::optional<ConnectBurst> burst = ConnectBurst::Start(port_, kManyClients, &error);
+  ASSERT_TRUE(burst) << error;
+  int queued = 0;
+  Eventually(2s, [&] { return (queued = burst->Connected()) >= kMinBacklog; });
+  ASSERT_GE(queued, kMinBacklog) << "only " << queued << " of a burst of " << kManyClients
+                                 << " connections were queued: listen() with a backlog of at "
+                                 << "least 128, not listen(1)";
+  ResumeServer();
+
+  int connected = burst->AwaitConnected(10s);
+  ASSERT_EQ(connected, kManyClients)
+      << connected << " of " << kManyClients << " connections completed";
+  for (int i = 0; i < kManyClients; ++i) {
+    ASSERT_TRUE(burst->Send(i, BurstLine(i) + "\nquit\n")) << "burst client " << i;
+  }
+  std::vector<ConnectBurst::Received> received = burst->ReadUntilClosed(2 * kReplyTimeout);
+  for (int i = 0; i < kManyClients; ++i) {
+    ASSERT_TRUE(IsOnlyReplyTo(received[i].bytes, BurstLine(i))) << "burst client " << i;
+  }
+}
+
+TEST_F(EchoServer, ResetClientLeavesServerServing) {
+  ASSERT_TRUE(StartServer());
+  for (int round = 0; round < 3; ++round) {
+    std::optional<LineClient> client = Connect();
+    ASSERT_TRUE(client);
+    ResetMidReply(*client);
+  }
+  EXPECT_TRUE(StillServing()) << "after clients reset their connections mid-reply: send with "
+                              << "MSG_NOSIGNAL (or ignore SIGPIPE) and end only that session";
+}
+
+TEST_F(EchoServer, ResetIsReportedOnStderr) {
+  ASSERT_TRUE(StartServer());
+  size_t stderr_before = server_->stderr_text().size();
+  std::optional<LineClient> client = Connect();
+  ASSERT_TRUE(client);
+  ResetMidReply(*client);
+  EXPECT_TRUE(StderrGrows(stderr_before, 2s))
+      << "a connection reset mid-reply (ECONNRESET/EPIPE from recv or send) was not reported "
+      << "on stderr";
+  EXPECT_TRUE(StillServing());
+}
+
+// ---- Failing calls --------------------------------------------------------------------------
+
+TEST_F(EchoServer, RecvErrorDropsOnlyThatClient) {
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "recv-econnreset-switched");
+  CheckSurvivesFault(profile, "recv()");
+}
+
+TEST_F(EchoServer, SendErrorDropsOnlyThatClient) {
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "send-epipe-switched");
+  CheckSurvivesFault(profile, "send()");
+}
+
+TEST_F(EchoServer, MallocFailureDropsOnlyThatClient) {
+  constexpr int kClients = 5;
+  // Hundreds of allocations per session, so that failures fall inside sessions even in forked
+  // children, which all continue their parent's random sequence rather than draw their own.
+  constexpr int kLinesEach = 200;
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "malloc-enomem-switched");
+  std::optional<LineClient> bystander;
+  ASSERT_TRUE(StartWithBystander(profile, &bystander));
+  ASSERT_TRUE(SwitchFaults(true));
+  // One session at a time, so the allocations, and with the profile's fixed seed the failures,
+  // come in the same order every run.
+  bool accepting = true;
+  for (int i = 0; i < kClients && ServerRunning(); ++i) {
+    auto line_of = [i](int line) { return LineUnderMallocFaults(i, line); };
+    std::string lines;
+    for (int line = 0; line < kLinesEach; ++line) lines += line_of(line) + "\n";
+    std::optional<ConnectBurst::Received> session = SessionOf(lines);
+    if (!(accepting = session.has_value())) break;  // judged below, with the server's fate
+    ASSERT_TRUE(session->closed)
+        << "client " << i << " was neither served to its 'quit' nor dropped: its connection was "
+        << "still open " << kReplyTimeout.count() << " ms later; under " << profile.Explain();
+    // A failed allocation may cut a session short, never garble it.
+    ASSERT_TRUE(RepliesInOrder(session->bytes, line_of))
+        << "client " << i << "; under " << profile.Explain();
+  }
+
+  bool running = ServerRunning();  // and the server's stderr is read up to now
+  // The whole server, or (fork_echo_server) the child of one session, aborting.
+  std::optional<std::string> uncaught = UncaughtExceptionIn(server_->stderr_text());
+  // A dying process closes its sockets moments before it can be seen to have exited: when the
+  // server stopped accepting or is aborting, give it those moments, so its end is reported.
+  if (running && (!accepting || uncaught)) running = !server_->Wait(kShutdownLimit).has_value();
+  if (uncaught) {
+    ADD_FAILURE() << "an exception escaped a session and aborted its process: " << Quoted(*uncaught)
+                  << "; catch std::bad_alloc per session and "
+                  << "end only that session; under " << profile.Explain();
+  }
+  ASSERT_TRUE(running) << "the server died while malloc() failed now and then: "
+                       << server_->status()->Describe() << "; under " << profile.Explain();
+  ASSERT_TRUE(SwitchFaults(false));
+  ExpectServingAfter(*bystander, "malloc() failed in other sessions", profile);
+}
+
+// ---- Limits ---------------------------------------------------------------------------------
+
+TEST_F(EchoServer, AcceptEmfileBacksOffAndRecovers) {
+  ASSERT_TRUE(StartServer());
+  pid_t pid = server_pid();
+  rlimit original{};
+  int error = ProgramPrlimit(pid, RLIMIT_NOFILE, nullptr, &original);
+  ASSERT_EQ(error, 0) << std::strerror(error);
+  // The next descriptor the server opens would be this one: from now on accept() fails with
+  // EMFILE, while the waiting client stays queued in the backlog.
+  int next_fd = LowestFreeFd(pid);
+  ASSERT_GE(next_fd, 0) << "the server is gone";
+  rlimit tight = original;
+  tight.rlim_cur = static_cast<rlim_t>(next_fd);
+  if (int error = ProgramPrlimit(pid, RLIMIT_NOFILE, &tight, nullptr)) {
+    GTEST_SKIP() << "cannot lower the server's RLIMIT_NOFILE: " << std::strerror(error);
+  }
+  size_t stderr_before = server_->stderr_text().size();
+  std::optional<LineClient> waiting = Connect();
+  ASSERT_TRUE(waiting);
+  ASSERT_TRUE(waiting->Send("waiting in the queue\n"));
+
+  CpuUse use = WatchServerCpu(600ms);
+  EXPECT_FALSE(use.ended) << "the server ended on EMFILE: " << Quoted(server_->stderr_text());
+  EXPECT_LT(use.share, 0.25) << "the server used " << static_cast<int>(use.share * 100)
+                             << "% of a CPU while accept() kept failing with EMFILE: pause "
+                             << "briefly after EMFILE/ENFILE instead of retrying at once";
+  EXPECT_TRUE(StderrGrows(stderr_before, 1s)) << "accept's EMFILE was not reported on stderr";
+
+  error = ProgramPrlimit(pid, RLIMIT_NOFILE, &original, nullptr);
+  ASSERT_EQ(error, 0) << std::strerror(error);
+  EXPECT_TRUE(RepliesWith(*waiting, "waiting in the queue"))
+      << "the queued client was not served once descriptors were available again";
+}
+
+// ---- Signals --------------------------------------------------------------------------------
+
+TEST_F(EchoServer, SigtermExitsCleanly) {
+  ASSERT_TRUE(StartServer());
+  CheckStopsOnSignal(SIGTERM);
+}
+
+TEST_F(EchoServer, SigintExitsCleanly) {
+  ASSERT_TRUE(StartServer());
+  CheckStopsOnSignal(SIGINT);
+}
+
+}  // namespace
+}  // namespace forklab

@@ -1,0 +1,137 @@
+// What only one variant must do: fork_echo_server serves each client in a child process it
+// reaps, thread_echo_server in a thread of its own.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "harness/fault_profile.h"
+#include "harness/proc.h"
+#include "harness/tcp_client.h"
+#include "harness/watch.h"
+#include "suites/echo_server_fixture.h"
+
+namespace forklab {
+namespace {
+
+using namespace std::chrono_literals;
+
+// ---- fork_echo_server -----------------------------------------------------------------------
+
+TEST_F(ForkEchoServer, OneChildPerConnection) {
+  ASSERT_TRUE(StartServer());
+  std::vector<LineClient> clients = ServedClients(4);
+  ASSERT_EQ(clients.size(), 4u);
+  size_t children = 0;
+  EXPECT_TRUE(
+      Eventually(kReplyTimeout,
+                 [&] { return (children = ChildrenOf(server_pid()).size()) == clients.size(); }))
+      << "with 4 clients connected the server has " << children << " child processes; "
+      << "fork one child per accepted connection";
+}
+
+TEST_F(ForkEchoServer, NoZombieAfterClientsQuit) {
+  ASSERT_TRUE(StartServer());
+  ASSERT_TRUE(ClientsComeAndGo(3));
+  // No new client arrives from here on: a server that reaps only after accept() never reaps.
+  EXPECT_TRUE(NoneWithin(kReapLimit, [&] { return ZombieChildrenOf(server_pid()); }))
+      << "zombie children of pid " << server_pid() << " remained after their clients quit; "
+      << "the parent only reaps when accept() returns: reap on SIGCHLD (signalfd, or a handler "
+      << "with a self-pipe)";
+}
+
+TEST_F(ForkEchoServer, ChildDoesNotHoldListener) {
+  ASSERT_TRUE(StartServer());
+  std::vector<LineClient> clients = ServedClients(1);
+  ASSERT_EQ(clients.size(), 1u);
+  std::vector<pid_t> children;
+  ASSERT_TRUE(
+      Eventually(kReplyTimeout, [&] { return (children = ChildrenOf(server_pid())).size() == 1; }))
+      << "expected one child serving the client, found " << children.size();
+  TcpSockets sockets;
+  EXPECT_TRUE(
+      Eventually(kReapLimit, [&] { return (sockets = TcpSocketsOf(children[0])).listening == 0; }))
+      << "child " << children[0] << " holds " << sockets.listening
+      << " listening socket(s): the child only talks to its client, close the listener in it";
+  EXPECT_EQ(sockets.connected, 1) << "the child should hold its client's connection";
+}
+
+TEST_F(ForkEchoServer, ParentHoldsNoConnectedSockets) {
+  ASSERT_TRUE(StartServer());
+  std::vector<LineClient> clients = ServedClients(3);
+  ASSERT_EQ(clients.size(), 3u);
+  TcpSockets sockets;
+  EXPECT_TRUE(
+      Eventually(kReapLimit, [&] { return (sockets = TcpSocketsOf(server_pid())).connected == 0; }))
+      << "the parent holds " << sockets.connected << " connected sockets with 3 clients "
+      << "served by children: close the connection in the parent after fork()";
+  EXPECT_EQ(sockets.listening, 1);
+}
+
+TEST_F(ForkEchoServer, ChildDoesNotFallThroughIntoAcceptLoop) {
+  ASSERT_TRUE(StartServer());
+  ASSERT_TRUE(ClientsComeAndGo(2));
+  // Zombies are NoZombieAfterClientsQuit's business; here only live processes count.
+  EXPECT_TRUE(NoneWithin(kReapLimit, [&] { return LiveDescendantsOf(server_pid()); }))
+      << "processes still running under the server after every client left: a child whose "
+      << "client is done must _exit(), not return into the accept loop";
+  // New clients are served by direct children: no child went on accepting and forking.
+  std::vector<LineClient> clients = ServedClients(2);
+  ASSERT_EQ(clients.size(), 2u);
+  for (pid_t pid : LiveDescendantsOf(server_pid())) {
+    std::optional<ProcStat> stat = ReadProcStat(pid);
+    EXPECT_TRUE(!stat || stat->ppid == server_pid())
+        << "process " << pid << " was forked by a child";
+  }
+}
+
+TEST_F(ForkEchoServer, ForkFailureClosesConnectionAndKeepsServing) {
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "fork-eagain-switched");
+  CheckSurvivesFault(profile, "fork()");
+}
+
+// ---- thread_echo_server ---------------------------------------------------------------------
+
+TEST_F(ThreadEchoServer, NoChildProcesses) {
+  ASSERT_TRUE(StartServer());
+  std::vector<LineClient> clients = ServedClients(5);
+  ASSERT_EQ(clients.size(), 5u);
+  std::vector<pid_t> children = ChildrenOf(server_pid());
+  EXPECT_TRUE(children.empty()) << "thread_echo_server has " << children.size()
+                                << " child processes; serve clients with threads, not fork()";
+}
+
+TEST_F(ThreadEchoServer, OneThreadPerConnection) {
+  ASSERT_TRUE(StartServer());
+  int baseline = ThreadCount(server_pid());
+  std::vector<LineClient> clients = ServedClients(5);
+  ASSERT_EQ(clients.size(), 5u);
+  int threads = 0;
+  EXPECT_TRUE(Eventually(kReplyTimeout,
+                         [&] { return (threads = ThreadCount(server_pid())) >= baseline + 5; }))
+      << threads << " threads with 5 clients connected (" << baseline
+      << " before any): start one std::thread per connection";
+}
+
+TEST_F(ThreadEchoServer, ThreadCountReturnsToBaseline) {
+  ASSERT_TRUE(StartServer());
+  std::this_thread::sleep_for(100ms);  // threads an implementation starts after its startup line
+  int baseline = ThreadCount(server_pid());
+  ASSERT_TRUE(ClientsComeAndGo(10));
+  int threads = 0;
+  EXPECT_TRUE(Eventually(2s, [&] { return (threads = ThreadCount(server_pid())) <= baseline; }))
+      << threads << " threads 2 s after all 10 clients left, " << baseline
+      << " before they came: a session's thread must end when its client is done";
+}
+
+TEST_F(ThreadEchoServer, ThreadCreationFailureClosesConnectionAndKeepsServing) {
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile, "thread-eagain-switched");
+  CheckSurvivesFault(profile, "thread creation (std::thread, pthread_create)");
+}
+
+}  // namespace
+}  // namespace forklab

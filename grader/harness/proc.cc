@@ -269,4 +269,28 @@ int KillDescendants() {
   return first;
 }
 
+std::vector<pid_t> LiveChildrenOf(pid_t pid) {
+  std::vector<pid_t> live;
+  for (const ProcStat& child : ChildStatsOf(pid)) {
+    if (!child.zombie()) live.push_back(child.pid);
+  }
+  return live;
+}
+
+std::vector<ProcStat> StatsOfChildren(pid_t pid) {
+  return ChildStatsOf(pid);
+}
+
+std::optional<long> WrittenBytes(pid_t pid) {
+  std::optional<std::string> io = ReadFile(ProcPath(pid, "io"));
+  if (!io) return std::nullopt;
+  std::istringstream fields(*io);
+  std::string key;
+  long value = 0;
+  while (fields >> key >> value) {
+    if (key == "wchar:") return value;
+  }
+  return std::nullopt;
+}
+
 }  // namespace forklab

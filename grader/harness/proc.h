@@ -64,4 +64,14 @@ std::vector<pid_t> ReapAdopted(bool kill_live);
 /// were at first.
 int KillDescendants();
 
+/// Children of `pid` that are still running: ChildrenOf without the zombies.
+std::vector<pid_t> LiveChildrenOf(pid_t pid);
+/// Direct children of `pid` as /proc shows them, zombies included, in one scan: for a caller
+/// that samples their states together.
+std::vector<ProcStat> StatsOfChildren(pid_t pid);
+
+/// The bytes `pid` has passed to write(2) since it was forked (`wchar` in /proc/<pid>/io; the
+/// kernel zeroes it at fork), or nullopt when that file cannot be read (gone, not permitted).
+std::optional<long> WrittenBytes(pid_t pid);
+
 }  // namespace forklab

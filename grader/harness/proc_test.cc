@@ -308,5 +308,29 @@ TEST_F(ProcTest, ReapAdoptedCollectsAnExitedOrphanWithoutKilling) {
   EXPECT_TRUE(ZombieChildrenOf(getpid()).empty());
 }
 
+TEST_F(ProcTest, LiveChildrenOfLeavesOutZombiesThatStatsOfChildrenShow) {
+  ForkedChild live, exiting;
+  exiting.Release();
+  AwaitZombie(exiting.pid());
+
+  EXPECT_EQ(LiveChildrenOf(getpid()), std::vector<pid_t>{live.pid()});
+  std::vector<ProcStat> stats = StatsOfChildren(getpid());
+  ASSERT_EQ(stats.size(), 2u);
+  for (const ProcStat& stat : stats) EXPECT_EQ(stat.zombie(), stat.pid == exiting.pid());
+  live.Release();
+  AwaitZombie(live.pid());
+  EXPECT_TRUE(LiveChildrenOf(getpid()).empty());
+}
+
+TEST_F(ProcTest, WrittenBytesCountsWhatAChildWroteSinceFork) {
+  ForkedChild child;  // since fork it has written one byte: its "ready"
+  pid_t pid = child.pid();
+  std::optional<long> written = WrittenBytes(pid);
+  if (!written) GTEST_SKIP() << "/proc/PID/io is not readable here";
+  EXPECT_EQ(*written, 1);
+  child.Reap();
+  EXPECT_FALSE(WrittenBytes(pid).has_value());
+}
+
 }  // namespace
 }  // namespace forklab

@@ -23,4 +23,10 @@ bool ShowsUsage(std::string_view err);
 RunResult ExpectUsageError(const std::vector<std::string>& args, std::chrono::milliseconds limit,
                            std::string_view ran = "");
 
+/// ExpectUsageError for a program started with `options` (ProgramOptions(args) and an
+/// environment of the suite's), for a suite that watches what a command line it wrongly
+/// accepted would do: the fake ping's log, for one.
+RunResult ExpectUsageErrorWith(const SpawnOptions& options, std::chrono::milliseconds limit,
+                               std::string_view ran = "");
+
 }  // namespace forklab

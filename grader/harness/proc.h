@@ -74,4 +74,11 @@ std::vector<ProcStat> StatsOfChildren(pid_t pid);
 /// kernel zeroes it at fork), or nullopt when that file cannot be read (gone, not permitted).
 std::optional<long> WrittenBytes(pid_t pid);
 
+/// The sleep `pid` is blocked in, in seconds, read from /proc/<pid>/syscall and, for the
+/// request itself, /proc/<pid>/mem: a relative nanosleep or clock_nanosleep as requested; an
+/// absolute one (TIMER_ABSTIME, as Python's time.sleep makes) as its deadline less the clock's
+/// time now, i.e. the request less what has been slept already. nullopt when the process is
+/// not blocked in either call or /proc cannot tell (gone, not permitted, no such calls here).
+std::optional<double> SleepRequested(pid_t pid);
+
 }  // namespace forklab

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include "harness/no_leftovers_test.h"
 #include "harness/subprocess.h"
 #include "harness/unique_fd.h"
+#include "harness/watch.h"
 
 namespace forklab {
 namespace {
@@ -330,6 +332,61 @@ TEST_F(ProcTest, WrittenBytesCountsWhatAChildWroteSinceFork) {
   EXPECT_EQ(*written, 1);
   child.Reap();
   EXPECT_FALSE(WrittenBytes(pid).has_value());
+}
+
+/// A forked child asleep until `seconds` from now on CLOCK_MONOTONIC, an absolute deadline
+/// (TIMER_ABSTIME), as Python's time.sleep sleeps. Killed and reaped on destruction.
+class AbsoluteSleeper {
+ public:
+  explicit AbsoluteSleeper(time_t seconds) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      timespec deadline{};
+      clock_gettime(CLOCK_MONOTONIC, &deadline);
+      deadline.tv_sec += seconds;
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
+      }
+      _exit(0);
+    }
+  }
+  ~AbsoluteSleeper() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+/// SleepRequested(pid), once `pid` has reached its sleep (nullopt if it never does).
+std::optional<double> SleepOnceAsleep(pid_t pid) {
+  std::optional<double> asked;
+  Eventually(kPatience, [&] { return (asked = SleepRequested(pid)).has_value(); });
+  return asked;
+}
+
+TEST_F(ProcTest, SleepRequestedReadsARelativeSleep) {
+  auto sleeper = Subprocess::Start("/bin/sleep", Args({"30.5"}));
+  std::optional<double> asked = SleepOnceAsleep(sleeper->pid());
+  ASSERT_TRUE(asked) << "sleep 30.5 was never seen in nanosleep or clock_nanosleep";
+  EXPECT_DOUBLE_EQ(*asked, 30.5);
+}
+
+TEST_F(ProcTest, SleepRequestedReadsWhatIsLeftOfAnAbsoluteSleep) {
+  AbsoluteSleeper sleeper(20);
+  std::optional<double> left = SleepOnceAsleep(sleeper.pid());
+  ASSERT_TRUE(left) << "the child was never seen in clock_nanosleep";
+  EXPECT_LE(*left, 20);
+  EXPECT_GT(*left, 10) << "the child has slept for only the moments it took to see it";
+}
+
+TEST_F(ProcTest, SleepRequestedIsNothingForAProcessNotAsleep) {
+  ForkedChild reading;  // blocked in read(2)
+  pid_t pid = reading.pid();
+  EXPECT_FALSE(SleepRequested(pid).has_value());
+  reading.Reap();
+  EXPECT_FALSE(SleepRequested(pid).has_value());
 }
 
 }  // namespace

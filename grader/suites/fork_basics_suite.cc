@@ -3,7 +3,8 @@
 // A run is watched while it happens: each stdout line is stamped with the time it arrived,
 // and between lines the program's children are sampled from /proc (alive or zombie, and how
 // many bytes each has written). Sleeps are short and chosen by the test; times are only ever
-// compared with those sleeps, never asserted in absolute terms.
+// compared with those sleeps, never asserted in absolute terms. The long default sleeps are
+// read from /proc as the program requests them, and timed only when they cannot be read.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -278,6 +280,14 @@ std::vector<pid_t> LiveDescendantsOf(pid_t pid) {
   return live;
 }
 
+std::vector<pid_t> LiveChildrenOf(pid_t pid) {
+  std::vector<pid_t> live;
+  for (const ProcStat& child : ChildStatsOf(pid)) {
+    if (!child.zombie()) live.push_back(child.pid);
+  }
+  return live;
+}
+
 double CpuSeconds(pid_t pid) {
   std::optional<ProcStat> stat = ReadProcStat(pid);
   return stat ? stat->user + stat->system : 0;
@@ -307,6 +317,61 @@ int LowestFreeFd(pid_t pid) {
   int fd = 0;
   while (taken.count(fd)) ++fd;
   return fd;
+}
+
+std::vector<ProcStat> StatsOfChildren(pid_t pid) {
+  return ChildStatsOf(pid);
+}
+
+std::optional<long> WrittenBytes(pid_t pid) {
+  std::optional<std::string> io = ReadFile(ProcPath(pid, "io"));
+  if (!io) return std::nullopt;
+  std::istringstream fields(*io);
+  std::string key;
+  long value = 0;
+  while (fields >> key >> value) {
+    if (key == "wchar:") return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<double> SleepRequested(pid_t pid) {
+#if defined(SYS_nanosleep) && defined(SYS_clock_nanosleep)
+  // "<number> <arg1> ... <arg6> <sp> <pc>", the arguments in hex, while blocked in a call.
+  std::optional<std::string> syscall = ReadFile(ProcPath(pid, "syscall"));
+  if (!syscall) return std::nullopt;
+  std::istringstream fields(*syscall);
+  long number = -1;
+  unsigned long long args[4] = {};
+  if (!(fields >> number >> std::hex >> args[0] >> args[1] >> args[2] >> args[3]))
+    return std::nullopt;
+  clockid_t clock = CLOCK_MONOTONIC;
+  bool absolute = false;
+  unsigned long long request = 0;
+  if (number == SYS_nanosleep) {
+    request = args[0];
+  } else if (number == SYS_clock_nanosleep) {
+    clock = static_cast<clockid_t>(args[0]);
+    absolute = (args[1] & TIMER_ABSTIME) != 0;
+    request = args[2];
+  } else {
+    return std::nullopt;
+  }
+  timespec asked{};
+  int mem = open(ProcPath(pid, "mem").c_str(), O_RDONLY | O_CLOEXEC);
+  if (mem < 0) return std::nullopt;
+  ssize_t got = pread(mem, &asked, sizeof asked, static_cast<off_t>(request));
+  close(mem);
+  if (got != static_cast<ssize_t>(sizeof asked)) return std::nullopt;
+  double seconds = static_cast<double>(asked.tv_sec) + static_cast<double>(asked.tv_nsec) / 1e9;
+  if (!absolute) return seconds;
+  timespec now{};
+  if (clock_gettime(clock, &now) != 0) return std::nullopt;
+  return seconds - (static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9);
+#else
+  (void)pid;
+  return std::nullopt;
+#endif
 }
 
 }  // namespace forklab

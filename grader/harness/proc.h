@@ -81,4 +81,21 @@ bool AllThreadsAsleep(pid_t pid);
 /// /proc/self/fd takes a descriptor.
 int LowestFreeFd(pid_t pid);
 
+/// Children of `pid` that are still running: ChildrenOf without the zombies.
+std::vector<pid_t> LiveChildrenOf(pid_t pid);
+/// Direct children of `pid` as /proc shows them, zombies included, in one scan: for a caller
+/// that samples their states together.
+std::vector<ProcStat> StatsOfChildren(pid_t pid);
+
+/// The bytes `pid` has passed to write(2) since it was forked (`wchar` in /proc/<pid>/io; the
+/// kernel zeroes it at fork), or nullopt when that file cannot be read (gone, not permitted).
+std::optional<long> WrittenBytes(pid_t pid);
+
+/// The sleep `pid` is blocked in, in seconds, read from /proc/<pid>/syscall and, for the
+/// request itself, /proc/<pid>/mem: a relative nanosleep or clock_nanosleep as requested; an
+/// absolute one (TIMER_ABSTIME, as Python's time.sleep makes) as its deadline less the clock's
+/// time now, i.e. the request less what has been slept already. nullopt when the process is
+/// not blocked in either call or /proc cannot tell (gone, not permitted, no such calls here).
+std::optional<double> SleepRequested(pid_t pid);
+
 }  // namespace forklab

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -350,6 +351,85 @@ TEST_F(ProcTest, LowestFreeFdFindsTheFirstHole) {
   pid_t gone = sleeper->pid();
   sleeper->KillTree();
   EXPECT_EQ(LowestFreeFd(gone), -1);
+}
+
+TEST_F(ProcTest, LiveChildrenOfLeavesOutZombiesThatStatsOfChildrenShow) {
+  ForkedChild live, exiting;
+  exiting.Release();
+  AwaitZombie(exiting.pid());
+
+  EXPECT_EQ(LiveChildrenOf(getpid()), std::vector<pid_t>{live.pid()});
+  std::vector<ProcStat> stats = StatsOfChildren(getpid());
+  ASSERT_EQ(stats.size(), 2u);
+  for (const ProcStat& stat : stats) EXPECT_EQ(stat.zombie(), stat.pid == exiting.pid());
+  live.Release();
+  AwaitZombie(live.pid());
+  EXPECT_TRUE(LiveChildrenOf(getpid()).empty());
+}
+
+TEST_F(ProcTest, WrittenBytesCountsWhatAChildWroteSinceFork) {
+  ForkedChild child;  // since fork it has written one byte: its "ready"
+  pid_t pid = child.pid();
+  std::optional<long> written = WrittenBytes(pid);
+  if (!written) GTEST_SKIP() << "/proc/PID/io is not readable here";
+  EXPECT_EQ(*written, 1);
+  child.Reap();
+  EXPECT_FALSE(WrittenBytes(pid).has_value());
+}
+
+/// A forked child asleep until `seconds` from now on CLOCK_MONOTONIC, an absolute deadline
+/// (TIMER_ABSTIME), as Python's time.sleep sleeps. Killed and reaped on destruction.
+class AbsoluteSleeper {
+ public:
+  explicit AbsoluteSleeper(time_t seconds) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      timespec deadline{};
+      clock_gettime(CLOCK_MONOTONIC, &deadline);
+      deadline.tv_sec += seconds;
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
+      }
+      _exit(0);
+    }
+  }
+  ~AbsoluteSleeper() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+/// SleepRequested(pid), once `pid` has reached its sleep (nullopt if it never does).
+std::optional<double> SleepOnceAsleep(pid_t pid) {
+  std::optional<double> asked;
+  Eventually(kPatience, [&] { return (asked = SleepRequested(pid)).has_value(); });
+  return asked;
+}
+
+TEST_F(ProcTest, SleepRequestedReadsARelativeSleep) {
+  auto sleeper = Subprocess::Start("/bin/sleep", Args({"30.5"}));
+  std::optional<double> asked = SleepOnceAsleep(sleeper->pid());
+  ASSERT_TRUE(asked) << "sleep 30.5 was never seen in nanosleep or clock_nanosleep";
+  EXPECT_DOUBLE_EQ(*asked, 30.5);
+}
+
+TEST_F(ProcTest, SleepRequestedReadsWhatIsLeftOfAnAbsoluteSleep) {
+  AbsoluteSleeper sleeper(20);
+  std::optional<double> left = SleepOnceAsleep(sleeper.pid());
+  ASSERT_TRUE(left) << "the child was never seen in clock_nanosleep";
+  EXPECT_LE(*left, 20);
+  EXPECT_GT(*left, 10) << "the child has slept for only the moments it took to see it";
+}
+
+TEST_F(ProcTest, SleepRequestedIsNothingForAProcessNotAsleep) {
+  ForkedChild reading;  // blocked in read(2)
+  pid_t pid = reading.pid();
+  EXPECT_FALSE(SleepRequested(pid).has_value());
+  reading.Reap();
+  EXPECT_FALSE(SleepRequested(pid).has_value());
 }
 
 }  // namespace

@@ -25,8 +25,13 @@ bool ShowsUsage(std::string_view err) {
 
 RunResult ExpectUsageError(const std::vector<std::string>& args, std::chrono::milliseconds limit,
                            std::string_view ran) {
-  const std::string command = CommandLine(args);
-  RunResult result = Run(ExeUnderTest(), ProgramOptions(args), limit);
+  return ExpectUsageErrorWith(ProgramOptions(args), limit, ran);
+}
+
+RunResult ExpectUsageErrorWith(const SpawnOptions& options, std::chrono::milliseconds limit,
+                               std::string_view ran) {
+  const std::string command = CommandLine(options.args);
+  RunResult result = Run(ExeUnderTest(), options, limit);
   if (result.timed_out()) {
     ADD_FAILURE() << command << ": still running after " << limit.count()
                   << " ms; a bad command line must be refused at once with exit 2";

@@ -36,4 +36,10 @@ testing::AssertionResult ClosesSilently(LineClient& client, std::chrono::millise
 /// The server closes `client`'s connection within `timeout`, whatever it sends first.
 testing::AssertionResult Closes(LineClient& client, std::chrono::milliseconds timeout);
 
+/// ExpectUsageError for a program started with `options` (ProgramOptions(args) and an
+/// environment of the suite's), for a suite that watches what a command line it wrongly
+/// accepted would do: the fake ping's log, for one.
+RunResult ExpectUsageErrorWith(const SpawnOptions& options, std::chrono::milliseconds limit,
+                               std::string_view ran = "");
+
 }  // namespace forklab

@@ -47,8 +47,8 @@ struct Timed {
 };
 
 Timed TimeRun(const std::string& exe, int workers, uint64_t n) {
-  SpawnOptions options;
-  options.args = {"--workers", std::to_string(workers), "--n", std::to_string(n)};
+  SpawnOptions options =
+      ProgramOptions({"--workers", std::to_string(workers), "--n", std::to_string(n)});
   RunResult run = Run(exe, options, std::chrono::seconds(60));
   Timed timed{run.wall_time, run.cpu_time, ""};
   if (!run.status || !run.status->ExitedWith(0))
@@ -108,7 +108,10 @@ Speedups Measure(const std::string& exe, uint64_t exe_n, const std::string& refe
           kWorkers * Median(ref_one) / Median(ref_many), ""};
 }
 
-TEST(SumSpeedup, MatchesReference) {
+/// Whatever either program did, nothing outlives the test (ProgramTest).
+class SumSpeedup : public ProgramTest {};
+
+TEST_F(SumSpeedup, MatchesReference) {
   if (UsableCores() < 2)
     GTEST_SKIP() << "one CPU core: no speedup is possible here, so none is graded";
   std::string failure;

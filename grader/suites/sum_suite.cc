@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -27,6 +26,8 @@
 #include "harness/faults.h"
 #include "harness/proc.h"
 #include "harness/subprocess.h"
+#include "harness/watch.h"
+#include "suites/claims.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -76,16 +77,13 @@ std::string Describe(const RunResult& result) {
   return text.str();
 }
 
-std::string CommandLine(const std::vector<std::string>& args) {
-  std::string line = LabUnderTest();
-  for (const std::string& arg : args) line += " " + arg;
-  return line;
+/// "--workers W --n N".
+std::vector<std::string> SumArgs(unsigned workers, uint64_t n) {
+  return {"--workers", std::to_string(workers), "--n", std::to_string(n)};
 }
 
 RunResult RunSum(unsigned workers, uint64_t n) {
-  SpawnOptions options;
-  options.args = {"--workers", std::to_string(workers), "--n", std::to_string(n)};
-  return Run(ExeUnderTest(), options, kRunLimit);
+  return Run(ExeUnderTest(), ProgramOptions(SumArgs(workers, n)), kRunLimit);
 }
 
 /// The most workers seen alive at once while a run went on (child processes for fork_sum,
@@ -98,30 +96,25 @@ struct Concurrency {
 
 Concurrency WatchRun(unsigned workers, uint64_t n) {
   Concurrency seen;
-  SpawnOptions options;
-  options.args = {"--workers", std::to_string(workers), "--n", std::to_string(n)};
-  std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), options);
-  Clock::time_point start = Clock::now();
-  while (!program->Wait(milliseconds(5)) && Clock::now() - start < kRunLimit) {
-    int children = 0;
-    for (const ProcStat& process : ListProcesses()) {
-      if (process.ppid == program->pid() && !process.zombie()) ++children;
-    }
+  std::unique_ptr<Subprocess> program =
+      Subprocess::Start(ExeUnderTest(), ProgramOptions(SumArgs(workers, n)));
+  const pid_t pid = program->pid();
+  auto count_workers = [&](double) {
+    int children = static_cast<int>(LiveChildrenOf(pid).size());
     seen.had_children |= children > 0;
-    int threads = ThreadCount(program->pid()) - 1;
+    int threads = ThreadCount(pid) - 1;
     seen.most_workers = std::max(seen.most_workers, ForkVariant() ? children : threads);
-  }
-  if (!program->status()) program->KillTree();
+  };
+  Watched watched = Watch(*program, kRunLimit, {.sample = count_workers}, milliseconds(5));
+  if (!watched.status) program->KillTree();
   seen.result = {program->status(), program->stdout_text(), program->stderr_text(),
                  program->wall_time(), program->cpu_time()};
   return seen;
 }
 
-/// Every test leaves nothing behind, whatever the program did.
-class Sum : public testing::Test {
+/// Every test leaves nothing behind, whatever the program did (ProgramTest).
+class Sum : public ProgramTest {
  protected:
-  void TearDown() override { ReapAdopted(/*kill_live=*/true); }
-
   /// N such that one worker of this implementation burns at least ~200 ms of CPU (or the
   /// largest N that leaves room for 4N, for an implementation that never gets that slow).
   /// Measured once per suite run.
@@ -146,7 +139,7 @@ TEST_F(Sum, SumsAreRight) {
   for (auto [workers, n] : cases) {
     RunResult result = RunSum(workers, n);
     ASSERT_TRUE(result.status && result.status->ExitedWith(0))
-        << CommandLine({"--workers", std::to_string(workers), "--n", std::to_string(n)}) << "\n"
+        << CommandLine(SumArgs(workers, n)) << "\n"
         << Describe(result);
     Output output(result.Lines());
     for (const auto& [worker, sums] : output.sums_by_worker) {
@@ -222,13 +215,9 @@ TEST_F(Sum, ElapsedAgreesWithWallTime) {
 }
 
 TEST_F(Sum, WorkersAreReaped) {
-  if (!ForkVariant()) GTEST_SKIP() << "thread_sum has no child processes to reap";
-  std::unique_ptr<Subprocess> program;
-  {
-    SpawnOptions options;
-    options.args = {"--workers", "4", "--n", "1000000"};
-    program = Subprocess::Start(ExeUnderTest(), options);
-  }
+  FORKLAB_ONLY_FOR(Variant::kProcesses);
+  std::unique_ptr<Subprocess> program =
+      Subprocess::Start(ExeUnderTest(), ProgramOptions(SumArgs(4, 1'000'000)));
   std::optional<std::string> line;
   std::vector<pid_t> children_at_elapsed;
   bool saw_elapsed = false;
@@ -340,7 +329,7 @@ TEST_F(Sum, WorkersRunConcurrently) {
 }
 
 TEST_F(Sum, NoChildProcesses) {
-  if (ForkVariant()) GTEST_SKIP() << "fork_sum's workers are child processes";
+  FORKLAB_ONLY_FOR(Variant::kThreads);
   Concurrency seen = WatchRun(2, CalibratedN());
   ASSERT_TRUE(seen.result.status && seen.result.status->ExitedWith(0)) << Describe(seen.result);
   EXPECT_FALSE(seen.had_children) << "thread_sum created child processes: its workers must be "
@@ -362,24 +351,12 @@ TEST_F(Sum, BadOptionsExitTwo) {
       {"--threads", "2"},    {"stray-argument"},
   };
   for (const std::vector<std::string>& args : bad_options) {
-    SpawnOptions options;
-    options.args = args;
-    RunResult result = forklab::Run(ExeUnderTest(), options, milliseconds(10'000));
-    ASSERT_FALSE(result.timed_out()) << CommandLine(args) << " did not exit";
-    EXPECT_TRUE(result.status->ExitedWith(2))
-        << CommandLine(args) << ": expected exit 2, got " << result.status->Describe();
-    EXPECT_EQ(result.out, "") << CommandLine(args) << " must not run; stdout was:\n" << result.out;
-    std::string err = result.err;
-    std::transform(err.begin(), err.end(), err.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    EXPECT_NE(err.find("usage"), std::string::npos)
-        << CommandLine(args) << ": expected a usage message on stderr, got:\n"
-        << result.err;
+    ExpectUsageError(args, milliseconds(10'000));
   }
 }
 
 TEST_F(Sum, DefaultsAreTwoWorkersAndFiftyMillion) {
-  RunResult result = forklab::Run(ExeUnderTest(), {}, kRunLimit);
+  RunResult result = forklab::Run(ExeUnderTest(), ProgramOptions(), kRunLimit);
   ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
   Output output(result.Lines());
   EXPECT_EQ(output.sums_by_worker.size(), 2u) << "2 workers by default\n" << Describe(result);
@@ -397,9 +374,8 @@ TEST_F(Sum, BoundaryValuesAccepted) {
   EXPECT_EQ(Output(most_workers.Lines()).sums_by_worker.size(), 256u) << Describe(most_workers);
 
   // The largest N takes seconds of real work: seeing it start, not stop at once, is enough.
-  SpawnOptions options;
-  options.args = {"--workers", "1", "--n", std::to_string(kMaxN)};
-  std::unique_ptr<Subprocess> largest = Subprocess::Start(ExeUnderTest(), options);
+  std::unique_ptr<Subprocess> largest =
+      Subprocess::Start(ExeUnderTest(), ProgramOptions(SumArgs(1, kMaxN)));
   if (std::optional<ExitStatus> status = largest->Wait(milliseconds(500))) {
     EXPECT_TRUE(status->ExitedWith(0))
         << "--n " << kMaxN << " is allowed, got " << status->Describe() << "\n"
@@ -416,8 +392,7 @@ TEST_F(Sum, WorkerStartFailureIsReported) {
   // Without the faults, the same run must succeed: the failure below is the faults' doing.
   RunResult unfaulted = RunSum(8, 100'000);
   ASSERT_TRUE(unfaulted.status && unfaulted.status->ExitedWith(0)) << Describe(unfaulted);
-  SpawnOptions options;
-  options.args = {"--workers", "8", "--n", "100000"};
+  SpawnOptions options = ProgramOptions(SumArgs(8, 100'000));
   ApplyFaults(profile.plan, "", &options);
   std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), options);
   std::optional<ExitStatus> status = program->Wait(kRunLimit);

@@ -1,0 +1,220 @@
+#include "suites/ping_fixture.h"
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "harness/confinement.h"
+#include "harness/faults.h"
+#include "harness/proc.h"
+#include "harness/watch.h"
+#include "suites/claims.h"
+
+namespace forklab {
+
+using std::chrono::milliseconds;
+
+std::vector<std::string> Hosts(const std::string& prefix, int from, int to) {
+  std::vector<std::string> hosts;
+  for (int octet = from; octet <= to; ++octet) hosts.push_back(prefix + std::to_string(octet));
+  return hosts;
+}
+
+std::string Join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string joined;
+  for (const std::string& item : items) joined += (joined.empty() ? "" : separator) + item;
+  return joined;
+}
+
+int MaxOverlap(std::vector<LogRecord> records) {
+  // At equal times an end goes first: a slot freed and reused is not an overlap.
+  std::sort(records.begin(), records.end(), [](const LogRecord& a, const LogRecord& b) {
+    return a.ns != b.ns ? a.ns < b.ns : !a.start && b.start;
+  });
+  int running = 0, most = 0;
+  for (const LogRecord& record : records) {
+    running += record.start ? 1 : -1;
+    most = std::max(most, running);
+  }
+  return most;
+}
+
+Report::Report(const std::vector<std::string>& lines) {
+  static const std::regex line_format(R"(^(\d{1,3}(?:\.\d{1,3}){3}):(up|down|error)$)");
+  for (const std::string& line : lines) {
+    std::smatch match;
+    if (std::regex_match(line, match, line_format))
+      statuses_by_host[match[1]].push_back(match[2]);
+    else
+      malformed.push_back(line);
+  }
+}
+
+std::string Report::StatusOf(const std::string& host) const {
+  auto it = statuses_by_host.find(host);
+  return it != statuses_by_host.end() && it->second.size() == 1 ? it->second[0] : "";
+}
+
+testing::AssertionResult EachHostReportedOnce(const std::vector<std::string>& lines,
+                                              const std::vector<std::string>& expected) {
+  Report report(lines);
+  std::ostringstream problems;
+  for (const std::string& line : report.malformed)
+    problems << "\n  a line that is not HOST:up|down|error: '" << line << "'";
+  std::set<std::string> expected_set(expected.begin(), expected.end());
+  for (const std::string& host : expected) {
+    size_t times = report.statuses_by_host.count(host) ? report.statuses_by_host[host].size() : 0;
+    if (times != 1) problems << "\n  " << host << " reported " << times << " times, not once";
+  }
+  for (const auto& [host, statuses] : report.statuses_by_host)
+    if (!expected_set.count(host)) problems << "\n  " << host << " reported but not a target";
+  if (problems.str().empty()) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << "stdout does not report each of the " << expected.size()
+                                     << " hosts exactly once:" << problems.str();
+}
+
+void Ping::SetUp() {
+  // The fake ping, run by the program under test, writes its log here.
+  dir_ = MakeProgramScratchDir("forklab-ping");
+  log_ = dir_ / "fake-ping.log";
+}
+
+void Ping::TearDown() {
+  ProgramTest::TearDown();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+SpawnOptions Ping::OptionsFor(const Sweep& sweep) const {
+  SpawnOptions options = ProgramOptions(sweep.options);
+  options.args.push_back("--ping-cmd");
+  options.args.push_back(sweep.ping_cmd.value_or(FakePing() + " -c 1"));
+  options.args.insert(options.args.end(), sweep.targets.begin(), sweep.targets.end());
+  options.env["FAKE_PING_UP"] = sweep.up;
+  options.env["FAKE_PING_LATENCY_MS"] = std::to_string(sweep.latency_ms);
+  options.env["FAKE_PING_LOG"] = log_.string();
+  if (!sweep.slow.empty()) {
+    options.env["FAKE_PING_SLOW"] = sweep.slow;
+    options.env["FAKE_PING_SLOW_MS"] = std::to_string(sweep.slow_ms);
+  } else {
+    options.unset_env = {"FAKE_PING_SLOW", "FAKE_PING_SLOW_MS"};
+  }
+  return options;
+}
+
+RunResult Ping::RunSweep(const Sweep& sweep, milliseconds timeout) {
+  return forklab::Run(ExeUnderTest(), OptionsFor(sweep), timeout);
+}
+
+std::unique_ptr<Subprocess> Ping::StartSweep(const Sweep& sweep) {
+  return Subprocess::Start(ExeUnderTest(), OptionsFor(sweep));
+}
+
+std::vector<LogRecord> Ping::ReadLog() const {
+  std::vector<LogRecord> records;
+  std::ifstream in(log_);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string kind;
+    LogRecord record;
+    fields >> kind >> record.host >> record.pid >> record.ns;
+    record.start = kind == "start";
+    if (!record.start) fields >> record.result;
+    EXPECT_TRUE(fields && (kind == "start" || kind == "end")) << "bad log record: " << line;
+    records.push_back(record);
+  }
+  return records;
+}
+
+int Ping::PingsStarted() const {
+  auto records = ReadLog();
+  return static_cast<int>(
+      std::count_if(records.begin(), records.end(), [](const LogRecord& r) { return r.start; }));
+}
+
+void Ping::ClearLog() const {
+  std::filesystem::remove(log_);
+}
+
+std::optional<int> Ping::MostDuringSlowSweep(const std::function<int(pid_t)>& count) {
+  auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 1500});
+  const pid_t pid = program->pid();
+  int most = 0;
+  Watched sweep = Watch(*program, milliseconds(30'000),
+                        {.sample = [&](double) { most = std::max(most, count(pid)); }});
+  if (!sweep.status) return std::nullopt;
+  EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, kSlowSweepHosts)));
+  return most;
+}
+
+void Ping::ExpectUsageErrorSweeping(const Sweep& sweep) {
+  ExpectUsageErrorWith(OptionsFor(sweep), milliseconds(5000));
+  EXPECT_EQ(PingsStarted(), 0) << "nothing is pinged with a bad command line";
+  ClearLog();
+}
+
+void Ping::ExpectOneValidTargetSwept(const std::vector<std::string>& options) {
+  RunResult control = RunSweep({.targets = {"127.0.0.1"}, .options = options});
+  EXPECT_TRUE(EachHostReportedOnce(control.Lines(), {"127.0.0.1"}))
+      << "the control: the same program, given one valid target, must sweep it";
+}
+
+RunResult Ping::RunUnderFaults(const FaultProfile& profile, int hosts) {
+  SpawnOptions options =
+      OptionsFor({.targets = {"127.0.0.1-" + std::to_string(hosts)}, .latency_ms = 50});
+  ApplyFaults(profile.plan, "", &options);
+  return forklab::Run(ExeUnderTest(), options, milliseconds(60'000));
+}
+
+void Ping::ExpectFailuresRetried(const FaultProfile& profile, const std::string& call) {
+  const int kHosts = 40;
+  RunResult run = RunUnderFaults(profile, kHosts);
+  ASSERT_FALSE(run.timed_out()) << "under " << profile.Explain() << "\nstill running after 60 s";
+  ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)))
+      << "under " << profile.Explain();
+  Report report(run.Lines());
+  int errors = 0;
+  for (const std::string& host : Hosts("127.0.0.", 1, kHosts)) {
+    std::string status = report.StatusOf(host);
+    EXPECT_NE(status, "down") << host << " is up: when " << call << " fails, the host could "
+                              << "not be checked, which is HOST:error, not down";
+    errors += status == "error";
+  }
+  EXPECT_LE(errors, kHosts / 10) << errors << " of " << kHosts
+                                 << " hosts ended in HOST:error under " << profile.Explain()
+                                 << "\nEAGAIN means \"try again\": retry " << call
+                                 << " a few times, after a growing "
+                                 << "pause, before giving up on a host";
+  EXPECT_TRUE(run.status->ExitedWith(errors > 0 ? 1 : 0))
+      << "with " << errors << " HOST:error line(s) the exit status must be " << (errors > 0 ? 1 : 0)
+      << ", got " << run.status->Describe();
+  if (errors > 0) {
+    EXPECT_FALSE(run.err.empty()) << "the reason for HOST:error goes on stderr";
+  }
+  EXPECT_TRUE(ReapAdopted(/*kill_live=*/true).empty())
+      << "processes of the program outlived it under " << profile.Explain();
+}
+
+void Ping::ExpectErrorsWhenFailingForGood(const FaultProfile& profile, const std::string& call) {
+  const int kHosts = 4;
+  RunResult run = RunUnderFaults(profile, kHosts);
+  ASSERT_FALSE(run.timed_out()) << "under " << profile.Explain() << "\nstill running after 60 s";
+  if (PingsStarted() > 0)
+    GTEST_SKIP() << "the pings started although every " << call << " failed: the program "
+                 << "does not go through it (vfork, posix_spawn, clone), out of libfiu's reach";
+  ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)))
+      << "under " << profile.Explain() << "\nstderr:\n"
+      << run.err;
+  Report report(run.Lines());
+  for (const std::string& host : Hosts("127.0.0.", 1, kHosts))
+    EXPECT_EQ(report.StatusOf(host), "error")
+        << "every " << call << " fails, so no check of " << host << " could start";
+  EXPECT_TRUE(run.status->ExitedWith(1))
+      << "any HOST:error makes the exit status 1, got " << run.status->Describe();
+  EXPECT_FALSE(run.err.empty()) << "the reason for HOST:error goes on stderr";
+}
+
+}  // namespace forklab

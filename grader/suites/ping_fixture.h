@@ -1,0 +1,114 @@
+// The ping sweep suite's fixture (fork_ping, thread_ping, thread_ping_functor): sweeps run
+// against the fake ping, its log, and the program's report, read back for the checks.
+//
+// Every run uses the fake ping (fixtures/ping) through --ping-cmd and targets in 127.0.0.0/8:
+// the fake ping decides up or down from FAKE_PING_UP, sleeps a latency the test chooses, and
+// logs each start and end, from which concurrency and the --jobs cap are measured. Times are
+// only ever compared with that latency, never asserted in absolute terms.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/fault_profile.h"
+#include "harness/subprocess.h"
+#include "suites/suite.h"
+
+namespace forklab {
+
+/// "127.0.0.{from..to}": the hosts a test expects, written out rather than computed by the
+/// code under test's own helpers.
+std::vector<std::string> Hosts(const std::string& prefix, int from, int to);
+
+std::string Join(const std::vector<std::string>& items, const std::string& separator = " ");
+
+/// One record of the fake ping's log (see fixtures/ping/fake_ping.cc).
+struct LogRecord {
+  bool start = false;
+  std::string host;
+  pid_t pid = 0;
+  long long ns = 0;
+  std::string result;  // "up" or "down" on end records
+};
+
+/// The most pings whose start..end intervals overlap at one instant.
+int MaxOverlap(std::vector<LogRecord> records);
+
+/// The program's stdout, sorted into hosts and statuses.
+struct Report {
+  std::map<std::string, std::vector<std::string>> statuses_by_host;
+  std::vector<std::string> malformed;  // lines that are not HOST:up|down|error
+
+  explicit Report(const std::vector<std::string>& lines);
+
+  /// The status of `host` when it was reported exactly once, else "".
+  std::string StatusOf(const std::string& host) const;
+};
+
+/// Asserts that stdout holds one well-formed line per host of `expected`, and nothing else.
+testing::AssertionResult EachHostReportedOnce(const std::vector<std::string>& lines,
+                                              const std::vector<std::string>& expected);
+
+/// A test of the lab under test, with a scratch directory for the fake ping's log.
+class Ping : public ProgramTest {
+ protected:
+  /// One sweep: the targets and how the fake ping behaves.
+  struct Sweep {
+    std::vector<std::string> targets{};
+    std::vector<std::string> options{};  // e.g. {"--jobs", "4"}
+    std::string up = "all";              // FAKE_PING_UP
+    int latency_ms = 100;                // FAKE_PING_LATENCY_MS
+    std::string slow{};                  // FAKE_PING_SLOW, hosts that take slow_ms instead
+    int slow_ms = 0;
+    std::optional<std::string> ping_cmd{};  // default: the fake ping with "-c 1"
+  };
+
+  void SetUp() override;
+  void TearDown() override;
+
+  SpawnOptions OptionsFor(const Sweep& sweep) const;
+  RunResult RunSweep(const Sweep& sweep,
+                     std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000));
+  std::unique_ptr<Subprocess> StartSweep(const Sweep& sweep);
+
+  /// The fake ping's log, parsed; a malformed record fails the test.
+  std::vector<LogRecord> ReadLog() const;
+  int PingsStarted() const;
+  /// Empties the log, for the next sweep of a test that makes several.
+  void ClearLog() const;
+
+  /// Sweeps kSlowSweepHosts hosts whose pings take 1.5 s (long enough to be sampled many
+  /// times), reading `count(pid of the program)` all along, and checks the report. Returns
+  /// the most it read, or nullopt when the sweep did not end.
+  std::optional<int> MostDuringSlowSweep(const std::function<int(pid_t)>& count);
+  static constexpr int kSlowSweepHosts = 20;
+
+  /// The usage-error claim (suites/claims.h) for `sweep`, and that no ping ran for it.
+  void ExpectUsageErrorSweeping(const Sweep& sweep);
+  /// The control of a rejection: the same program, given one valid target (and `options`),
+  /// sweeps it, so what it refused was the bad part of the command line.
+  void ExpectOneValidTargetSwept(const std::vector<std::string>& options = {});
+
+  /// Sweeps 127.0.0.1-N, every host up, under the failure points of `profile` (libfiu; see
+  /// harness/faults.h and fixtures/faults/).
+  RunResult RunUnderFaults(const FaultProfile& profile, int hosts);
+  /// Some `call`s fail with EAGAIN: every host is still reported once, up (all are up) or,
+  /// when its retries ran out, error. EAGAIN is temporary, so retries keep errors rare.
+  void ExpectFailuresRetried(const FaultProfile& profile, const std::string& call);
+  /// Every `call` fails: no check can start, so every host is HOST:error and the exit is 1.
+  void ExpectErrorsWhenFailingForGood(const FaultProfile& profile, const std::string& call);
+
+  std::filesystem::path dir_;
+  std::filesystem::path log_;
+};
+
+}  // namespace forklab

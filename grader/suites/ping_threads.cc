@@ -1,0 +1,78 @@
+// The thread variants of the ping sweep (thread_ping, thread_ping_functor): a thread per
+// host, no child but the ping command, and whole lines however the threads interleave.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness/proc.h"
+#include "harness/watch.h"
+#include "suites/ping_fixture.h"
+
+namespace forklab {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST_F(Ping, ThreadVariantIsMultiThreaded) {
+  FORKLAB_ONLY_FOR(Variant::kThreads);
+  std::optional<int> most_threads = MostDuringSlowSweep(ThreadCount);
+  ASSERT_TRUE(most_threads.has_value()) << "the sweep did not end";
+  EXPECT_GT(*most_threads, 1) << "the program never had more than one thread";
+  EXPECT_GE(*most_threads, kSlowSweepHosts)
+      << "at most " << *most_threads << " threads were seen; with " << kSlowSweepHosts
+      << " hosts and no --jobs cap there is one thread per host";
+}
+
+TEST_F(Ping, ThreadVariantRunsNoChildButPingCommands) {
+  FORKLAB_ONLY_FOR(Variant::kThreads);
+  // Every child must be the ping command itself. A child that still shows the program's own
+  // command line has not exec'd yet; that lasts an instant, not most of a ping.
+  const double kLongestBeforeExec = 0.3;  // seconds
+  auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 1500});
+  pid_t pid = program->pid();
+  std::vector<std::string> own_cmdline = Cmdline(pid);  // what a child shows until it execs
+  std::map<pid_t, double> unexeced_since;               // seconds into the sweep
+  std::set<std::string> strangers;
+  Watched sweep = Watch(*program, milliseconds(30'000), {.sample = [&](double now) {
+    for (pid_t child : ChildrenOf(pid)) {
+      std::vector<std::string> cmdline = Cmdline(child);
+      if (cmdline.empty() || cmdline[0] == FakePing()) continue;  // gone, or the ping itself
+      if (cmdline == own_cmdline) {
+        auto [it, inserted] = unexeced_since.emplace(child, now);
+        if (now - it->second < kLongestBeforeExec) continue;
+      }
+      strangers.insert(Join(cmdline));
+    }
+  }});
+  ASSERT_TRUE(sweep.status.has_value());
+  EXPECT_TRUE(strangers.empty()) << "children other than the ping command (no shell, no worker "
+                                    "processes: the threads do the work):\n  "
+                                 << Join(std::vector<std::string>(strangers.begin(),
+                                                                  strangers.end()),
+                                         "\n  ");
+  EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, 20)));
+}
+
+TEST_F(Ping, ThreadVariantLinesStayWellFormedWith254Hosts) {
+  FORKLAB_ONLY_FOR(Variant::kThreads);
+  // 254 threads finishing within moments of each other: lines written in pieces (a
+  // std::cout << chain) interleave; one write(2) per line never does.
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round + 1));
+    RunResult run = RunSweep({.targets = {"127.0.0.0/24"}, .up = "odd", .latency_ms = 300});
+    ASSERT_FALSE(run.timed_out());
+    ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 254)));
+    Report report(run.Lines());
+    for (int octet = 1; octet <= 254; ++octet) {
+      std::string host = "127.0.0." + std::to_string(octet);
+      ASSERT_EQ(report.StatusOf(host), octet % 2 ? "up" : "down") << host;
+    }
+    ClearLog();
+  }
+}
+
+}  // namespace
+}  // namespace forklab

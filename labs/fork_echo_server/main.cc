@@ -4,20 +4,18 @@
 #include <cstdint>
 #include <string>
 
+#include "labkit/echo_session.h"
 #include "labkit/options.h"
 #include "labkit/output.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Echo lines with a timestamp; one forked child per client.", "fork_echo_server"};
   std::string host = "127.0.0.1";
   uint16_t port = 12345;
-  app.add_option("--host", host, "IPv4 address to listen on")
-      ->check(CLI::ValidIPV4)
-      ->capture_default_str();
-  app.add_option("--port", port, "TCP port to listen on; 0 lets the system choose")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  labkit::parse_or_exit(app, argc, argv);
+  labkit::Options options("fork_echo_server",
+                          "Echo lines with a timestamp; one forked child per client.");
+  options.Ipv4("--host", &host, "IPv4 address to listen on");
+  options.Port("--port", &port, "TCP port to listen on; 0 lets the system choose");
+  options.Parse(argc, argv);
 
   // TODO(lesson: fork 网络编程思路): ignore SIGPIPE, or pass MSG_NOSIGNAL to every send(), so
   //   a client that disappears mid-reply cannot kill the server.
@@ -30,19 +28,18 @@ int main(int argc, char** argv) {
   // TODO: loop on poll() over the listener and the signalfd. Never block in accept() alone:
   //   the lesson reaps only after the next accept, so a finished child stays a zombie (僵尸进程)
   //   until another client comes.
-  //   - SIGCHLD: waitpid(-1, &status, WNOHANG) until it returns 0 or -1 (one signal can stand
-  //     for several exits).
-  //   - listener readable: accept. On EMFILE/ENFILE/ENOBUFS/ENOMEM report it and pause briefly
-  //     instead of retrying at once; report other errors and go on.
+  //   - SIGCHLD: waitpid(-1, &status, WNOHANG) until it returns 0 or -1 (0: children left,
+  //     none finished; -1: ECHILD, no children at all); one signal can stand for several exits.
+  //   - listener readable: accept. On EMFILE/ENFILE/ENOBUFS/ENOMEM (out of descriptors or
+  //     memory) report it and pause briefly instead of retrying at once; report other errors
+  //     and go on.
   //   - fork. If it fails: report it (labkit::print_error), close that connection, go on.
   // TODO: in the child: restore the signal mask, close the signalfd and the listener (only the
-  //   parent accepts), then serve the client:
-  //   - keep a buffer: one recv() may hold half a line or several lines;
-  //   - for each '\n'-terminated line, strip one trailing '\r' and send
-  //     "[" + labkit::local_hhmmss() + "] " + line + "\n", all of it (loop on partial sends,
-  //     retry on EINTR);
-  //   - a line that is "quit" once surrounding whitespace is trimmed ends the session, no reply;
-  //   - at EOF echo a last unterminated line, then end; lines up to 64 KiB must come back whole.
+  //   parent accepts), then serve the client with labkit::serve_echo_client(client)
+  //   (labkit/echo_session.h): it runs the line protocol of the contract (lines buffered
+  //   across recv() calls, "[HH:MM:SS] line" replies sent whole, quit, EOF, 64 KiB lines) and
+  //   returns when the session is over. It throws std::bad_alloc when memory runs out: catch
+  //   it and report it (labkit::print_error("session", ENOMEM)), or the child aborts.
   //   Close the connection and end with _exit(0): the child must never return into the
   //   parent's accept loop (子进程做完后务必结束退出).
   // TODO: in the parent: close the connected socket (the parent only accepts) and remember the

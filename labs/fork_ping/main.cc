@@ -13,17 +13,16 @@
 #include "labkit/targets.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Ping every host of the TARGETs at once, one child process per host.", "fork_ping"};
   std::string ping_command = "ping -c 2 -W 1";
   int jobs = 0;  // 0: no cap
   std::vector<std::string> targets;
-  app.add_option("--ping-cmd", ping_command, "The ping command; the host is appended")
-      ->capture_default_str();
-  app.add_option("--jobs", jobs, "How many pings may run at once (default: all)")
-      ->check(CLI::Range(1, std::numeric_limits<int>::max()));
-  app.add_option("targets", targets, "A.B.C.D, A.B.C.X-Y or A.B.C.D/NN (16 <= NN <= 32)")
-      ->required();
-  labkit::parse_or_exit(app, argc, argv);
+  labkit::Options options("fork_ping",
+                          "Ping every host of the TARGETs at once, one child process per host.");
+  options.Text("--ping-cmd", &ping_command, "The ping command; the host is appended");
+  options.Integer("--jobs", &jobs, 1, std::numeric_limits<int>::max(),
+                  "How many pings may run at once (default: all)", labkit::Default::kHidden);
+  options.Arguments("targets", &targets, "A.B.C.D, A.B.C.X-Y or A.B.C.D/NN (16 <= NN <= 32)");
+  options.Parse(argc, argv);
 
   // TODO 1: expand every target with labkit::expand_target() *before* starting anything; on a
   //         bad one print the reason (labkit::print_message) and return 2.

@@ -4,20 +4,18 @@
 #include <cstdint>
 #include <string>
 
+#include "labkit/echo_session.h"
 #include "labkit/options.h"
 #include "labkit/output.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Echo lines with a timestamp; one thread per client.", "thread_echo_server"};
   std::string host = "127.0.0.1";
   uint16_t port = 12345;
-  app.add_option("--host", host, "IPv4 address to listen on")
-      ->check(CLI::ValidIPV4)
-      ->capture_default_str();
-  app.add_option("--port", port, "TCP port to listen on; 0 lets the system choose")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  labkit::parse_or_exit(app, argc, argv);
+  labkit::Options options("thread_echo_server",
+                          "Echo lines with a timestamp; one thread per client.");
+  options.Ipv4("--host", &host, "IPv4 address to listen on");
+  options.Port("--port", &port, "TCP port to listen on; 0 lets the system choose");
+  options.Parse(argc, argv);
 
   // TODO(lesson: 多线程): ignore SIGPIPE, or pass MSG_NOSIGNAL to every send(): one client
   //   that disappears mid-reply must not kill the process and every other client with it.
@@ -32,17 +30,15 @@ int main(int argc, char** argv) {
   //   a finished client's thread must end, so the thread count falls back).
   //   - std::thread throws std::system_error when no thread can be created: catch it, report
   //     it, close that connection, and go on serving.
-  //   - accept errors: report them; on EMFILE/ENFILE/ENOBUFS/ENOMEM pause briefly instead of
-  //     retrying at once.
-  // TODO: the session (the thread body):
-  //   - keep a buffer: one recv() may hold half a line or several lines (the lesson's
-  //     recv(1024) is not a line);
-  //   - for each '\n'-terminated line, strip one trailing '\r' and send
-  //     "[" + labkit::local_hhmmss() + "] " + line + "\n", all of it (loop on partial sends,
-  //     retry on EINTR);
-  //   - a line that is "quit" once surrounding whitespace is trimmed ends the session, no reply;
-  //   - at EOF echo a last unterminated line, then end; lines up to 64 KiB must come back whole;
-  //   - close the socket when the session ends.
+  //   - accept errors: report them; on EMFILE/ENFILE/ENOBUFS/ENOMEM (out of descriptors or
+  //     memory) pause briefly instead of retrying at once.
+  // TODO: the session (the thread body): labkit::serve_echo_client(client)
+  //   (labkit/echo_session.h) runs the line protocol of the contract (lines buffered across
+  //   recv() calls, "[HH:MM:SS] line" replies sent whole, quit, EOF, 64 KiB lines) and returns
+  //   when the session is over; it shares nothing between sessions, so every thread may call
+  //   it. It throws std::bad_alloc when memory runs out: catch it in the thread body and report
+  //   it (labkit::print_error("session", ENOMEM)), or the whole server ends. Close the socket
+  //   when the session ends.
   // TODO: on SIGINT/SIGTERM: close the listener, shutdown(SHUT_RDWR) every client socket still
   //   open (so sessions blocked in recv() wake up), let the sessions end, and return 0, all
   //   within 2 seconds. Keep the open sockets in a set guarded by a std::mutex.

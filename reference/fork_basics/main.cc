@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
-#include <cstdlib>
 #include <ctime>
 #include <string>
 
@@ -16,18 +14,6 @@
 #include "labkit/output.h"
 
 namespace {
-
-// Finite, non-negative, fractional allowed. The bound keeps the conversion to time_t defined.
-const CLI::Validator kSeconds(
-    [](std::string& text) {
-      char* end = nullptr;
-      double seconds = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0' || !std::isfinite(seconds) || seconds < 0 || seconds > 1e9) {
-        return "expected a number of seconds >= 0, got " + text;
-      }
-      return std::string();
-    },
-    "SEC");
 
 // Sleeps `seconds` in full. A signal makes nanosleep return early with EINTR and the time
 // still to go in `remaining`; we go back to sleep so no signal shortens the window.
@@ -48,16 +34,12 @@ int exit_status_of(int wait_status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Fork a child, wait for it, and leave no zombie.", "fork_basics"};
   double child_sleep = 10;
   double after_sleep = 15;
-  app.add_option("--child-sleep", child_sleep, "Seconds the child sleeps before exiting")
-      ->check(kSeconds)
-      ->capture_default_str();
-  app.add_option("--after-sleep", after_sleep, "Seconds the parent sleeps after reaping")
-      ->check(kSeconds)
-      ->capture_default_str();
-  labkit::parse_or_exit(app, argc, argv);
+  labkit::Options options("fork_basics", "Fork a child, wait for it, and leave no zombie.");
+  options.Seconds("--child-sleep", &child_sleep, "Seconds the child sleeps before exiting");
+  options.Seconds("--after-sleep", &after_sleep, "Seconds the parent sleeps after reaping");
+  options.Parse(argc, argv);
 
   labkit::print_line("starting");
 

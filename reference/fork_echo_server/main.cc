@@ -30,96 +30,17 @@
 #include <string_view>
 #include <vector>
 
+#include "labkit/echo_session.h"
 #include "labkit/options.h"
 #include "labkit/output.h"
-#include "labkit/timestamp.h"
 
 namespace {
 
-// Longest line echoed whole, not counting its "\r\n". A client that sends more without a
-// newline is cut off, so one client cannot make its child buffer without bound.
-constexpr size_t kMaxLineBytes = 64 * 1024;
 // The lesson's listen(1) makes clients that connect at the same moment wait for SYN retries.
 // The kernel caps this at net.core.somaxconn.
 constexpr int kBacklog = 4096;
 // How long accept() rests after running out of descriptors or memory (EMFILE, ENFILE, ...).
 constexpr int kAcceptBackoffMs = 100;
-
-// ---- The child: one client session --------------------------------------------------------
-
-// Sends every byte of `data`. send() may take only part of it (partial write) or be
-// interrupted (EINTR), so loop. MSG_NOSIGNAL turns "the client has gone" into an EPIPE error
-// instead of a SIGPIPE that would kill the process. Returns 0 or the errno of the failure.
-int send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t sent = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (sent == -1) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(sent));
-  }
-  return 0;
-}
-
-bool is_quit(std::string_view line) {
-  constexpr std::string_view kWhitespace = " \t\r\n\v\f";
-  size_t first = line.find_first_not_of(kWhitespace);
-  if (first == std::string_view::npos) return false;
-  size_t last = line.find_last_not_of(kWhitespace);
-  return line.substr(first, last - first + 1) == "quit";
-}
-
-// Answers one line (without its '\n'). Returns false when the session must end: the client
-// asked to quit, the line is too long, or the reply could not be sent.
-bool answer_line(int client, std::string_view line) {
-  if (line.ends_with('\r')) line.remove_suffix(1);
-  if (line.size() > kMaxLineBytes) {
-    labkit::print_message("line longer than 64 KiB; closing that connection");
-    return false;
-  }
-  if (is_quit(line)) return false;
-  // The timestamp is taken now, at reply time; the line's bytes go back untouched.
-  std::string reply = "[" + labkit::local_hhmmss() + "] ";
-  reply.append(line).push_back('\n');
-  if (int err = send_all(client, reply)) {
-    labkit::print_error("send", err);
-    return false;
-  }
-  return true;
-}
-
-// Serves one client until it quits, closes its side, or the connection fails.
-// TCP is a byte stream, not a sequence of lines: one recv() may hold half a line or several
-// lines, so bytes are kept in `pending` until their '\n' arrives.
-void serve_client(int client) {
-  std::string pending;
-  char chunk[16 * 1024];
-  for (;;) {
-    ssize_t received = recv(client, chunk, sizeof chunk, 0);
-    if (received == -1) {
-      if (errno == EINTR) continue;
-      labkit::print_error("recv", errno);
-      return;
-    }
-    if (received == 0) {  // EOF: the client is done; a last line without '\n' still counts
-      if (!pending.empty()) answer_line(client, pending);
-      return;
-    }
-    pending.append(chunk, static_cast<size_t>(received));
-    size_t line_start = 0;
-    for (size_t newline; (newline = pending.find('\n', line_start)) != std::string::npos;) {
-      std::string_view line(pending.data() + line_start, newline - line_start);
-      if (!answer_line(client, line)) return;
-      line_start = newline + 1;
-    }
-    pending.erase(0, line_start);
-    if (pending.size() > kMaxLineBytes + 1) {  // + 1: room for a '\r' still to be stripped
-      labkit::print_message("line longer than 64 KiB; closing that connection");
-      return;
-    }
-  }
-}
 
 // ---- The parent: accept, fork, reap ---------------------------------------------------------
 
@@ -246,7 +167,7 @@ AfterAccept accept_client(int listener, int signal_fd, const sigset_t& original_
     close(signal_fd);
     close(listener);
     try {
-      serve_client(client);
+      labkit::serve_echo_client(client);  // the line protocol, until quit or EOF
     } catch (const std::bad_alloc&) {
       // Out of memory: this session ends, cleanly. Uncaught, the exception would abort the
       // child (std::terminate) instead of closing the connection.
@@ -277,16 +198,13 @@ void end_children(const std::vector<pid_t>& children) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Echo lines with a timestamp; one forked child per client.", "fork_echo_server"};
   std::string host = "127.0.0.1";
   uint16_t port = 12345;
-  app.add_option("--host", host, "IPv4 address to listen on")
-      ->check(CLI::ValidIPV4)
-      ->capture_default_str();
-  app.add_option("--port", port, "TCP port to listen on; 0 lets the system choose")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  labkit::parse_or_exit(app, argc, argv);
+  labkit::Options options("fork_echo_server",
+                          "Echo lines with a timestamp; one forked child per client.");
+  options.Ipv4("--host", &host, "IPv4 address to listen on");
+  options.Port("--port", &port, "TCP port to listen on; 0 lets the system choose");
+  options.Parse(argc, argv);
 
   // Belt and braces with MSG_NOSIGNAL: a write to stdout or stderr whose reader has gone
   // must not kill the server either.

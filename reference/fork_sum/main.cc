@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -15,43 +14,15 @@
 
 #include "labkit/options.h"
 #include "labkit/output.h"
-
-namespace {
-
-// 1 + 2 + ... + n, one addition at a time. The empty asm statement claims to read and
-// change `sum`, so the compiler can no longer prove what the loop computes and must run
-// every iteration: without it, GCC and Clang replace the loop by n*(n+1)/2 and the work
-// the lesson measures disappears. Unlike a volatile variable, it keeps `sum` in a register.
-uint64_t sum_to(uint64_t n) {
-  uint64_t sum = 0;
-  for (uint64_t i = 1; i <= n; ++i) {
-    sum += i;
-    asm volatile("" : "+r"(sum));
-  }
-  return sum;
-}
-
-// Seconds with three decimals, e.g. "0.412".
-std::string format_seconds(std::chrono::duration<double> elapsed) {
-  char text[32];
-  char* end =
-      std::to_chars(text, text + sizeof text, elapsed.count(), std::chars_format::fixed, 3).ptr;
-  return std::string(text, end);
-}
-
-}  // namespace
+#include "labkit/sum.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Sum 1..N in K worker processes and time it.", "fork_sum"};
   unsigned workers = 2;
   uint64_t n = 50'000'000;
-  app.add_option("--workers", workers, "Number of worker processes")
-      ->check(CLI::Range(1u, 256u))
-      ->capture_default_str();
-  app.add_option("--n", n, "Each worker sums 1..N")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{4'294'967'295}))
-      ->capture_default_str();
-  labkit::parse_or_exit(app, argc, argv);
+  labkit::Options options("fork_sum", "Sum 1..N in K worker processes and time it.");
+  options.Integer("--workers", &workers, 1, 256, "Number of worker processes");
+  options.Integer("--n", &n, 1, 4'294'967'295, "Each worker sums 1..N");
+  options.Parse(argc, argv);
 
   // A steady clock: the wall clock (system_clock) can jump while we measure.
   auto start = std::chrono::steady_clock::now();
@@ -68,7 +39,8 @@ int main(int argc, char** argv) {
       break;
     }
     if (pid == 0) {
-      labkit::print_line("worker " + std::to_string(i) + " sum " + std::to_string(sum_to(n)));
+      // The work the lesson measures, then "worker <i> sum <S>" (labkit/sum.h).
+      labkit::print_worker_sum(i, labkit::sum_to(n));
       // _exit: the child must not return into the fork loop, and must not run the parent's
       // atexit handlers or flush stdio buffers it inherited.
       _exit(0);
@@ -95,6 +67,6 @@ int main(int argc, char** argv) {
   }
   if (exit_code != 0) return exit_code;
 
-  labkit::print_line("elapsed " + format_seconds(std::chrono::steady_clock::now() - start));
+  labkit::print_elapsed(std::chrono::steady_clock::now() - start);
   return 0;
 }

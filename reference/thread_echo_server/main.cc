@@ -35,15 +35,12 @@
 #include <thread>
 #include <unordered_set>
 
+#include "labkit/echo_session.h"
 #include "labkit/options.h"
 #include "labkit/output.h"
-#include "labkit/timestamp.h"
 
 namespace {
 
-// Longest line echoed whole, not counting its "\r\n". A client that sends more without a
-// newline is cut off, so one client cannot make the server buffer without bound.
-constexpr size_t kMaxLineBytes = 64 * 1024;
 // The lesson's listen(1) makes clients that connect at the same moment wait for SYN retries.
 // The kernel caps this at net.core.somaxconn.
 constexpr int kBacklog = 4096;
@@ -92,85 +89,12 @@ class Sessions {
 
 // ---- A session thread: one client -----------------------------------------------------------
 
-// Sends every byte of `data`. send() may take only part of it (partial write) or be
-// interrupted (EINTR), so loop. MSG_NOSIGNAL turns "the client has gone" into an EPIPE error
-// instead of a SIGPIPE that would kill the whole process, every client's session with it.
-// Returns 0 or the errno of the failure.
-int send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t sent = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (sent == -1) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(sent));
-  }
-  return 0;
-}
-
-bool is_quit(std::string_view line) {
-  constexpr std::string_view kWhitespace = " \t\r\n\v\f";
-  size_t first = line.find_first_not_of(kWhitespace);
-  if (first == std::string_view::npos) return false;
-  size_t last = line.find_last_not_of(kWhitespace);
-  return line.substr(first, last - first + 1) == "quit";
-}
-
-// Answers one line (without its '\n'). Returns false when the session must end: the client
-// asked to quit, the line is too long, or the reply could not be sent.
-bool answer_line(int client, std::string_view line) {
-  if (line.ends_with('\r')) line.remove_suffix(1);
-  if (line.size() > kMaxLineBytes) {
-    labkit::print_message("line longer than 64 KiB; closing that connection");
-    return false;
-  }
-  if (is_quit(line)) return false;
-  // The timestamp is taken now, at reply time; local_hhmmss() is thread-safe (localtime_r).
-  std::string reply = "[" + labkit::local_hhmmss() + "] ";
-  reply.append(line).push_back('\n');
-  if (int err = send_all(client, reply)) {
-    labkit::print_error("send", err);
-    return false;
-  }
-  return true;
-}
-
-// Serves one client until it quits, closes its side, or the connection fails.
-// TCP is a byte stream, not a sequence of lines: one recv() may hold half a line or several
-// lines, so bytes are kept in `pending` until their '\n' arrives.
-void serve_client(int client) {
-  std::string pending;
-  char chunk[16 * 1024];
-  for (;;) {
-    ssize_t received = recv(client, chunk, sizeof chunk, 0);
-    if (received == -1) {
-      if (errno == EINTR) continue;
-      labkit::print_error("recv", errno);
-      return;
-    }
-    if (received == 0) {  // EOF: the client is done; a last line without '\n' still counts
-      if (!pending.empty()) answer_line(client, pending);
-      return;
-    }
-    pending.append(chunk, static_cast<size_t>(received));
-    size_t line_start = 0;
-    for (size_t newline; (newline = pending.find('\n', line_start)) != std::string::npos;) {
-      std::string_view line(pending.data() + line_start, newline - line_start);
-      if (!answer_line(client, line)) return;
-      line_start = newline + 1;
-    }
-    pending.erase(0, line_start);
-    if (pending.size() > kMaxLineBytes + 1) {  // + 1: room for a '\r' still to be stripped
-      labkit::print_message("line longer than 64 KiB; closing that connection");
-      return;
-    }
-  }
-}
-
 // The body of each session thread. Returning ends the thread; nothing waits to join it.
 void run_session(int client, Sessions* sessions) {
   try {
-    serve_client(client);
+    // The line protocol, until quit or EOF. Sessions share nothing in it (local_hhmmss() uses
+    // localtime_r), so any number of them may run at once.
+    labkit::serve_echo_client(client);
   } catch (const std::bad_alloc&) {
     // Out of memory: only this session ends. An exception that leaves a thread's body calls
     // std::terminate, which ends the whole process, every other client's session with it.
@@ -273,16 +197,13 @@ AfterAccept accept_client(int listener, Sessions* sessions) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Echo lines with a timestamp; one thread per client.", "thread_echo_server"};
   std::string host = "127.0.0.1";
   uint16_t port = 12345;
-  app.add_option("--host", host, "IPv4 address to listen on")
-      ->check(CLI::ValidIPV4)
-      ->capture_default_str();
-  app.add_option("--port", port, "TCP port to listen on; 0 lets the system choose")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  labkit::parse_or_exit(app, argc, argv);
+  labkit::Options options("thread_echo_server",
+                          "Echo lines with a timestamp; one thread per client.");
+  options.Ipv4("--host", &host, "IPv4 address to listen on");
+  options.Port("--port", &port, "TCP port to listen on; 0 lets the system choose");
+  options.Parse(argc, argv);
 
   // Belt and braces with MSG_NOSIGNAL: a write to stdout or stderr whose reader has gone
   // must not kill the server either.

@@ -3,13 +3,12 @@
 //
 //   thread_ping [--ping-cmd "PROG ARGS..."] [--jobs N] TARGET...
 //
-// Each thread runs ping_host(): it forks, the child execs the ping command, and the thread
-// waits for *its own* child with waitpid(pid), then prints the host's line. Threads share the
-// process, so there is no result to send back: the thread prints, records an error in shared
-// state, and tells the main thread it is done. The main thread only starts threads and joins
-// them as they finish: join is to threads what waitpid is to processes.
+// Each thread runs ping_host(): labkit::run_ping runs the ping command in a child process and
+// waits for *its own* child with waitpid(pid), then the thread prints the host's line. Threads
+// share the process, so there is no result to send back: the thread prints, records an error
+// in shared state, and tells the main thread it is done. The main thread only starts threads and
+// joins them as they finish: join is to threads what waitpid is to processes.
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,12 +27,13 @@
 
 #include "labkit/options.h"
 #include "labkit/output.h"
+#include "labkit/ping.h"
 #include "labkit/targets.h"
 
 namespace {
 
-// fork() and thread creation can fail with EAGAIN when a limit is reached: retry a few times,
-// backing off, before giving up on a host.
+// Thread creation can fail with EAGAIN when a limit is reached: retry a few times, backing
+// off, before giving up on a host. (labkit::run_ping does the same for fork().)
 constexpr int kTries = 5;
 constexpr std::chrono::milliseconds kFirstBackoff{10};
 
@@ -65,76 +65,25 @@ struct Sweep {
     return index;
   }
 
-  void Fail(const std::string& host, const std::string& what, int err) {
-    labkit::print_error(host + ": " + what, err);
+  /// Reports `host` as HOST:error; its reason is already on stderr.
+  void Error(const std::string& host) {
     labkit::print_line(host + ":error");
     any_error = true;
   }
+
+  void Fail(const std::string& host, const std::string& what, int err) {
+    labkit::print_error(host + ": " + what, err);
+    Error(host);
+  }
 };
-
-/// Runs the ping command for `host` in a child process and waits for it.
-/// Returns the wait status, or -1 after reporting `host:error` when the ping could not start.
-int run_ping(const std::string& host, Sweep& sweep) {
-  // Build argv before fork: in the child of a threaded program, another thread may have held
-  // the malloc lock at the moment of fork, so only async-signal-safe calls are allowed there
-  // (glibc's execvp searches PATH on the stack, without allocating).
-  std::vector<std::string> words = sweep.command;
-  words.push_back(host);
-  std::vector<char*> argv;
-  for (std::string& word : words) argv.push_back(word.data());
-  argv.push_back(nullptr);
-
-  // Tells this thread whether exec worked: both ends close on exec, so a successful exec
-  // gives EOF, and a failed one leaves the child time to send its errno.
-  int exec_status[2];
-  if (pipe2(exec_status, O_CLOEXEC) != 0) {
-    sweep.Fail(host, "pipe", errno);
-    return -1;
-  }
-  pid_t pid = -1;
-  for (int attempt = 0; attempt < kTries; ++attempt) {
-    pid = fork();
-    if (pid >= 0 || errno != EAGAIN) break;
-    std::this_thread::sleep_for(kFirstBackoff * (1 << attempt));
-  }
-  if (pid < 0) {
-    int fork_errno = errno;
-    close(exec_status[0]);
-    close(exec_status[1]);
-    sweep.Fail(host, "fork", fork_errno);
-    return -1;
-  }
-  if (pid == 0) {
-    dup2(sweep.dev_null, STDOUT_FILENO);  // ping's output is not ours to show
-    dup2(sweep.dev_null, STDERR_FILENO);
-    execvp(argv[0], argv.data());
-    int exec_errno = errno;
-    (void)!write(exec_status[1], &exec_errno, sizeof exec_errno);  // nothing else to do if lost
-    _exit(127);
-  }
-
-  close(exec_status[1]);
-  int exec_errno = 0;
-  ssize_t n;
-  while ((n = read(exec_status[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-  }
-  close(exec_status[0]);
-  int status = 0;
-  // waitpid(pid), never waitpid(-1): each thread reaps its own child and no other.
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (n > 0) {
-    sweep.Fail(host, "exec " + sweep.command[0], exec_errno);
-    return -1;
-  }
-  return status;
-}
 
 /// The thread body: checks one host, prints its line, and reports itself finished.
 void ping_host(size_t index, std::string host, Sweep& sweep) {
-  int status = run_ping(host, sweep);
-  if (status != -1) {
-    bool up = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  labkit::PingResult result = labkit::run_ping(sweep.command, host, sweep.dev_null);
+  if (result == labkit::PingResult::kError) {
+    sweep.Error(host);
+  } else {
+    bool up = result == labkit::PingResult::kUp;
     labkit::print_line(host + (up ? ":up" : ":down"));  // one write: lines never interleave
   }
   sweep.Finish(index);
@@ -143,17 +92,16 @@ void ping_host(size_t index, std::string host, Sweep& sweep) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Ping every host of the TARGETs at once, one thread per host.", "thread_ping"};
   std::string ping_command = "ping -c 2 -W 1";
   int jobs = 0;
   std::vector<std::string> targets;
-  app.add_option("--ping-cmd", ping_command, "The ping command; the host is appended")
-      ->capture_default_str();
-  app.add_option("--jobs", jobs, "How many pings may run at once (default: all)")
-      ->check(CLI::Range(1, std::numeric_limits<int>::max()));
-  app.add_option("targets", targets, "A.B.C.D, A.B.C.X-Y or A.B.C.D/NN (16 <= NN <= 32)")
-      ->required();
-  labkit::parse_or_exit(app, argc, argv);
+  labkit::Options options("thread_ping",
+                          "Ping every host of the TARGETs at once, one thread per host.");
+  options.Text("--ping-cmd", &ping_command, "The ping command; the host is appended");
+  options.Integer("--jobs", &jobs, 1, std::numeric_limits<int>::max(),
+                  "How many pings may run at once (default: all)", labkit::Default::kHidden);
+  options.Arguments("targets", &targets, "A.B.C.D, A.B.C.X-Y or A.B.C.D/NN (16 <= NN <= 32)");
+  options.Parse(argc, argv);
 
   // Every target is checked before anything runs: a bad one means no ping at all.
   std::vector<std::string> hosts;

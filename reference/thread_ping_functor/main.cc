@@ -5,12 +5,11 @@
 //
 // A callable class carries its own data (the host, its index) instead of a list of arguments:
 // std::thread copies the PingHost into the new thread, so each thread owns its host, and only
-// the Sweep, reached through a reference, is shared. operator() forks, the child execs the ping
-// command, and the thread waits for *its own* child with waitpid(pid), then prints the host's
+// the Sweep, reached through a reference, is shared. operator() runs the ping command with
+// labkit::run_ping, which waits for *its own* child with waitpid(pid), then prints the host's
 // line. The main thread only starts threads and joins them as they finish: join is to threads
 // what waitpid is to processes.
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -29,12 +28,13 @@
 
 #include "labkit/options.h"
 #include "labkit/output.h"
+#include "labkit/ping.h"
 #include "labkit/targets.h"
 
 namespace {
 
-// fork() and thread creation can fail with EAGAIN when a limit is reached: retry a few times,
-// backing off, before giving up on a host.
+// Thread creation can fail with EAGAIN when a limit is reached: retry a few times, backing
+// off, before giving up on a host. (labkit::run_ping does the same for fork().)
 constexpr int kTries = 5;
 constexpr std::chrono::milliseconds kFirstBackoff{10};
 
@@ -66,10 +66,15 @@ struct Sweep {
     return index;
   }
 
-  void Fail(const std::string& host, const std::string& what, int err) {
-    labkit::print_error(host + ": " + what, err);
+  /// Reports `host` as HOST:error; its reason is already on stderr.
+  void Error(const std::string& host) {
     labkit::print_line(host + ":error");
     any_error = true;
+  }
+
+  void Fail(const std::string& host, const std::string& what, int err) {
+    labkit::print_error(host + ": " + what, err);
+    Error(host);
   }
 };
 
@@ -80,73 +85,17 @@ class PingHost {
       : index_(index), host_(std::move(host)), sweep_(sweep) {}
 
   void operator()() const {
-    int status = RunPing();
-    if (status != -1) {
-      bool up = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    labkit::PingResult result = labkit::run_ping(sweep_.command, host_, sweep_.dev_null);
+    if (result == labkit::PingResult::kError) {
+      sweep_.Error(host_);
+    } else {
+      bool up = result == labkit::PingResult::kUp;
       labkit::print_line(host_ + (up ? ":up" : ":down"));  // one write: lines never interleave
     }
     sweep_.Finish(index_);
   }
 
  private:
-  /// Runs the ping command for the host in a child process and waits for it.
-  /// Returns the wait status, or -1 after reporting `host:error` when the ping could not start.
-  int RunPing() const {
-    // Build argv before fork: in the child of a threaded program, another thread may have held
-    // the malloc lock at the moment of fork, so only async-signal-safe calls are allowed there
-    // (glibc's execvp searches PATH on the stack, without allocating).
-    std::vector<std::string> words = sweep_.command;
-    words.push_back(host_);
-    std::vector<char*> argv;
-    for (std::string& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-
-    // Tells this thread whether exec worked: both ends close on exec, so a successful exec
-    // gives EOF, and a failed one leaves the child time to send its errno.
-    int exec_status[2];
-    if (pipe2(exec_status, O_CLOEXEC) != 0) {
-      sweep_.Fail(host_, "pipe", errno);
-      return -1;
-    }
-    pid_t pid = -1;
-    for (int attempt = 0; attempt < kTries; ++attempt) {
-      pid = fork();
-      if (pid >= 0 || errno != EAGAIN) break;
-      std::this_thread::sleep_for(kFirstBackoff * (1 << attempt));
-    }
-    if (pid < 0) {
-      int fork_errno = errno;
-      close(exec_status[0]);
-      close(exec_status[1]);
-      sweep_.Fail(host_, "fork", fork_errno);
-      return -1;
-    }
-    if (pid == 0) {
-      dup2(sweep_.dev_null, STDOUT_FILENO);  // ping's output is not ours to show
-      dup2(sweep_.dev_null, STDERR_FILENO);
-      execvp(argv[0], argv.data());
-      int exec_errno = errno;
-      (void)!write(exec_status[1], &exec_errno, sizeof exec_errno);  // nothing to do if lost
-      _exit(127);
-    }
-
-    close(exec_status[1]);
-    int exec_errno = 0;
-    ssize_t n;
-    while ((n = read(exec_status[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-    }
-    close(exec_status[0]);
-    int status = 0;
-    // waitpid(pid), never waitpid(-1): each thread reaps its own child and no other.
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (n > 0) {
-      sweep_.Fail(host_, "exec " + sweep_.command[0], exec_errno);
-      return -1;
-    }
-    return status;
-  }
-
   size_t index_;
   std::string host_;
   Sweep& sweep_;
@@ -155,18 +104,16 @@ class PingHost {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Ping every host of the TARGETs at once, one thread per host.",
-               "thread_ping_functor"};
   std::string ping_command = "ping -c 2 -W 1";
   int jobs = 0;
   std::vector<std::string> targets;
-  app.add_option("--ping-cmd", ping_command, "The ping command; the host is appended")
-      ->capture_default_str();
-  app.add_option("--jobs", jobs, "How many pings may run at once (default: all)")
-      ->check(CLI::Range(1, std::numeric_limits<int>::max()));
-  app.add_option("targets", targets, "A.B.C.D, A.B.C.X-Y or A.B.C.D/NN (16 <= NN <= 32)")
-      ->required();
-  labkit::parse_or_exit(app, argc, argv);
+  labkit::Options options("thread_ping_functor",
+                          "Ping every host of the TARGETs at once, one thread per host.");
+  options.Text("--ping-cmd", &ping_command, "The ping command; the host is appended");
+  options.Integer("--jobs", &jobs, 1, std::numeric_limits<int>::max(),
+                  "How many pings may run at once (default: all)", labkit::Default::kHidden);
+  options.Arguments("targets", &targets, "A.B.C.D, A.B.C.X-Y or A.B.C.D/NN (16 <= NN <= 32)");
+  options.Parse(argc, argv);
 
   // Every target is checked before anything runs: a bad one means no ping at all.
   std::vector<std::string> hosts;

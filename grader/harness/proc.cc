@@ -224,7 +224,7 @@ void BecomeSubreaper() {
   }
 }
 
-std::vector<pid_t> ReapAdopted(bool kill_live) {
+std::vector<pid_t> ReapAdopted(bool kill_live, int* killed_live) {
   internal::OwnedChildren& owned = internal::owned_children();
   std::lock_guard<std::mutex> lock(owned.mutex);
   std::vector<pid_t> reaped;
@@ -249,10 +249,7 @@ std::vector<pid_t> ReapAdopted(bool kill_live) {
     }
     if (!killed_any) break;
   }
-  // Inside the sandbox, a program's escaped daemons are a containment event to report.
-  if (killed > 0 && InSandbox())
-    ReportContainment(std::to_string(killed) + (killed == 1 ? " process" : " processes") +
-                      " left running after the program exited: killed");
+  if (killed_live) *killed_live = killed;
   return reaped;
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <utility>
 
 #include "harness/confinement.h"
 #include "harness/subprocess.h"
@@ -19,22 +20,13 @@
 namespace forklab {
 
 const char* OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kPassed:
-      return "passed";
-    case Outcome::kFailed:
-      return "failed";
-    case Outcome::kTimedOut:
-      return "timed out";
-    case Outcome::kCrashed:
-      return "crashed";
-    case Outcome::kNotBuilt:
-      return "did not build";
-    case Outcome::kSkipped:
-      return "skipped";
-    case Outcome::kKilled:
-      return "killed";
-  }
+  static constexpr std::pair<Outcome, const char*> kNames[] = {
+      {Outcome::kPassed, "passed"},          {Outcome::kFailed, "failed"},
+      {Outcome::kTimedOut, "timed out"},     {Outcome::kCrashed, "crashed"},
+      {Outcome::kNotBuilt, "did not build"}, {Outcome::kSkipped, "skipped"},
+      {Outcome::kKilled, "killed"}};
+  for (const auto& [named, name] : kNames)
+    if (named == outcome) return name;
   return "unknown";
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 namespace forklab {
 
@@ -22,10 +23,19 @@ constexpr char kTextKey[] = "text";
 constexpr char kNamespaces[] = "namespaces";
 constexpr char kFallbackPrefix[] = "fallback: ";
 
-ContainmentEvent::Kind KindNamed(const std::string& name) {
-  using Kind = ContainmentEvent::Kind;
-  for (Kind kind : {Kind::kWallTime, Kind::kLimit, Kind::kLeftRunning, Kind::kInterrupted})
-    if (name == ContainmentEvent::Name(kind)) return kind;
+using Kind = ContainmentEvent::Kind;
+
+// Each kind as the result file spells it.
+constexpr std::pair<Kind, const char*> kKindNames[] = {{Kind::kWallTime, "wall time"},
+                                                       {Kind::kLimit, "limit"},
+                                                       {Kind::kLeftRunning, "left running"},
+                                                       {Kind::kInterrupted, "interrupted"},
+                                                       {Kind::kNote, "note"}};
+
+// An unknown name is a note: it cannot have ended the run.
+Kind KindNamed(const std::string& name) {
+  for (const auto& [kind, spelled] : kKindNames)
+    if (name == spelled) return kind;
   return Kind::kNote;
 }
 
@@ -60,18 +70,8 @@ std::optional<ProbeAnswer> ProbeAnswer::Parse(const std::string& text) {
 }
 
 const char* ContainmentEvent::Name(Kind kind) {
-  switch (kind) {
-    case Kind::kWallTime:
-      return "wall time";
-    case Kind::kLimit:
-      return "limit";
-    case Kind::kLeftRunning:
-      return "left running";
-    case Kind::kInterrupted:
-      return "interrupted";
-    case Kind::kNote:
-      break;
-  }
+  for (const auto& [named, spelled] : kKindNames)
+    if (named == kind) return spelled;
   return "note";
 }
 

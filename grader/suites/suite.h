@@ -44,7 +44,9 @@ const char* VariantName(Variant variant);
   } while (0)
 
 /// The options every program a suite starts (the one under test, the reference) begins from:
-/// `args`, and how the run confines programs. Suites add their own environment on top.
+/// `args`, the run's confinement (FORKLAB_CONFINE, read once by suite_main.cc: uid, rlimits,
+/// output kept), and a report of any output stream cut short. Suites add their own
+/// environment on top.
 SpawnOptions ProgramOptions(std::vector<std::string> args = {});
 
 /// The base of every suite's fixture: whatever the program under test did, nothing it started

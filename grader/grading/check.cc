@@ -240,7 +240,7 @@ SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> a
 
 CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
   std::map<std::string, std::string> env = target.env;
-  if (!entry.profile.empty()) env["FORKLAB_FAULT_PROFILE"] = entry.profile;
+  if (!entry.profile.empty()) env[kFaultProfileEnv] = entry.profile;
   SandboxRun run =
       RunSandbox(target.containment.sandbox, SandboxArgs(entry, target), env, entry.timeout);
   if (!run.failure.empty()) return {Outcome::kCrashed, 0, run.failure, run.time};

@@ -19,7 +19,6 @@
 #include <system_error>
 #include <thread>
 
-#include "harness/confinement.h"
 #include "harness/owned_children.h"
 
 namespace forklab {

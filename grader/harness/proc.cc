@@ -259,7 +259,7 @@ int KillDescendants() {
     if (left.empty()) break;
     if (round == 0) first = static_cast<int>(left.size());
     for (pid_t pid : left) kill(pid, SIGKILL);
-    ReapAdopted(/*kill_live=*/false);
+    ReapAdopted(/*kill_live=*/false, /*killed=*/nullptr);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return first;

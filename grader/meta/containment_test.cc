@@ -156,7 +156,7 @@ void ExpectContained(const Hostile& fixture, const Grading& grading, const Machi
   // process of a program uid anywhere, and the machine's processes and memory came back.
   MachineState after;
   for (int attempt = 0; attempt < 50; ++attempt) {
-    ReapAdopted(/*kill_live=*/false);
+    ReapAdopted(/*kill_live=*/false, nullptr);
     after = ReadMachine();
     if (DescendantsOf(getpid()).empty() && after.program_uid_processes.empty() &&
         after.processes <= before.processes + kProcessNoise &&
@@ -313,7 +313,7 @@ TEST(Containment, FallbackWithoutNamespacesSaysSoAndGrades) {
   for (size_t at = 0; (at = grading.run.out.find("warning: ", at)) != std::string::npos; ++at)
     ++said;
   EXPECT_EQ(said, 2u) << "once before the checks, once in the summary:\n" << grading.run.out;
-  ReapAdopted(/*kill_live=*/false);
+  ReapAdopted(/*kill_live=*/false, nullptr);
   EXPECT_TRUE(DescendantsOf(getpid()).empty());
 }
 

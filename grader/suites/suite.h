@@ -49,6 +49,11 @@ const char* VariantName(Variant variant);
 /// environment on top.
 SpawnOptions ProgramOptions(std::vector<std::string> args = {});
 
+/// Reaps what the suite adopted (harness/proc.h's ReapAdopted, SIGKILLing live orphans first
+/// when `kill_live`); inside the sandbox, reports how many were still running, a program's
+/// escaped daemons, as a containment event. Returns the pids collected.
+std::vector<pid_t> ReapAdopted(bool kill_live);
+
 /// The base of every suite's fixture: whatever the program under test did, nothing it started
 /// outlives the test (the suite is a subreaper, see suite_main.cc, and kills what it adopted).
 class ProgramTest : public testing::Test {

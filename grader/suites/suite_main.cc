@@ -38,16 +38,6 @@ void ConfineRun(const Confinement& confinement) {
   RecordProgramUid(confinement.uid);
 }
 
-// Kills and reaps what the suite adopted; inside the sandbox, a program's escaped daemons
-// are a containment event to report.
-void ReapAndReportAdopted() {
-  int killed = 0;
-  ReapAdopted(/*kill_live=*/true, &killed);
-  if (killed > 0 && in_sandbox)
-    ReportContainment(std::to_string(killed) + (killed == 1 ? " process" : " processes") +
-                      " left running after the program exited: killed");
-}
-
 std::string FirstOf(const std::string& flag, const char* env_name, const std::string& fallback) {
   if (!flag.empty()) return flag;
   if (const char* value = std::getenv(env_name); value && *value) return value;
@@ -108,8 +98,17 @@ SpawnOptions ProgramOptions(std::vector<std::string> args) {
   return options;
 }
 
+std::vector<pid_t> ReapAdopted(bool kill_live) {
+  int killed = 0;
+  std::vector<pid_t> reaped = ReapAdopted(kill_live, &killed);
+  if (killed > 0 && in_sandbox)
+    ReportContainment(std::to_string(killed) + (killed == 1 ? " process" : " processes") +
+                      " left running after the program exited: killed");
+  return reaped;
+}
+
 void ProgramTest::TearDown() {
-  ReapAndReportAdopted();
+  ReapAdopted(/*kill_live=*/true);
 }
 
 }  // namespace forklab
@@ -163,6 +162,6 @@ int main(int argc, char** argv) {
   // Orphans of the program under test are re-parented to us, so we see and reap them.
   forklab::BecomeSubreaper();
   int result = RUN_ALL_TESTS();
-  forklab::ReapAndReportAdopted();
+  forklab::ReapAdopted(/*kill_live=*/true);
   return result;
 }

@@ -67,11 +67,10 @@ std::string LabBuilder::RunCmake(const std::vector<std::string>& args) {
 
   SandboxRun run = RunSandbox(containment.sandbox, sandbox_args, {}, kBuildTimeout);
   if (!run.failure.empty()) return run.failure;
-  std::string log = run.result.value("console", "");
-  for (const auto& event : run.result.value("events", nlohmann::json::array()))
-    log += "\n(" + event.value("text", "") + ")";
-  bool exited = run.result.value("suite_exited", false);
-  int status = run.result.value("suite_wait_status", -1);
+  std::string log = run.result.console;
+  for (const ContainmentEvent& event : run.result.events) log += "\n(" + event.text + ")";
+  bool exited = run.result.suite_exited;
+  int status = run.result.suite_wait_status;
   if (exited && WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
   return log.empty() ? "cmake failed" : log;
 }

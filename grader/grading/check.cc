@@ -11,30 +11,22 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <utility>
 
 #include "harness/confinement.h"
 #include "harness/subprocess.h"
-#include "sandbox/sandbox.h"
+#include "sandbox/protocol.h"
 
 namespace forklab {
 
 const char* OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kPassed:
-      return "passed";
-    case Outcome::kFailed:
-      return "failed";
-    case Outcome::kTimedOut:
-      return "timed out";
-    case Outcome::kCrashed:
-      return "crashed";
-    case Outcome::kNotBuilt:
-      return "did not build";
-    case Outcome::kSkipped:
-      return "skipped";
-    case Outcome::kKilled:
-      return "killed";
-  }
+  static constexpr std::pair<Outcome, const char*> kNames[] = {
+      {Outcome::kPassed, "passed"},          {Outcome::kFailed, "failed"},
+      {Outcome::kTimedOut, "timed out"},     {Outcome::kCrashed, "crashed"},
+      {Outcome::kNotBuilt, "did not build"}, {Outcome::kSkipped, "skipped"},
+      {Outcome::kKilled, "killed"}};
+  for (const auto& [named, name] : kNames)
+    if (named == outcome) return name;
   return "unknown";
 }
 
@@ -161,42 +153,31 @@ std::vector<std::string> SandboxArgs(const RubricEntry& entry, const Target& tar
   if (std::filesystem::exists(target.exe)) args.insert(args.end(), {"--keep", target.exe});
   if (!containment.reference.empty())
     args.insert(args.end(), {"--pass-file", containment.reference});
-  args.insert(args.end(),
-              {"--env", "FORKLAB_CONFINE=" + containment.program.ToString(), "--",
-               entry.suite.string(), "--gtest_filter=" + entry.test,
-               // fd 3: the results channel the sandbox holds (see sandbox.h).
-               "--gtest_output=json:/proc/self/fd/3", "--exe", target.exe, "--lab", target.lab});
+  args.insert(args.end(), {"--env", std::string(kConfineEnv) + "=" + containment.program.ToString(),
+                           "--", entry.suite.string(), "--gtest_filter=" + entry.test,
+                           "--gtest_output=json:" + FdPath(kReportFd), "--exe", target.exe, "--lab",
+                           target.lab});
   return args;
 }
 
-// What the suite's console says the harness contained (flood cut short, ...), one per line.
-std::vector<std::string> ContainmentLines(const std::string& console) {
-  std::vector<std::string> lines;
-  std::istringstream in(console);
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with(kContainmentTag)) lines.push_back(line.substr(strlen(kContainmentTag)));
-  return lines;
-}
-
-CheckResult FromSandbox(const nlohmann::json& run, const std::string& test,
+CheckResult FromSandbox(const SandboxResult& run, const std::string& test,
                         std::chrono::seconds timeout) {
   CheckResult result;
   using Kind = ContainmentEvent::Kind;
   std::string ended, notes;
   bool only_wall_time = true;  // a limit hit is the cause; the wall time is then its effect
-  for (const auto& event : run.value("events", nlohmann::json::array())) {
-    std::string kind = event.value("kind", ""), text = event.value("text", "");
-    if (kind == ContainmentEvent::Name(Kind::kNote)) {
-      notes += "contained: " + text + "\n";
+  for (const ContainmentEvent& event : run.events) {
+    if (event.kind == Kind::kNote) {
+      notes += "contained: " + event.text + "\n";
     } else {
-      ended += text + "\n";
-      only_wall_time = only_wall_time && kind == ContainmentEvent::Name(Kind::kWallTime);
+      ended += event.text + "\n";
+      only_wall_time = only_wall_time && event.kind == Kind::kWallTime;
     }
   }
-  std::string console = run.value("console", "");
-  for (const std::string& line : ContainmentLines(console)) notes += "contained: " + line + "\n";
+  const std::string& console = run.console;
+  for (const std::string& line : ContainmentEventsIn(console)) notes += "contained: " + line + "\n";
 
-  nlohmann::json report = nlohmann::json::parse(run.value("report", ""), nullptr, false);
+  nlohmann::json report = nlohmann::json::parse(run.report, nullptr, false);
   if (!ended.empty()) {
     result.outcome = only_wall_time ? Outcome::kTimedOut : Outcome::kKilled;
     result.detail = ended;
@@ -206,8 +187,8 @@ CheckResult FromSandbox(const nlohmann::json& run, const std::string& test,
   } else if (report.is_discarded()) {
     result.outcome = Outcome::kCrashed;
     std::string how = "it was killed";
-    if (run.contains("suite_wait_status")) {
-      int status = run["suite_wait_status"].get<int>();
+    if (run.suite_exited) {
+      int status = run.suite_wait_status;
       how = WIFSIGNALED(status) ? std::string("killed by ") + sigabbrev_np(WTERMSIG(status))
                                 : "exit " + std::to_string(WEXITSTATUS(status));
     }
@@ -247,8 +228,10 @@ SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> a
   run.time = sandbox->wall_time();
 
   std::ifstream in(result_file);
-  run.result = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!status || run.result.is_discarded()) {
+  std::optional<SandboxResult> result =
+      SandboxResult::FromJson(std::string(std::istreambuf_iterator<char>(in), {}));
+  if (result) run.result = std::move(*result);
+  if (!status || !result) {
     std::string why = status ? status->Describe() : "hung";
     run.failure = "the sandbox failed (" + why + "): " + sandbox->stderr_text().substr(0, 2000);
   }
@@ -257,7 +240,7 @@ SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> a
 
 CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
   std::map<std::string, std::string> env = target.env;
-  if (!entry.profile.empty()) env["FORKLAB_FAULT_PROFILE"] = entry.profile;
+  if (!entry.profile.empty()) env[kFaultProfileEnv] = entry.profile;
   SandboxRun run =
       RunSandbox(target.containment.sandbox, SandboxArgs(entry, target), env, entry.timeout);
   if (!run.failure.empty()) return {Outcome::kCrashed, 0, run.failure, run.time};

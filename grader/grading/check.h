@@ -3,12 +3,12 @@
 
 #include <chrono>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "grading/rubric.h"
 #include "harness/confinement.h"
+#include "sandbox/protocol.h"
 
 namespace forklab {
 
@@ -58,10 +58,9 @@ struct Target {
 /// the suite's JSON report. A hung, crashing or hostile check costs only itself.
 CheckResult RunCheck(const RubricEntry& entry, const Target& target);
 
-/// How one run of forklab-sandbox went: the result it wrote (see sandbox/sandbox_main.cc), or
-/// why there is none.
+/// How one run of forklab-sandbox went: the result it wrote, or why there is none.
 struct SandboxRun {
-  nlohmann::json result;
+  SandboxResult result;
   std::string failure;  // the sandbox itself failed: empty, or one line saying how
   std::chrono::duration<double> time{};
 };

@@ -23,6 +23,24 @@ std::string RequiredString(const toml::table& table, std::string_view key,
   return *value;
 }
 
+// The optional array `key` of `table`, every item a string (`items` says what they are).
+std::vector<std::string> StringArray(const toml::table& table, std::string_view key,
+                                     const std::string& items,
+                                     const std::filesystem::path& path) {
+  std::vector<std::string> strings;
+  const toml::node* node = table.get(key);
+  if (!node) return strings;
+  std::string bad = "'" + std::string(key) + "' must be an array of " + items;
+  const toml::array* array = node->as_array();
+  if (!array) Fail(path, bad);
+  for (const toml::node& item : *array) {
+    auto text = item.value<std::string>();
+    if (!text) Fail(path, bad);
+    strings.push_back(*text);
+  }
+  return strings;
+}
+
 }  // namespace
 
 namespace {
@@ -75,17 +93,12 @@ Rubric LoadRubric(const std::filesystem::path& path, const std::filesystem::path
   Rubric rubric;
   rubric.lab = RequiredString(root, "lab", path, "");
   std::filesystem::path default_suite = suite_dir / RequiredString(root, "suite", path, "");
-  if (const toml::node* includes = root.get("include")) {
-    const toml::array* files = includes->as_array();
-    if (!files) Fail(path, "'include' must be an array of file names");
-    for (const toml::node& file : *files) {
-      auto name = file.value<std::string>();
-      if (!name) Fail(path, "'include' must be an array of file names");
-      std::filesystem::path included = path.parent_path() / *name;
-      if (!std::filesystem::exists(included)) Fail(path, "included file " + *name + " not found");
-      AddTests(ParseToml(included), included, suite_dir, default_suite, hidden, &rubric);
-    }
+  for (const std::string& name : StringArray(root, "include", "file names", path)) {
+    std::filesystem::path included = path.parent_path() / name;
+    if (!std::filesystem::exists(included)) Fail(path, "included file " + name + " not found");
+    AddTests(ParseToml(included), included, suite_dir, default_suite, hidden, &rubric);
   }
+  rubric.sample_args = StringArray(root, "sample_args", "strings", path);
   if (root.contains("test") || rubric.entries.empty())
     AddTests(root, path, suite_dir, default_suite, hidden, &rubric);
   return rubric;

@@ -22,10 +22,12 @@ struct RubricEntry {
   std::string profile;          // a fault check's profile: a name, resolved to its file
 };
 
-/// A lab's rubric: the checks that earn its points, in report order.
+/// A lab's rubric: the checks that earn its points, in report order, and options the lab
+/// accepts that reach nothing beyond loopback (the stub test runs the student stub with them).
 struct Rubric {
   std::string lab;
   std::vector<RubricEntry> entries;
+  std::vector<std::string> sample_args;
 
   double total() const;
 };
@@ -39,6 +41,7 @@ struct RubricError : std::runtime_error {
 ///   lab = "fork_basics"
 ///   suite = "fork_basics_suite"      # resolved against `suite_dir`
 ///   include = ["../common/rubrics/ping.toml"]   # optional: [[test]] lists shared by labs
+///   sample_args = ["--child-sleep", "0"]         # optional: valid options, loopback only
 ///   [[test]]
 ///   name = "ForkBasics.LinesInOrder"
 ///   title = "..."; points = 2; hidden = false; timeout = 60; hint = "..."

@@ -29,6 +29,24 @@ class RubricTest : public testing::Test {
   }
 };
 
+TEST_F(RubricTest, ReadsTheSampleArguments) {
+  Rubric rubric = LoadRubric(Write("r.toml", R"(
+lab = "fork_sum"
+suite = "sum_suite"
+sample_args = ["--workers", "1"]
+[[test]]
+name = "Sum.SumsAreRight"
+title = "sums"
+points = 3
+)"),
+                             "/suites");
+  EXPECT_EQ(rubric.sample_args, (std::vector<std::string>{"--workers", "1"}));
+  EXPECT_NE(ErrorOf("lab = \"x\"\nsuite = \"s\"\nsample_args = [1]\n"
+                    "[[test]]\nname = \"A.B\"\ntitle = \"t\"\npoints = 1\n")
+                .find("'sample_args' must be an array of strings"),
+            std::string::npos);
+}
+
 TEST_F(RubricTest, ReadsEntriesInOrderWithDefaults) {
   Rubric rubric = LoadRubric(Write("r.toml", R"(
 lab = "fork_sum"
@@ -106,8 +124,8 @@ TEST_F(RubricTest, ErrorsNameTheFileAndTheReason) {
 }
 
 TEST_F(RubricTest, MergeAddsHiddenTestsAndRefusesDuplicates) {
-  Rubric rubric{"l", {{"A.B", "t", 1, false, "", std::chrono::seconds(1), "/s", ""}}};
-  Rubric extra{"l", {{"A.C", "t", 2, true, "", std::chrono::seconds(1), "/h", ""}}};
+  Rubric rubric{"l", {{"A.B", "t", 1, false, "", std::chrono::seconds(1), "/s", ""}}, {}};
+  Rubric extra{"l", {{"A.C", "t", 2, true, "", std::chrono::seconds(1), "/h", ""}}, {}};
   MergeRubric(&rubric, extra);
   EXPECT_EQ(rubric.entries.size(), 2u);
   EXPECT_DOUBLE_EQ(rubric.total(), 3);

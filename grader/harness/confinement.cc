@@ -16,9 +16,8 @@
 namespace forklab {
 namespace {
 
-// Constant-initialized, so a child between fork and exec reads it without any guard or lock.
-Confinement confinement_in_effect;
-bool confined = false;
+// Set once by the suite's main before any test runs, so read without a lock afterwards.
+std::optional<uid_t> program_uid;
 
 }  // namespace
 
@@ -76,17 +75,12 @@ Confinement Confinement::Parse(const std::string& text) {
   return confinement;
 }
 
-void ConfineChildren(const Confinement& confinement) {
-  confinement_in_effect = confinement;
-  confined = true;
+void RecordProgramUid(std::optional<uid_t> uid) {
+  program_uid = uid;
 }
 
-const Confinement& ChildConfinement() {
-  return confinement_in_effect;
-}
-
-bool InSandbox() {
-  return confined;
+std::optional<uid_t> ProgramUid() {
+  return program_uid;
 }
 
 int ApplyConfinement(const Confinement& confinement) {
@@ -114,7 +108,7 @@ int ApplyConfinement(const Confinement& confinement) {
 
 int ProgramPrlimit(pid_t pid, int resource, const struct rlimit* new_limit,
                    struct rlimit* old_limit) {
-  const std::optional<uid_t>& uid = confinement_in_effect.uid;
+  const std::optional<uid_t>& uid = program_uid;
   if (!uid || *uid == geteuid())
     return prlimit(pid, static_cast<__rlimit_resource>(resource), new_limit, old_limit) == 0
                ? 0
@@ -150,17 +144,11 @@ std::string MakeProgramScratchDir(const std::string& prefix) {
   std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
   if (!mkdtemp(pattern.data()))
     throw std::runtime_error("cannot create a scratch directory: " + std::string(strerror(errno)));
-  if (const auto& uid = ChildConfinement().uid) {
+  if (const auto& uid = program_uid) {
     if (chown(pattern.c_str(), *uid, *uid) != 0)
       throw std::runtime_error("cannot hand " + pattern + " to uid " + std::to_string(*uid));
   }
   return pattern;
-}
-
-void ReportContainment(const std::string& event) {
-  std::string line = kContainmentTag + event + "\n";
-  // One write, so parallel reports never interleave within a line.
-  [[maybe_unused]] ssize_t written = write(STDERR_FILENO, line.data(), line.size());
 }
 
 std::string HumanBytes(unsigned long long bytes) {

@@ -10,9 +10,10 @@
 namespace forklab {
 
 /// The limits and identity every program a suite starts runs under. The sandbox hands them to
-/// the suite in FORKLAB_CONFINE; Subprocess applies them between fork and exec. Unset fields
-/// leave the suite's own value. A grader running as root names `uid`, so the program under
-/// test can neither signal, ptrace nor read the suite (nor the files only root may read).
+/// the suite in FORKLAB_CONFINE; the suite passes them in each SpawnOptions, and Subprocess
+/// applies them between fork and exec. Unset fields leave the suite's own value. A grader running
+/// as root names `uid`, so the program under test can neither signal, ptrace nor read the suite
+/// (nor the files only root may read).
 struct Confinement {
   std::optional<uid_t> uid;  // also the gid; supplementary groups are dropped
   std::optional<rlim_t> cpu_seconds;
@@ -20,7 +21,7 @@ struct Confinement {
   std::optional<rlim_t> open_files;
   std::optional<rlim_t> processes;  // RLIMIT_NPROC: binds only a dedicated, non-root uid
   std::optional<rlim_t> address_space_bytes;
-  std::optional<size_t> output_bytes;  // captured per stream; the rest is counted
+  std::optional<size_t> output_bytes;  // captured per stream (SpawnOptions::output_limit)
 
   /// "uid=61000,cpu=30,fsize=67108864,nofile=256,nproc=64,as=536870912,output=1048576".
   std::string ToString() const;
@@ -33,17 +34,18 @@ struct Confinement {
 inline constexpr uid_t kProgramUids = 61000;
 inline constexpr uid_t kProgramUidCount = 1000;
 
-/// Sets the confinement of every program started from now on (the suite's main calls it once).
-void ConfineChildren(const Confinement& confinement);
-const Confinement& ChildConfinement();
-/// Whether ConfineChildren was called: this suite runs inside forklab's sandbox.
-bool InSandbox();
+/// Records the uid the suite's programs run as (the suite's main does, once, from its
+/// confinement), for the helpers below that act on those programs' behalf. Subprocess never
+/// reads it: what confines a child comes in its SpawnOptions.
+void RecordProgramUid(std::optional<uid_t> uid);
+/// The uid recorded above; nullopt: programs run as the suite's own uid.
+std::optional<uid_t> ProgramUid();
 
 /// Applies `confinement` to the calling process: rlimits, then no new privileges, then the uid.
 /// Async-signal-safe (for use between fork and exec). Returns 0, or the errno that failed.
 int ApplyConfinement(const Confinement& confinement);
 
-/// prlimit(2) on a program this suite started. A program running as the confinement's uid
+/// prlimit(2) on a program this suite started. A program running as ProgramUid()
 /// is another user's process, and root here may lack CAP_SYS_RESOURCE: the call is then made
 /// from a helper process with the program's uid. Lowering a soft limit and raising it back up
 /// to the hard limit works either way. Returns 0 or the errno.
@@ -51,14 +53,8 @@ int ProgramPrlimit(pid_t pid, int resource, const struct rlimit* new_limit,
                    struct rlimit* old_limit);
 
 /// A fresh directory under the temporary directory that the program under test can write
-/// into (owned by its uid when it has one). Throws std::runtime_error when none can be made.
+/// into (owned by ProgramUid() when there is one). Throws std::runtime_error when none can be made.
 std::string MakeProgramScratchDir(const std::string& prefix);
-
-/// Suites write containment events (a flood cut short, say) to stderr as lines starting with
-/// this tag; the grader lists them in the report. The program under test cannot reach the
-/// suite's stderr (see the README's Security section).
-inline constexpr char kContainmentTag[] = "forklab-containment: ";
-void ReportContainment(const std::string& event);
 
 /// "512 B", "1 MiB", "2.1 GiB".
 std::string HumanBytes(unsigned long long bytes);

@@ -70,13 +70,11 @@ TEST(Confinement, ApplyLimitsTheProcess) {
 
 TEST(Confinement, ScratchDirectoryBelongsToTheProgramUid) {
   if (geteuid() != 0) GTEST_SKIP() << "only root hands directories to another uid";
-  // In a child: ConfineChildren marks the whole process as a suite inside the sandbox.
+  // In a child: the recorded uid holds for the whole process, as in a suite.
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    Confinement confinement;
-    confinement.uid = 65534;
-    ConfineChildren(confinement);
+    RecordProgramUid(65534);
     std::string dir = MakeProgramScratchDir("forklab-confinement-test");
     struct stat info;
     bool owned = stat(dir.c_str(), &info) == 0 && info.st_uid == 65534;

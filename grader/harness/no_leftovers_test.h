@@ -15,7 +15,7 @@ class NoLeftoversTest : public ::testing::Test {
   void SetUp() override { BecomeSubreaper(); }
   void TearDown() override {
     EXPECT_TRUE(DescendantsOf(getpid()).empty()) << "the test left processes behind";
-    ReapAdopted(/*kill_live=*/true);  // so one leak does not fail the tests after it too
+    ReapAdopted(/*kill_live=*/true, nullptr);  // so one leak does not fail the tests after it too
   }
 };
 

@@ -21,7 +21,6 @@
 #include <system_error>
 #include <thread>
 
-#include "harness/confinement.h"
 #include "harness/owned_children.h"
 
 namespace forklab {
@@ -226,7 +225,7 @@ void BecomeSubreaper() {
   }
 }
 
-std::vector<pid_t> ReapAdopted(bool kill_live) {
+std::vector<pid_t> ReapAdopted(bool kill_live, int* killed_live) {
   internal::OwnedChildren& owned = internal::owned_children();
   std::lock_guard<std::mutex> lock(owned.mutex);
   std::vector<pid_t> reaped;
@@ -251,10 +250,7 @@ std::vector<pid_t> ReapAdopted(bool kill_live) {
     }
     if (!killed_any) break;
   }
-  // Inside the sandbox, a program's escaped daemons are a containment event to report.
-  if (killed > 0 && InSandbox())
-    ReportContainment(std::to_string(killed) + (killed == 1 ? " process" : " processes") +
-                      " left running after the program exited: killed");
+  if (killed_live) *killed_live = killed;
   return reaped;
 }
 
@@ -265,7 +261,7 @@ int KillDescendants() {
     if (left.empty()) break;
     if (round == 0) first = static_cast<int>(left.size());
     for (pid_t pid : left) kill(pid, SIGKILL);
-    ReapAdopted(/*kill_live=*/false);
+    ReapAdopted(/*kill_live=*/false, /*killed=*/nullptr);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return first;

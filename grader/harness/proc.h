@@ -56,8 +56,9 @@ void BecomeSubreaper();
 
 /// Reaps zombie children of the calling process that no live Subprocess owns (orphans
 /// adopted as subreaper), SIGKILLing live ones first when `kill_live` is set.
-/// Returns the pids collected.
-std::vector<pid_t> ReapAdopted(bool kill_live);
+/// Returns the pids collected; `killed`, when not null, receives how many of them were still
+/// running (a program's escaped daemons: the caller reports them).
+std::vector<pid_t> ReapAdopted(bool kill_live, int* killed);
 
 /// SIGKILLs every descendant of the calling process (a subreaper, so orphans come back to it)
 /// and reaps them, round after round until none is left (bounded). Returns how many there

@@ -278,9 +278,9 @@ TEST_F(ProcTest, ReapAdoptedTakesOrphansButNeverOwnedChildren) {
   ASSERT_TRUE(parent->Wait(kPatience));
   EXPECT_EQ(ReadProcStat(orphan)->ppid, getpid());
 
-  EXPECT_TRUE(ReapAdopted(/*kill_live=*/false).empty());  // the orphan still runs
+  EXPECT_TRUE(ReapAdopted(/*kill_live=*/false, nullptr).empty());  // the orphan still runs
   EXPECT_TRUE(ReadProcStat(orphan).has_value());
-  EXPECT_EQ(ReapAdopted(/*kill_live=*/true), std::vector<pid_t>{orphan});
+  EXPECT_EQ(ReapAdopted(/*kill_live=*/true, nullptr), std::vector<pid_t>{orphan});
   EXPECT_FALSE(ReadProcStat(orphan).has_value());
 
   std::optional<ExitStatus> status = owned->Wait(kPatience);
@@ -297,7 +297,7 @@ TEST_F(ProcTest, ReapAdoptedCollectsAnExitedOrphanWithoutKilling) {
   ASSERT_EQ(kill(orphan, SIGTERM), 0);
   AwaitZombie(orphan);
   EXPECT_EQ(ZombieChildrenOf(getpid()), std::vector<pid_t>{orphan});
-  EXPECT_EQ(ReapAdopted(/*kill_live=*/false), std::vector<pid_t>{orphan});
+  EXPECT_EQ(ReapAdopted(/*kill_live=*/false, nullptr), std::vector<pid_t>{orphan});
   EXPECT_TRUE(ZombieChildrenOf(getpid()).empty());
 }
 

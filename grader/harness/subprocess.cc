@@ -76,6 +76,8 @@ class ChildEnvironment {
 /// empty mask, which exec would otherwise inherit: a grader that ignores SIGPIPE must not hide a
 /// program's SIGPIPE death.
 struct ChildSetup {
+  const Confinement& confinement;  // the caller's, alive until the launch returns
+
   template <typename Launcher>
   boost::system::error_code on_exec_setup(Launcher&, const bp::filesystem::path&,
                                           const char* const*) {
@@ -87,8 +89,7 @@ struct ChildSetup {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (int error = ApplyConfinement(ChildConfinement()))
-      return {error, boost::system::system_category()};
+    if (int error = ApplyConfinement(confinement)) return {error, boost::system::system_category()};
     return {};
   }
 };
@@ -116,11 +117,12 @@ struct Stream {
   size_t discarded = 0;
 };
 
-// A flood the grader cut short is a containment event the student report shows as such.
-void ReportTruncation(const Stream& stream, const char* name) {
-  if (stream.discarded == 0) return;
-  ReportContainment(std::string(name) + " truncated at " + HumanBytes(stream.text.size()) + " (" +
-                    HumanBytes(stream.discarded) + " discarded)");
+// A flood cut short is a containment event the student report shows as such.
+void TellTruncation(const std::function<void(const std::string&)>& on_truncated,
+                    const Stream& stream, const char* name) {
+  if (stream.discarded == 0 || !on_truncated) return;
+  on_truncated(std::string(name) + " truncated at " + HumanBytes(stream.text.size()) + " (" +
+               HumanBytes(stream.discarded) + " discarded)");
 }
 
 }  // namespace
@@ -135,6 +137,7 @@ struct Subprocess::Impl {
   Stream out, err;
   size_t consumed = 0;  // how much of out.text ReadLine has returned
   size_t output_limit = 0;
+  std::function<void(const std::string&)> on_truncated;
   std::optional<ExitStatus> status;
   Clock::time_point start, end;
   std::chrono::duration<double> cpu{0};
@@ -316,8 +319,8 @@ Subprocess::Subprocess() : impl_(std::make_unique<Impl>()) {}
 std::unique_ptr<Subprocess> Subprocess::Start(const std::string& exe, const SpawnOptions& options) {
   std::unique_ptr<Subprocess> subprocess(new Subprocess);
   Impl& impl = *subprocess->impl_;
-  impl.output_limit = std::min(options.output_limit,
-                               ChildConfinement().output_bytes.value_or(options.output_limit));
+  impl.output_limit = options.output_limit;
+  impl.on_truncated = options.on_truncated;
   impl.session = getsid(0);
 
   // O_CLOEXEC: a child forked meanwhile by another thread must not inherit a write end and hold
@@ -344,9 +347,10 @@ std::unique_ptr<Subprocess> Subprocess::Start(const std::string& exe, const Spaw
     // Held from fork to registration, so ReapAdopted never takes the new child for an orphan.
     internal::OwnedChildren& owned = internal::owned_children();
     std::lock_guard<std::mutex> lock(owned.mutex);
-    Process process = launcher(
-        impl.context.get_executor(), error, bp::filesystem::path(exe), options.args,
-        bp::process_stdio{nullptr, out_write.get(), err_write.get()}, environment, ChildSetup{});
+    Process process =
+        launcher(impl.context.get_executor(), error, bp::filesystem::path(exe), options.args,
+                 bp::process_stdio{nullptr, out_write.get(), err_write.get()}, environment,
+                 ChildSetup{options.confinement});
     if (error) {
       // The launcher forgets a child whose exec failed; reap it here.
       if (launcher.pid > 0) waitpid(launcher.pid, nullptr, 0);
@@ -374,8 +378,8 @@ Subprocess::~Subprocess() {
   } catch (const std::exception&) {
     // Only when someone else reaped our child; nothing is left to kill then.
   }
-  ReportTruncation(impl_->out, "stdout");
-  ReportTruncation(impl_->err, "stderr");
+  TellTruncation(impl_->on_truncated, impl_->out, "stdout");
+  TellTruncation(impl_->on_truncated, impl_->err, "stderr");
   internal::OwnedChildren& owned = internal::owned_children();
   std::lock_guard<std::mutex> lock(owned.mutex);
   owned.groups.erase(owned.groups.find(impl_->pid));

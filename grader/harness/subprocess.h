@@ -4,11 +4,14 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "harness/confinement.h"
 
 namespace forklab {
 
@@ -23,15 +26,23 @@ struct ExitStatus {
   std::string Describe() const;
 };
 
-/// What to start, and with what around it. stdin is /dev/null.
+/// What to start, and with what around it. stdin is /dev/null. Everything that confines the
+/// child is here: Subprocess reads no setting from anywhere else.
 struct SpawnOptions {
   std::vector<std::string> args;
   /// Variables set (or replaced) on top of the grader's own environment.
   std::map<std::string, std::string> env;
   /// Variables removed from the inherited environment.
   std::vector<std::string> unset_env;
+  /// Applied to the child between fork and exec (see ApplyConfinement). The default limits
+  /// nothing but core dumps.
+  Confinement confinement;
   /// Bytes kept per stream; the excess is counted in *_discarded, not stored.
   size_t output_limit = 16 << 20;
+  /// Told, when the Subprocess is destroyed, of each stream cut short at output_limit
+  /// ("stdout truncated at 4 MiB (1 GiB discarded)"): a containment event for the caller
+  /// to report. Unset: the excess is only counted.
+  std::function<void(const std::string& event)> on_truncated;
 };
 
 /// A program under test, started in its own process group with stdout and stderr captured

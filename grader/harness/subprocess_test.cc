@@ -193,6 +193,27 @@ TEST_F(SubprocessTest, OutputBeyondTheLimitIsCountedNotStored) {
   EXPECT_EQ(chatty->stdout_discarded(), 999000u);
 }
 
+TEST_F(SubprocessTest, ATruncatedStreamIsToldWhenTheProgramIsDone) {
+  std::vector<std::string> told;
+  SpawnOptions options = Shell("printf 0123456789ABCDEF; printf xyz >&2");
+  options.output_limit = 10;
+  options.on_truncated = [&](const std::string& event) { told.push_back(event); };
+  RunResult run = forklab::Run("/bin/sh", options, kPatience);
+  EXPECT_EQ(run.out, "0123456789");
+  EXPECT_EQ(told, std::vector<std::string>{"stdout truncated at 10 B (6 B discarded)"});
+}
+
+TEST_F(SubprocessTest, TheConfinementComesFromTheOptions) {
+  SpawnOptions options = Shell("ulimit -n; ulimit -c");
+  options.confinement.open_files = 40;
+  RunResult confined = forklab::Run("/bin/sh", options, kPatience);
+  EXPECT_EQ(confined.out, "40\n0\n");
+
+  // Nothing but core dumps is limited unless the options say so.
+  RunResult free = forklab::Run("/bin/sh", Shell("ulimit -n"), kPatience);
+  EXPECT_NE(free.out, "40\n");
+}
+
 TEST_F(SubprocessTest, KillTreeKillsASetsidGrandchild) {
   // The grandchild leaves the process group and the session, then reports its pid.
   auto child =

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "grading/labs.h"
 #include "harness/subprocess.h"
 #include "meta/forklab_run.h"
 
@@ -18,10 +19,6 @@ namespace fs = std::filesystem;
 
 namespace forklab {
 namespace {
-
-const std::vector<std::string> kLabs = {"fork_basics",        "fork_ping",   "fork_echo_server",
-                                        "fork_sum",           "thread_ping", "thread_ping_functor",
-                                        "thread_echo_server", "thread_sum"};
 
 // Which checks passed, which did not, and which the machine could not decide (skipped:
 // a timing check on a machine too busy to measure it).
@@ -100,7 +97,7 @@ TEST_P(ReferenceScoresFull, EveryCheckPasses) {
   EXPECT_EQ(grading.result["percent"], 100.0) << Failures(grading.result);
 }
 
-INSTANTIATE_TEST_SUITE_P(Labs, ReferenceScoresFull, testing::ValuesIn(kLabs), LabName);
+INSTANTIATE_TEST_SUITE_P(Labs, ReferenceScoresFull, testing::ValuesIn(Labs()), LabName);
 
 class StubScoresZero : public testing::TestWithParam<std::string> {};
 
@@ -113,7 +110,7 @@ TEST_P(StubScoresZero, EveryCheckFailsWithoutHanging) {
     EXPECT_NE(check["outcome"], "timed out") << check.dump();
 }
 
-INSTANTIATE_TEST_SUITE_P(Labs, StubScoresZero, testing::ValuesIn(kLabs), LabName);
+INSTANTIATE_TEST_SUITE_P(Labs, StubScoresZero, testing::ValuesIn(Labs()), LabName);
 
 class Mutant : public testing::TestWithParam<FixtureProgram> {};
 
@@ -282,7 +279,7 @@ TEST(Cli, UsageErrorsExit2WithOneLine) {
 TEST(Cli, ListShowsEveryLabWithItsPoints) {
   Grading grading = Forklab({"list"}, /*json=*/false);
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
-  for (const std::string& lab : kLabs)
+  for (const std::string& lab : Labs())
     EXPECT_NE(grading.run.out.find(lab + " ("), std::string::npos) << lab;
   EXPECT_NE(grading.run.out.find("total "), std::string::npos);
 }

@@ -211,8 +211,8 @@ struct InitPipes {
   pid_t suite = fork();
   if (suite < 0) Fail(fds.error_write, "sandbox: fork the suite");
   if (suite == 0) {
-    // The suite gets 0 /dev/null, 1 and 2 the console, 3 the results channel, 4 the passed
-    // file. Every source is first copied above them, so that no dup2 lands on its own fd
+    // The suite gets 0 /dev/null, 1 and 2 the console, kReportFd the results, kPassedFileFd the
+    // passed file. Every source is first copied above them, so that no dup2 lands on its own fd
     // (which would keep its close-on-exec flag); everything else closes at exec.
     auto lift = [](int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 16); };
     int exe = lift(fds.suite_exe), error = lift(fds.error_write);
@@ -220,7 +220,7 @@ struct InitPipes {
     int passed = lift(fds.passed_file), null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (exe < 0 || error < 0 || console < 0 || report < 0 || null < 0 ||
         (fds.passed_file >= 0 && passed < 0) || dup2(null, 0) < 0 || dup2(console, 1) < 0 ||
-        dup2(console, 2) < 0 || dup2(report, 3) < 0 ||
+        dup2(console, 2) < 0 || dup2(report, kReportFd) < 0 ||
         (passed >= 0 && dup2(passed, kPassedFileFd) < 0))
       Fail(fds.error_write, "sandbox: suite's descriptors");
     syscall(SYS_close_range, kPassedFileFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -303,22 +303,6 @@ std::string Seconds(std::chrono::milliseconds time) {
 }
 
 }  // namespace
-
-const char* ContainmentEvent::Name(Kind kind) {
-  switch (kind) {
-    case Kind::kWallTime:
-      return "wall time";
-    case Kind::kLimit:
-      return "limit";
-    case Kind::kLeftRunning:
-      return "left running";
-    case Kind::kInterrupted:
-      return "interrupted";
-    case Kind::kNote:
-      break;
-  }
-  return "note";
-}
 
 const std::string& NamespacesRefused() {
   static const std::string reason = Probe();

@@ -10,13 +10,9 @@
 #include <vector>
 
 #include "harness/confinement.h"
+#include "sandbox/protocol.h"
 
 namespace forklab {
-
-/// The suite's descriptor of the file the policy passes it (the reference, which the run's
-/// view hides): it runs it as /proc/self/fd/4. Close-on-exec there, so the program under
-/// test never holds it; the suite is non-dumpable, so no other process can open it.
-inline constexpr int kPassedFileFd = 4;
 
 /// What a sandboxed run may use and see. The suite runs as pid 2 of a new PID namespace
 /// (pid 1 is the sandbox's init, so when the run ends every process in it dies), in a network
@@ -36,29 +32,6 @@ struct SandboxPolicy {
   std::string passed_file;                 // given to the suite as kPassedFileFd (empty: none)
   std::map<std::string, std::string> env;  // set for the suite
   bool namespaces = true;                  // false: process group + subreaper + rlimits only
-};
-
-/// One thing the containment did or saw, as the student report states it. Every kind but
-/// kNote ended the run, and so the check; a note leaves the check's own result standing.
-struct ContainmentEvent {
-  enum class Kind { kWallTime, kLimit, kLeftRunning, kInterrupted, kNote };
-  Kind kind = Kind::kNote;
-  std::string text;  // "killed: exceeded 64 processes (fork refused 3 times)"
-
-  /// The kind as the results file spells it: "wall time", "limit", "left running", ...
-  static const char* Name(Kind kind);
-};
-
-/// How a sandboxed run went. `report` is what the suite wrote on its fd 3 (its results),
-/// `console` its stdout and stderr, capped. The program under test can reach neither.
-struct SandboxResult {
-  std::string isolation;  // the mechanisms in force, or "fallback: <why>"
-  bool fallback = false;
-  bool suite_exited = false;  // false: killed by the sandbox (a limit, or interrupted)
-  int suite_wait_status = 0;
-  std::string report;
-  std::string console;
-  std::vector<ContainmentEvent> events;
 };
 
 /// Empty when this machine lets the sandbox create its namespaces, else why not (probed by

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "sandbox/sandbox.h"
 
@@ -19,11 +18,11 @@ void OnStop(int) {
 }
 
 // Written whole under another name, then renamed: a reader never sees half a result.
-void WriteResult(const std::string& path, const nlohmann::json& result) {
+void WriteResult(const std::string& path, const forklab::SandboxResult& result) {
   std::string partial = path + ".partial";
   {
     std::ofstream out(partial);
-    out << result.dump() << "\n";
+    out << result.ToJson() << "\n";
     if (!out.flush()) throw std::runtime_error("cannot write " + partial);
   }
   std::filesystem::rename(partial, path);
@@ -46,7 +45,7 @@ int main(int argc, char** argv) {
   bool probe = false, no_namespaces = false;
   std::vector<std::string> env, command;
   std::string confinement;
-  app.add_flag("--probe", probe, "Print the isolation this machine allows, and exit");
+  app.add_flag(forklab::kProbeFlag, probe, "Print the isolation this machine allows, and exit");
   app.add_option("--result", result_path, "Write the run's result (JSON) here");
   app.add_option("--wall", wall_seconds, "Kill the run after this many seconds")
       ->check(CLI::PositiveNumber);
@@ -57,7 +56,8 @@ int main(int argc, char** argv) {
   app.add_option("--hide", policy.hide, "Show this directory empty (repeatable)")
       ->check(CLI::ExistingDirectory);
   app.add_option("--pass-file", policy.passed_file,
-                 "Give the suite this file as fd 4, even where the run cannot see it")
+                 "Give the suite this file as fd " + std::to_string(forklab::kPassedFileFd) +
+                     ", even where the run cannot see it")
       ->check(CLI::ExistingFile);
   app.add_option("--env", env, "NAME=VALUE for the suite (repeatable)");
   app.add_option("--keep", policy.keep,
@@ -99,8 +99,10 @@ int main(int argc, char** argv) {
   }
 
   if (probe) {
-    const std::string& refused = forklab::NamespacesRefused();
-    std::cout << (refused.empty() ? "namespaces" : "fallback: " + refused) << "\n";
+    forklab::ProbeAnswer answer;
+    if (const std::string& refused = forklab::NamespacesRefused(); !refused.empty())
+      answer.fallback = refused;
+    std::cout << answer.ToString() << "\n";
     return 0;
   }
   policy.wall = std::chrono::milliseconds(static_cast<int64_t>(wall_seconds * 1000));
@@ -119,18 +121,7 @@ int main(int argc, char** argv) {
   try {
     std::string exe = command.front();
     command.erase(command.begin());
-    forklab::SandboxResult run = forklab::RunSandboxed(policy, exe, command);
-    nlohmann::json result = {{"isolation", run.isolation},
-                             {"fallback", run.fallback},
-                             {"suite_exited", run.suite_exited},
-                             {"console", run.console},
-                             {"report", run.report},
-                             {"events", nlohmann::json::array()}};
-    if (run.suite_exited) result["suite_wait_status"] = run.suite_wait_status;
-    for (const forklab::ContainmentEvent& event : run.events)
-      result["events"].push_back(
-          {{"kind", forklab::ContainmentEvent::Name(event.kind)}, {"text", event.text}});
-    WriteResult(result_path, result);
+    WriteResult(result_path, forklab::RunSandboxed(policy, exe, command));
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "forklab-sandbox: " << e.what() << "\n";

@@ -7,32 +7,29 @@
 #include <string>
 #include <vector>
 
+#include "grading/labs.h"
+#include "grading/layout.h"
+#include "grading/rubric.h"
 #include "harness/subprocess.h"
 
 namespace forklab {
 namespace {
 
-/// A lab and options it accepts. Nothing here may touch the network beyond loopback: ping
-/// targets are in 127.0.0.0/8 and the ping command is /bin/false, servers take --port 0.
+/// A lab and options it accepts, from its rubric's sample_args. Nothing there may touch the
+/// network beyond loopback: ping targets are in 127.0.0.0/8 and the ping command is
+/// /bin/false, servers take --port 0.
 struct StubCase {
   std::string lab;
   std::vector<std::string> args;
 };
 
-const std::vector<std::string> kPingArgs = {"--ping-cmd", "/bin/false", "127.0.0.1"};
-const std::vector<std::string> kServerArgs = {"--host", "127.0.0.1", "--port", "0"};
-const std::vector<std::string> kSumArgs = {"--workers", "1", "--n", "1"};
-
-const StubCase kStubs[] = {
-    {"fork_basics", {"--child-sleep", "0", "--after-sleep", "0"}},
-    {"fork_ping", kPingArgs},
-    {"fork_echo_server", kServerArgs},
-    {"fork_sum", kSumArgs},
-    {"thread_ping", kPingArgs},
-    {"thread_ping_functor", kPingArgs},
-    {"thread_echo_server", kServerArgs},
-    {"thread_sum", kSumArgs},
-};
+// Every lab of the one list (grading/labs.h).
+std::vector<StubCase> StubCases() {
+  std::vector<StubCase> stubs;
+  for (const std::string& lab : Labs())
+    stubs.push_back({lab, LoadRubric(Layout{FORKLAB_SOURCE_DIR, ""}.rubric(lab), "").sample_args});
+  return stubs;
+}
 
 // GoogleTest shows a failing parameter by its lab name rather than as raw bytes.
 void PrintTo(const StubCase& stub, std::ostream* out) {
@@ -55,7 +52,7 @@ TEST_P(Stub, ExitsThreeNotImplemented) {
   EXPECT_EQ(result.out, "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Labs, Stub, testing::ValuesIn(kStubs),
+INSTANTIATE_TEST_SUITE_P(Labs, Stub, testing::ValuesIn(StubCases()),
                          [](const testing::TestParamInfo<StubCase>& info) {
                            return info.param.lab;
                          });

@@ -44,8 +44,15 @@ const char* VariantName(Variant variant);
   } while (0)
 
 /// The options every program a suite starts (the one under test, the reference) begins from:
-/// `args`, and how the run confines programs. Suites add their own environment on top.
+/// `args`, the run's confinement (FORKLAB_CONFINE, read once by suite_main.cc: uid, rlimits,
+/// output kept), and a report of any output stream cut short. Suites add their own
+/// environment on top.
 SpawnOptions ProgramOptions(std::vector<std::string> args = {});
+
+/// Reaps what the suite adopted (harness/proc.h's ReapAdopted, SIGKILLing live orphans first
+/// when `kill_live`); inside the sandbox, reports how many were still running, a program's
+/// escaped daemons, as a containment event. Returns the pids collected.
+std::vector<pid_t> ReapAdopted(bool kill_live);
 
 /// The base of every suite's fixture: whatever the program under test did, nothing it started
 /// outlives the test (the suite is a subreaper, see suite_main.cc, and kills what it adopted).

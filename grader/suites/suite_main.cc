@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -10,13 +11,32 @@
 
 #include "harness/confinement.h"
 #include "harness/proc.h"
-#include "sandbox/sandbox.h"
+#include "sandbox/protocol.h"
 #include "suites/suite.h"
 
 namespace forklab {
 namespace {
 
 std::string exe_flag, lab_flag, fake_ping_flag, fault_profile_flag, reference_flag;
+
+// How this run confines the programs it starts: set once by main from FORKLAB_CONFINE, when
+// the suite runs inside forklab's sandbox, before any test reads it.
+Confinement run_confinement;
+bool in_sandbox = false;
+
+// A containment event, for the grader to list in the report (see protocol.h).
+void ReportContainment(const std::string& event) {
+  std::string line = ContainmentLine(event);
+  // One write, so parallel reports never interleave within a line.
+  [[maybe_unused]] ssize_t written = write(STDERR_FILENO, line.data(), line.size());
+}
+
+// The confinement main() read from FORKLAB_CONFINE: every program started from now on.
+void ConfineRun(const Confinement& confinement) {
+  run_confinement = confinement;
+  in_sandbox = true;
+  RecordProgramUid(confinement.uid);
+}
 
 std::string FirstOf(const std::string& flag, const char* env_name, const std::string& fallback) {
   if (!flag.empty()) return flag;
@@ -27,30 +47,30 @@ std::string FirstOf(const std::string& flag, const char* env_name, const std::st
 }  // namespace
 
 const std::string& ExeUnderTest() {
-  static const std::string exe = FirstOf(exe_flag, "FORKLAB_EXE", "");
+  static const std::string exe = FirstOf(exe_flag, kExeEnv, "");
   return exe;
 }
 
 const std::string& LabUnderTest() {
   static const std::string lab =
-      FirstOf(lab_flag, "FORKLAB_LAB", std::filesystem::path(ExeUnderTest()).filename());
+      FirstOf(lab_flag, kLabEnv, std::filesystem::path(ExeUnderTest()).filename());
   return lab;
 }
 
 const std::string& FakePing() {
-  static const std::string ping = FirstOf(fake_ping_flag, "FORKLAB_FAKE_PING", FORKLAB_FAKE_PING);
+  static const std::string ping = FirstOf(fake_ping_flag, kFakePingEnv, FORKLAB_FAKE_PING);
   return ping;
 }
 
 const std::string& ReferenceExe() {
   static const std::string reference =
-      FirstOf(reference_flag, "FORKLAB_REFERENCE",
+      FirstOf(reference_flag, kReferenceEnv,
               (std::filesystem::path(FORKLAB_REFERENCE_DIR) / LabUnderTest()).string());
   return reference;
 }
 
 FaultProfile FaultProfileFor(const std::string& default_name) {
-  std::string chosen = FirstOf(fault_profile_flag, "FORKLAB_FAULT_PROFILE", "");
+  std::string chosen = FirstOf(fault_profile_flag, kFaultProfileEnv, "");
   return LoadFaultProfile(chosen.empty()
                               ? std::filesystem::path(FORKLAB_FAULT_DIR) / (default_name + ".toml")
                               : std::filesystem::path(chosen));
@@ -71,7 +91,20 @@ const char* VariantName(Variant variant) {
 SpawnOptions ProgramOptions(std::vector<std::string> args) {
   SpawnOptions options;
   options.args = std::move(args);
+  options.confinement = run_confinement;
+  if (run_confinement.output_bytes)
+    options.output_limit = std::min(options.output_limit, *run_confinement.output_bytes);
+  options.on_truncated = ReportContainment;
   return options;
+}
+
+std::vector<pid_t> ReapAdopted(bool kill_live) {
+  int killed = 0;
+  std::vector<pid_t> reaped = ReapAdopted(kill_live, &killed);
+  if (killed > 0 && in_sandbox)
+    ReportContainment(std::to_string(killed) + (killed == 1 ? " process" : " processes") +
+                      " left running after the program exited: killed");
+  return reaped;
 }
 
 void ProgramTest::TearDown() {
@@ -109,20 +142,20 @@ int main(int argc, char** argv) {
   if (forklab::ExeUnderTest().empty()) {
     // gtest_discover_tests lists tests without an executable; only running needs one.
     if (!testing::GTEST_FLAG(list_tests)) {
-      std::cerr << "suite: no executable under test (--exe PATH or FORKLAB_EXE)\n";
+      std::cerr << "suite: no executable under test (--exe PATH or " << forklab::kExeEnv << ")\n";
       return 2;
     }
   }
-  if (const char* confine = std::getenv("FORKLAB_CONFINE"); confine && *confine) {
+  if (const char* confine = std::getenv(forklab::kConfineEnv); confine && *confine) {
     // In the sandbox: a program with our uid must not ptrace us or open /proc/<us>/fd, where
-    // our results channel is (fd 3, which no child inherits).
+    // our results channel is (which no child inherits).
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    fcntl(3, F_SETFD, FD_CLOEXEC);
+    fcntl(forklab::kReportFd, F_SETFD, FD_CLOEXEC);
     fcntl(forklab::kPassedFileFd, F_SETFD, FD_CLOEXEC);
     try {
-      forklab::ConfineChildren(forklab::Confinement::Parse(confine));
+      forklab::ConfineRun(forklab::Confinement::Parse(confine));
     } catch (const std::invalid_argument& e) {
-      std::cerr << "suite: FORKLAB_CONFINE: " << e.what() << "\n";
+      std::cerr << "suite: " << forklab::kConfineEnv << ": " << e.what() << "\n";
       return 2;
     }
   }

@@ -1,0 +1,85 @@
+// The protocol between forklab, forklab-sandbox and the suites: the descriptors a suite is
+// given, the environment it reads, the sandbox's probe answer and its result file. Every side
+// names them from here.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forklab {
+
+/// The suite's results channel, held by the sandbox: GoogleTest writes its JSON report to
+/// /proc/self/fd/3. Close-on-exec in the suite, so the program under test never holds it.
+inline constexpr int kReportFd = 3;
+/// The suite's descriptor of the file the policy passes it (the reference, which the run's
+/// view hides): it runs it as /proc/self/fd/4. Close-on-exec there, so the program under
+/// test never holds it; the suite is non-dumpable, so no other process can open it.
+inline constexpr int kPassedFileFd = 4;
+/// "/proc/self/fd/<fd>": how the suite names a descriptor it was given.
+std::string FdPath(int fd);
+
+/// The environment a suite reads (each also has a command-line flag, which wins).
+inline constexpr char kExeEnv[] = "FORKLAB_EXE";                     // the executable under test
+inline constexpr char kLabEnv[] = "FORKLAB_LAB";                     // the lab it implements
+inline constexpr char kFakePingEnv[] = "FORKLAB_FAKE_PING";          // the fake ping command
+inline constexpr char kReferenceEnv[] = "FORKLAB_REFERENCE";         // the lab's reference
+inline constexpr char kFaultProfileEnv[] = "FORKLAB_FAULT_PROFILE";  // a fault check's profile
+/// Set by the grader only: the suite runs inside the sandbox and confines every program it
+/// starts as Confinement::Parse of this says.
+inline constexpr char kConfineEnv[] = "FORKLAB_CONFINE";
+
+/// Suites write containment events (a flood cut short, say) to stderr as lines starting with
+/// this tag; the grader lists them in the report. The program under test cannot reach the
+/// suite's stderr (see the README's Security section).
+inline constexpr char kContainmentTag[] = "forklab-containment: ";
+/// The tagged line for `event`, newline included.
+std::string ContainmentLine(const std::string& event);
+/// The events of the tagged lines in a suite's console, in order, without their tag.
+std::vector<std::string> ContainmentEventsIn(const std::string& console);
+
+/// forklab-sandbox's flag that asks for a ProbeAnswer.
+inline constexpr char kProbeFlag[] = "--probe";
+/// What `forklab-sandbox --probe` prints on one line: whether this machine lets the sandbox
+/// create its namespaces, or why it falls back to a process group, a subreaper and rlimits.
+struct ProbeAnswer {
+  std::optional<std::string> fallback;  // nullopt: namespaces work; else why not
+
+  /// "namespaces", or "fallback: <why>".
+  std::string ToString() const;
+  /// Parses ToString()'s form (a trailing newline allowed); nullopt for anything else.
+  static std::optional<ProbeAnswer> Parse(const std::string& text);
+};
+
+/// One thing the containment did or saw, as the student report states it. Every kind but
+/// kNote ended the run, and so the check; a note leaves the check's own result standing.
+struct ContainmentEvent {
+  enum class Kind { kWallTime, kLimit, kLeftRunning, kInterrupted, kNote };
+  Kind kind = Kind::kNote;
+  std::string text;  // "killed: exceeded 64 processes (fork refused 3 times)"
+
+  /// The kind as the results file spells it: "wall time", "limit", "left running", ...
+  static const char* Name(Kind kind);
+  bool operator==(const ContainmentEvent&) const = default;
+};
+
+/// How a sandboxed run went, as forklab-sandbox writes it to its --result file. `report` is
+/// what the suite wrote on kReportFd (its results), `console` its stdout and stderr, capped.
+/// The program under test can reach neither.
+struct SandboxResult {
+  std::string isolation;  // the mechanisms in force, or "fallback: <why>"
+  bool fallback = false;
+  bool suite_exited = false;  // false: killed by the sandbox (a limit, or interrupted)
+  int suite_wait_status = 0;  // waitpid's status, when suite_exited
+  std::string report;
+  std::string console;
+  std::vector<ContainmentEvent> events;
+
+  /// One line of JSON.
+  std::string ToJson() const;
+  /// Parses ToJson()'s form; nullopt when `json` is not a result (a cut or missing file).
+  static std::optional<SandboxResult> FromJson(const std::string& json);
+  bool operator==(const SandboxResult&) const = default;
+};
+
+}  // namespace forklab

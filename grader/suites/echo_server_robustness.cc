@@ -140,13 +140,13 @@ TEST_F(EchoServer, ResetIsReportedOnStderr) {
 
 TEST_F(EchoServer, RecvErrorDropsOnlyThatClient) {
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "recv-econnreset-switched");
+  FORKLAB_FAULT_CHECK(profile);
   CheckSurvivesFault(profile, "recv()");
 }
 
 TEST_F(EchoServer, SendErrorDropsOnlyThatClient) {
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "send-epipe-switched");
+  FORKLAB_FAULT_CHECK(profile);
   CheckSurvivesFault(profile, "send()");
 }
 
@@ -156,7 +156,7 @@ TEST_F(EchoServer, MallocFailureDropsOnlyThatClient) {
   // children, which all continue their parent's random sequence rather than draw their own.
   constexpr int kLinesEach = 200;
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "malloc-enomem-switched");
+  FORKLAB_FAULT_CHECK(profile);
   std::optional<LineClient> bystander;
   ASSERT_TRUE(StartWithBystander(profile, &bystander));
   ASSERT_TRUE(SwitchFaults(true));

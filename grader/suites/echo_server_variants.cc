@@ -89,7 +89,7 @@ TEST_F(ForkEchoServer, ChildDoesNotFallThroughIntoAcceptLoop) {
 
 TEST_F(ForkEchoServer, ForkFailureClosesConnectionAndKeepsServing) {
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "fork-eagain-switched");
+  FORKLAB_FAULT_CHECK(profile);
   CheckSurvivesFault(profile, "fork()");
 }
 
@@ -129,7 +129,7 @@ TEST_F(ThreadEchoServer, ThreadCountReturnsToBaseline) {
 
 TEST_F(ThreadEchoServer, ThreadCreationFailureClosesConnectionAndKeepsServing) {
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "thread-eagain-switched");
+  FORKLAB_FAULT_CHECK(profile);
   CheckSurvivesFault(profile, "thread creation (std::thread, pthread_create)");
 }
 

@@ -362,7 +362,7 @@ TEST_F(ForkBasics, NothingOutlivesProgram) {
 
 TEST_F(ForkBasics, ForkFailureExitsOne) {
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "fork-eagain");
+  FORKLAB_FAULT_CHECK(profile);
   SpawnOptions options = ProgramOptions(kShortRun);
   ApplyFaults(profile.plan, "", &options);
   RunResult result = forklab::Run(ExeUnderTest(), options, kShortRunLimit);

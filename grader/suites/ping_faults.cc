@@ -12,27 +12,27 @@ namespace {
 
 TEST_F(Ping, ForkFailureIsRetried) {
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "fork-eagain-share");
+  FORKLAB_FAULT_CHECK(profile);
   ExpectFailuresRetried(profile, "fork()");
 }
 
 TEST_F(Ping, ForkThatKeepsFailingIsAnError) {
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "fork-eagain");
+  FORKLAB_FAULT_CHECK(profile);
   ExpectErrorsWhenFailingForGood(profile, "fork()");
 }
 
 TEST_F(Ping, ThreadVariantThreadCreationFailureIsRetried) {
   FORKLAB_ONLY_FOR(Variant::kThreads);
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "thread-eagain-share");
+  FORKLAB_FAULT_CHECK(profile);
   ExpectFailuresRetried(profile, "thread creation (std::thread, pthread_create)");
 }
 
 TEST_F(Ping, ThreadVariantThreadCreationThatKeepsFailingIsAnError) {
   FORKLAB_ONLY_FOR(Variant::kThreads);
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile, "thread-eagain");
+  FORKLAB_FAULT_CHECK(profile);
   ExpectErrorsWhenFailingForGood(profile, "thread creation (std::thread, pthread_create)");
 }
 

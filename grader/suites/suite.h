@@ -61,19 +61,20 @@ class ProgramTest : public testing::Test {
   void TearDown() override;
 };
 
-/// The fault profile a fault check runs under: the one the grader passes from the rubric
-/// (--fault-profile PATH, else $FORKLAB_FAULT_PROFILE), else `default_name` from
-/// fixtures/faults/. Throws FaultProfileError when it cannot be read.
-FaultProfile FaultProfileFor(const std::string& default_name);
+/// The fault profile the running fault check runs under, as its rubric entry names it: the
+/// grader passes it (--fault-profile PATH, else $FORKLAB_FAULT_PROFILE); run on its own, the
+/// suite reads the entry from labs/<lab>/rubric.toml. Throws FaultProfileError when the entry
+/// names none or it cannot be read, RubricError when the rubric cannot be.
+FaultProfile RubricFaultProfile();
 
 /// Opens a fault check: skips the test, with the reason, when faults cannot reach the
 /// executable under test (statically linked, libfiu missing); else loads its profile.
-#define FORKLAB_FAULT_CHECK(profile, default_name)                                 \
+#define FORKLAB_FAULT_CHECK(profile)                                               \
   do {                                                                             \
     std::string fault_skip_reason;                                                 \
     if (!::forklab::FaultsCanReach(::forklab::ExeUnderTest(), &fault_skip_reason)) \
       GTEST_SKIP() << "fault check skipped: " << fault_skip_reason;                \
-    profile = ::forklab::FaultProfileFor(default_name);                            \
+    profile = ::forklab::RubricFaultProfile();                                     \
   } while (0)
 
 }  // namespace forklab

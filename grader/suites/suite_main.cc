@@ -9,6 +9,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "grading/rubric.h"
 #include "harness/confinement.h"
 #include "harness/proc.h"
 #include "sandbox/protocol.h"
@@ -69,11 +70,19 @@ const std::string& ReferenceExe() {
   return reference;
 }
 
-FaultProfile FaultProfileFor(const std::string& default_name) {
+FaultProfile RubricFaultProfile() {
   std::string chosen = FirstOf(fault_profile_flag, kFaultProfileEnv, "");
-  return LoadFaultProfile(chosen.empty()
-                              ? std::filesystem::path(FORKLAB_FAULT_DIR) / (default_name + ".toml")
-                              : std::filesystem::path(chosen));
+  if (!chosen.empty()) return LoadFaultProfile(chosen);
+  const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
+  std::string check = std::string(test->test_suite_name()) + "." + test->name();
+  std::filesystem::path rubric =
+      std::filesystem::path(FORKLAB_LABS_DIR) / LabUnderTest() / "rubric.toml";
+  for (const RubricEntry& entry : LoadRubric(rubric, /*suite_dir=*/"").entries) {
+    if (entry.test == check && !entry.profile.empty())
+      return LoadFaultProfile(std::filesystem::path(FORKLAB_FAULT_DIR) / (entry.profile + ".toml"));
+  }
+  throw FaultProfileError(rubric.string() + ": no entry for " + check +
+                          " names its fault profile (profile = \"...\")");
 }
 
 bool ForkVariant() {

@@ -387,8 +387,7 @@ TEST_F(Sum, WorkerStartFailureIsReported) {
   // The first two workers start, every later start fails: the two must still be reaped
   // (fork_sum) or joined (thread_sum) before the program exits non-zero.
   FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile,
-                      ForkVariant() ? "fork-eagain-from-third" : "thread-eagain-from-third");
+  FORKLAB_FAULT_CHECK(profile);
   // Without the faults, the same run must succeed: the failure below is the faults' doing.
   RunResult unfaulted = RunSum(8, 100'000);
   ASSERT_TRUE(unfaulted.status && unfaulted.status->ExitedWith(0)) << Describe(unfaulted);

@@ -13,6 +13,7 @@
 
 #include "grading/grade.h"
 #include "grading/labs.h"
+#include "grading/platforms.h"
 #include "grading/report.h"
 #include "grading/selection.h"
 #include "harness/fault_profile.h"
@@ -62,11 +63,34 @@ struct GradeOptions {
   GradeRequest request;
   std::string impl = "student";
   std::vector<std::string> exes;  // as given: PATH, or LAB=PATH
-  std::string format = "text";
-  std::string output;
+  std::vector<std::string> formats;  // as given: text, or a file format (platforms.h)
+  std::vector<std::string> outputs;  // one file per file format; the last may go to stdout
   std::optional<double> fail_under;
   bool show_hidden = false;
 };
+
+/// A file format and where it goes: a file, or stdout when `file` is empty.
+struct Destination {
+  Format format;
+  std::string file;
+};
+
+/// Pairs each file format with its --output, in the order given. Every file format needs its
+/// file, except one that may come last without one: that one is printed on stdout (and the
+/// progress then goes to stderr). Throws CLI::ValidationError otherwise.
+std::vector<Destination> Destinations(const GradeOptions& options) {
+  std::vector<Destination> destinations;
+  for (const std::string& name : options.formats)
+    if (std::optional<Format> format = ParseFormat(name)) destinations.push_back({*format, ""});
+  size_t files = options.outputs.size();
+  if (files > destinations.size() || files + 1 < destinations.size())
+    throw CLI::ValidationError(
+        "--output", fmt::format("{} file format(s) but {} --output: give each --format (but "
+                                "text) its --output, in order; only the last may go to stdout",
+                                destinations.size(), files));
+  for (size_t i = 0; i < files; ++i) destinations[i].file = options.outputs[i];
+  return destinations;
+}
 
 // Progress goes to `out` as the run goes on: warnings, each lab's name and each check.
 GradeProgress PrintProgress(std::ostream& out, const TextStyle& style) {
@@ -83,25 +107,27 @@ GradeProgress PrintProgress(std::ostream& out, const TextStyle& style) {
 }
 
 int RunGrade(const Layout& layout, const GradeOptions& options) {
-  bool json_to_stdout = options.format == "json" && options.output.empty();
-  std::ostream& progress = json_to_stdout ? std::cerr : std::cout;
+  std::vector<Destination> destinations = Destinations(options);
+  bool result_to_stdout = !destinations.empty() && destinations.back().file.empty();
+  std::ostream& progress = result_to_stdout ? std::cerr : std::cout;
   TextStyle style;
   style.show_hidden = options.show_hidden;
-  int progress_fd = json_to_stdout ? STDERR_FILENO : STDOUT_FILENO;
+  int progress_fd = result_to_stdout ? STDERR_FILENO : STDOUT_FILENO;
   style.color = isatty(progress_fd) && !std::getenv("NO_COLOR");
 
   GradeReport report = Grade(layout, options.request, PrintProgress(progress, style));
   PrintSummary(progress, report, style);
 
-  if (options.format == "json") {
-    std::string json = ToJson(report, options.show_hidden).dump(2) + "\n";
-    if (json_to_stdout) {
-      std::cout << json;
-    } else {
-      std::ofstream out(options.output);
-      out << json;
-      if (!out.flush()) throw std::runtime_error("cannot write " + options.output);
+  // Every file is written, interrupted or not: a partial result says it is incomplete.
+  for (const Destination& destination : destinations) {
+    std::string text = Render(report, destination.format, options.show_hidden);
+    if (destination.file.empty()) {
+      std::cout << text;
+      continue;
     }
+    std::ofstream out(destination.file);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + destination.file);
   }
   if (!report.complete) return 130;
   if (options.fail_under && report.percent() < *options.fail_under) {
@@ -144,9 +170,15 @@ int main(int argc, char** argv) {
       ->excludes(exe);
   grade->add_option("--hidden", options.request.hidden, "Directory of hidden rubrics and suites")
       ->check(CLI::ExistingDirectory);
-  grade->add_option("--format", options.format, "text or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  grade->add_option("--output", options.output, "Write the JSON result to this file");
+  std::vector<std::string> format_names = {"text"};
+  for (Format format : AllFormats()) format_names.push_back(FormatName(format));
+  grade
+      ->add_option("--format", options.formats,
+                   "text (the default), or a file format written to the matching --output "
+                   "(repeatable; the last one without an --output goes to stdout)")
+      ->check(CLI::IsMember(format_names));
+  grade->add_option("--output", options.outputs,
+                    "Write the next file format to this file (repeatable, in --format order)");
   grade
       ->add_option("--fail-under", options.fail_under,
                    "Exit 1 when the score is below this percentage")
@@ -207,8 +239,7 @@ int main(int argc, char** argv) {
     if (!options.exes.empty() && options.impl == "reference")
       throw CLI::ValidationError("--exe", "--exe and --impl reference exclude each other");
     options.request.reference = options.impl == "reference";
-    if (!options.output.empty() && options.format != "json")
-      throw CLI::ValidationError("--output", "--output needs --format json");
+    Destinations(options);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
     return 0;

@@ -2,15 +2,20 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <sstream>
+#include <utility>
 
 namespace forklab {
 namespace {
 
-constexpr std::array kFormats = {Format::kJson,         Format::kJunit,   Format::kGradescope,
-                                 Format::kPrairieLearn, Format::kAutolab, Format::kClassroom,
-                                 Format::kMarkdown};
+/// Every format and its name, in the order of the enum.
+constexpr std::pair<Format, const char*> kFormats[] = {{Format::kJson, "json"},
+                                                       {Format::kJunit, "junit"},
+                                                       {Format::kGradescope, "gradescope"},
+                                                       {Format::kPrairieLearn, "prairielearn"},
+                                                       {Format::kAutolab, "autolab"},
+                                                       {Format::kClassroom, "classroom"},
+                                                       {Format::kMarkdown, "markdown"}};
 
 /// A program's output may hold any bytes: invalid UTF-8 becomes U+FFFD rather than an error.
 std::string Dump(const nlohmann::json& json, int indent = -1) {
@@ -317,33 +322,23 @@ std::string Markdown(const GradeReport& report, bool show_hidden) {
 }  // namespace
 
 const char* FormatName(Format format) {
-  switch (format) {
-    case Format::kJson:
-      return "json";
-    case Format::kJunit:
-      return "junit";
-    case Format::kGradescope:
-      return "gradescope";
-    case Format::kPrairieLearn:
-      return "prairielearn";
-    case Format::kAutolab:
-      return "autolab";
-    case Format::kClassroom:
-      return "classroom";
-    case Format::kMarkdown:
-      return "markdown";
-  }
+  for (const auto& [known, name] : kFormats)
+    if (known == format) return name;
   return "json";
 }
 
 std::optional<Format> ParseFormat(std::string_view name) {
-  for (Format format : kFormats)
-    if (name == FormatName(format)) return format;
+  for (const auto& [format, known] : kFormats)
+    if (name == known) return format;
   return std::nullopt;
 }
 
 const std::vector<Format>& AllFormats() {
-  static const std::vector<Format> formats(kFormats.begin(), kFormats.end());
+  static const std::vector<Format> formats = [] {
+    std::vector<Format> all;
+    for (const auto& [format, name] : kFormats) all.push_back(format);
+    return all;
+  }();
   return formats;
 }
 

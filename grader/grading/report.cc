@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <functional>
 #include <sstream>
 
 namespace forklab {
@@ -11,29 +12,34 @@ double CheckReport::earned() const {
   return result.outcome == Outcome::kPassed ? entry.points * result.fraction : 0;
 }
 
-double LabReport::earned() const {
+namespace {
+
+/// The sum of `value` over `items`.
+template <class Items, class Value>
+double SumOf(const Items& items, Value value) {
   double sum = 0;
-  for (const CheckReport& check : checks) sum += check.earned();
+  for (const auto& item : items) sum += std::invoke(value, item);
   return sum;
+}
+
+}  // namespace
+
+double LabReport::earned() const {
+  return SumOf(checks, &CheckReport::earned);
 }
 
 double LabReport::total() const {
-  double sum = 0;
-  for (const CheckReport& check : checks)
-    if (check.result.outcome != Outcome::kSkipped) sum += check.entry.points;
-  return sum;
+  return SumOf(checks, [](const CheckReport& check) {
+    return check.result.outcome == Outcome::kSkipped ? 0 : check.entry.points;
+  });
 }
 
 double GradeReport::earned() const {
-  double sum = 0;
-  for (const LabReport& lab : labs) sum += lab.earned();
-  return sum;
+  return SumOf(labs, &LabReport::earned);
 }
 
 double GradeReport::total() const {
-  double sum = 0;
-  for (const LabReport& lab : labs) sum += lab.total();
-  return sum;
+  return SumOf(labs, &LabReport::total);
 }
 
 double GradeReport::percent() const {

@@ -6,12 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 namespace forklab {
 namespace {
@@ -19,22 +21,44 @@ namespace {
 // Set once by the suite's main before any test runs, so read without a lock afterwards.
 std::optional<uid_t> program_uid;
 
+/// One field of the text form: its name, and how to read and set it.
+struct Field {
+  const char* name;
+  std::optional<unsigned long long> (*get)(const Confinement&);
+  void (*set)(Confinement&, unsigned long long);
+};
+
+template <auto member>
+constexpr Field FieldOf(const char* name) {
+  using Value = typename std::remove_reference_t<decltype(Confinement{}.*member)>::value_type;
+  return {name,
+          [](const Confinement& confinement) -> std::optional<unsigned long long> {
+            if (!(confinement.*member)) return std::nullopt;
+            return *(confinement.*member);
+          },
+          [](Confinement& confinement, unsigned long long value) {
+            confinement.*member = static_cast<Value>(value);
+          }};
+}
+
+constexpr Field kFields[] = {FieldOf<&Confinement::uid>("uid"),
+                             FieldOf<&Confinement::cpu_seconds>("cpu"),
+                             FieldOf<&Confinement::file_size_bytes>("fsize"),
+                             FieldOf<&Confinement::open_files>("nofile"),
+                             FieldOf<&Confinement::processes>("nproc"),
+                             FieldOf<&Confinement::address_space_bytes>("as"),
+                             FieldOf<&Confinement::output_bytes>("output")};
+
 }  // namespace
 
 std::string Confinement::ToString() const {
   std::ostringstream out;
-  auto field = [&](const char* name, const auto& value) {
-    if (!value) return;
+  for (const Field& field : kFields) {
+    std::optional<unsigned long long> value = field.get(*this);
+    if (!value) continue;
     if (out.tellp() > 0) out << ',';
-    out << name << '=' << *value;
-  };
-  field("uid", uid);
-  field("cpu", cpu_seconds);
-  field("fsize", file_size_bytes);
-  field("nofile", open_files);
-  field("nproc", processes);
-  field("as", address_space_bytes);
-  field("output", output_bytes);
+    out << field.name << '=' << *value;
+  }
   return out.str();
 }
 
@@ -55,22 +79,11 @@ Confinement Confinement::Parse(const std::string& text) {
     } catch (const std::exception&) {
       throw std::invalid_argument("bad confinement field '" + item + "'");
     }
-    if (name == "uid")
-      confinement.uid = static_cast<uid_t>(value);
-    else if (name == "cpu")
-      confinement.cpu_seconds = value;
-    else if (name == "fsize")
-      confinement.file_size_bytes = value;
-    else if (name == "nofile")
-      confinement.open_files = value;
-    else if (name == "nproc")
-      confinement.processes = value;
-    else if (name == "as")
-      confinement.address_space_bytes = value;
-    else if (name == "output")
-      confinement.output_bytes = value;
-    else
+    auto field = std::find_if(std::begin(kFields), std::end(kFields),
+                              [&](const Field& known) { return name == known.name; });
+    if (field == std::end(kFields))
       throw std::invalid_argument("unknown confinement field '" + name + "'");
+    field->set(confinement, value);
   }
   return confinement;
 }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <sstream>
 
 namespace forklab {
@@ -59,24 +60,16 @@ std::string Paint(const TextStyle& style, const char* code, const std::string& t
   return style.color ? fmt::format("\033[{}m{}\033[0m", code, text) : text;
 }
 
+/// The badge in front of a check: green for a pass, yellow for a skip, red for the rest.
 std::string Badge(const TextStyle& style, Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kPassed:
-      return Paint(style, "32", "PASS ");
-    case Outcome::kSkipped:
-      return Paint(style, "33", "SKIP ");
-    case Outcome::kTimedOut:
-      return Paint(style, "31", "TIME ");
-    case Outcome::kCrashed:
-      return Paint(style, "31", "CRASH");
-    case Outcome::kNotBuilt:
-      return Paint(style, "31", "BUILD");
-    case Outcome::kKilled:
-      return Paint(style, "31", "KILL ");
-    case Outcome::kFailed:
-      break;
-  }
-  return Paint(style, "31", "FAIL ");
+  static const std::map<Outcome, const char*> kBadges = {
+      {Outcome::kPassed, "PASS "},  {Outcome::kSkipped, "SKIP "},  {Outcome::kTimedOut, "TIME "},
+      {Outcome::kCrashed, "CRASH"}, {Outcome::kNotBuilt, "BUILD"}, {Outcome::kKilled, "KILL "},
+      {Outcome::kFailed, "FAIL "}};
+  const char* colour = outcome == Outcome::kPassed    ? "32"
+                       : outcome == Outcome::kSkipped ? "33"
+                                                      : "31";
+  return Paint(style, colour, kBadges.at(outcome));
 }
 
 bool Withheld(const CheckReport& check, bool show_hidden) {

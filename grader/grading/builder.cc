@@ -1,5 +1,7 @@
 #include "grading/builder.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <sstream>
 
 #include "harness/subprocess.h"
+#include "harness/unique_fd.h"
 
 namespace forklab {
 
@@ -77,16 +80,33 @@ std::string LabBuilder::RunCmake(const std::vector<std::string>& args) {
 
 LabBuild LabBuilder::Build(const std::string& lab) {
   LabBuild build;
+  // Gradings of the same labs/ share this build tree (a student's second run, CI jobs side by
+  // side), and each hands the tree to its own program uid: one builds at a time, and each
+  // build first takes the tree back.
+  std::lock_guard<std::mutex> this_grading(mutex_);
+  std::error_code made;
+  std::filesystem::create_directories(build_dir_.parent_path(), made);
+  std::string lock_path = build_dir_.string() + ".lock";
+  UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  int locked = -1;
+  while (lock.get() >= 0 && (locked = flock(lock.get(), LOCK_EX)) == -1 && errno == EINTR) {
+  }
+  if (locked == -1) {
+    build.log = "cannot lock " + lock_path + ": " + std::strerror(errno);
+    return build;
+  }
+  if (!std::filesystem::exists(labs_dir_ / "CMakeLists.txt")) {
+    build.log = "configuring labs/ failed:\nno CMakeLists.txt in " + labs_dir_.string();
+    return build;
+  }
+  if (std::string error = PrepareBuildTree(build_dir_, containment_.program.uid); !error.empty()) {
+    build.log = "configuring labs/ failed:\n" + error;
+    return build;
+  }
   if (!configured_) {
     configured_ = true;
-    if (!std::filesystem::exists(labs_dir_ / "CMakeLists.txt"))
-      configure_error_ = "no CMakeLists.txt in " + labs_dir_.string();
-    else if (std::string error = PrepareBuildTree(build_dir_, containment_.program.uid);
-             !error.empty())
-      configure_error_ = error;
-    else
-      configure_error_ = RunCmake({"-S", labs_dir_.string(), "-B", build_dir_.string(),
-                                   "-DCMAKE_BUILD_TYPE=RelWithDebInfo"});
+    configure_error_ = RunCmake(
+        {"-S", labs_dir_.string(), "-B", build_dir_.string(), "-DCMAKE_BUILD_TYPE=RelWithDebInfo"});
   }
   if (!configure_error_.empty()) {
     build.log = "configuring labs/ failed:\n" + CompilerMessage(configure_error_);

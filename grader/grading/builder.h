@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <mutex>
 #include <string>
 
 #include "grading/check.h"
@@ -33,6 +34,7 @@ class LabBuilder {
   std::filesystem::path labs_dir_;
   std::filesystem::path build_dir_;
   Containment containment_;
+  std::mutex mutex_;  // one build at a time within this grading, too
   bool configured_ = false;
   std::string configure_error_;
 };

@@ -10,6 +10,7 @@
 
 #include "harness/subprocess.h"
 #include "harness/tcp_client.h"
+#include "suites/quoted.h"
 
 namespace forklab {
 
@@ -26,20 +27,11 @@ bool ShowsUsage(std::string_view err);
 RunResult ExpectUsageError(const std::vector<std::string>& args, std::chrono::milliseconds limit,
                            std::string_view ran = "");
 
-/// `bytes` in double quotes, for failure messages that show what a program sent: valid UTF-8
-/// stays as it is (你好 reads 你好), control bytes and bytes that are not UTF-8 are escaped
-/// (\n, \x01, \xff). Cut after about `shown` bytes, at a character, saying the full size then.
-std::string Quoted(std::string_view bytes, size_t shown = 60);
-
-/// The end of what a program wrote on stderr, quoted: enough for the cause to show
-/// ("accept: Interrupted system call" after pages of earlier messages).
-std::string QuotedStderr(std::string_view err);
-
 /// The "still alive" half of every absence claim (no zombie, no leftover process, no extra
-/// thread, no busy loop): `program` has not ended, and does not within a moment more. A program that is gone has no zombies and
-/// uses no CPU, so such a claim proves nothing unless it also held this. On failure says how
-/// it ended and when ("the server ended (exit 1) 0.4 s after it started, after <after>: it must
-/// keep running"), with its stderr.
+/// thread, no busy loop): `program` has not ended, and does not within a moment more. A program
+/// that is gone has no zombies and uses no CPU, so such a claim proves nothing unless it also held
+/// this. On failure says how it ended and when ("the server ended (exit 1) 0.4 s after it started,
+/// after <after>: it must keep running"), with its stderr.
 testing::AssertionResult StillRunning(Subprocess& program, std::string_view who,
                                       std::string_view after);
 

@@ -30,7 +30,7 @@ RunResult ExpectUsageError(const std::vector<std::string>& args, std::chrono::mi
 /// The "still alive" half of every absence claim (no zombie, no leftover process, no extra
 /// thread, no busy loop): `program` has not ended, and does not within a moment more. A program
 /// that is gone has no zombies and uses no CPU, so such a claim proves nothing unless it also held
-/// this. On failure says how it ended and when ("the server ended (exit 1) 0.4 s after it started,
+/// this. On failure says how it ended and when ("the server exited (exit 1) 0.4 s after it started,
 /// after <after>: it must keep running"), with its stderr.
 testing::AssertionResult StillRunning(Subprocess& program, std::string_view who,
                                       std::string_view after);

@@ -1,6 +1,8 @@
 // Meta-tests: proof that the grader grades right. The references score 100%, the stubs 0
 // without hanging, every mutant fails exactly the checks it declares, every alternative
-// (correct, but written differently) scores 100%, and the CLI honours its own contract.
+// (correct, but written differently) scores 100%, and the CLI honours its own contract. A
+// mutant's and a stub's report is read as a student reads it: the words a mutant declares
+// (`says`), no GoogleTest wording, no garbled UTF-8.
 #include <fnmatch.h>
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
@@ -130,6 +132,8 @@ TEST_P(StubScoresZero, EveryCheckFailsWithoutHanging) {
   EXPECT_EQ(grading.result["earned"], 0.0) << grading.run.out;
   for (const auto& check : grading.result["labs"][0]["checks"])
     EXPECT_NE(check["outcome"], "timed out") << check.dump();
+  EXPECT_EQ(UnreadableParts(grading.result), "")
+      << "a report shows GoogleTest's wording or garbled UTF-8";
 }
 
 INSTANTIATE_TEST_SUITE_P(Labs, StubScoresZero, testing::ValuesIn(Labs()), LabName);

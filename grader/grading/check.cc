@@ -67,7 +67,7 @@ std::string CleanFailure(const std::string& failure) {
   static const std::regex boolean(
       R"(^Value of: ([^\n]*)\n  Actual: (\w+)\nExpected: (\w+)\n?([\s\S]*)$)");
   static const std::regex equality(
-      R"(^Expected equality of these values:\n  ([^\n]*)\n(?:    Which is: ([^\n]*)\n)?  ([^\n]*)\n(?:    Which is: ([^\n]*)\n?)?)");
+      R"(^Expected equality of these values:\n  ([^\n]*)\n(?:    Which is: ([^\n]*)\n)?  ([^\n]*)\n?(?:    Which is: ([^\n]*)\n?)?)");
   static const std::regex comparison(
       R"(^Expected: \(([^\n]*)\) (\S+) \(([^\n]*)\), actual: ([^\n]*))");
   static const std::regex indent(R"(\n  )");

@@ -55,14 +55,21 @@ struct ScratchDir {
 
 // GoogleTest prefixes each failure with "file:line" and the assertion's own wording
 // ("Expected equality of these values:", "Which is: 4"); the suites follow it with the
-// message written for students. Keep that message, or the whole text when there is none.
+// message written for students. Keep that message. An assertion without one is put in plain
+// words ("clients.size() was 1, expected 2"): no student reads GoogleTest's wording.
 std::string CleanFailure(const std::string& failure) {
   static const std::regex location(R"(^[^\n]*\.(cc|cpp|h):\d+\n)");
   static const std::regex boilerplate(
-      R"(^(Expected|Value of:|Actual:|Which is:|Failed$|The difference|  ))");
+      R"(^(Expected|Value of:|Actual:|Which is:|With diff:|Failed$|The difference|  ))");
   // A predicate's AssertionResult carries its explanation in "Actual: false (...)".
   static const std::regex predicate(
-      R"(^Value of: [^\n]*\n  Actual: false \(([\s\S]*)\)\nExpected: true\n?([\s\S]*)$)");
+      R"(^Value of: [^\n]*\n  Actual: (?:false|true) \(([\s\S]*)\)\nExpected: (?:true|false)\n?([\s\S]*)$)");
+  static const std::regex boolean(
+      R"(^Value of: ([^\n]*)\n  Actual: (\w+)\nExpected: (\w+)\n?([\s\S]*)$)");
+  static const std::regex equality(
+      R"(^Expected equality of these values:\n  ([^\n]*)\n(?:    Which is: ([^\n]*)\n)?  ([^\n]*)\n?(?:    Which is: ([^\n]*)\n?)?)");
+  static const std::regex comparison(
+      R"(^Expected: \(([^\n]*)\) (\S+) \(([^\n]*)\), actual: ([^\n]*))");
   static const std::regex indent(R"(\n  )");
   std::string text =
       std::regex_replace(failure, location, "", std::regex_constants::format_first_only);
@@ -75,7 +82,20 @@ std::string CleanFailure(const std::string& failure) {
     if (!std::regex_search(text.substr(start, end - start), boilerplate)) break;
     start = end + 1;
   }
-  return start < text.size() ? text.substr(start) : text;
+  if (start < text.size()) return text.substr(start);
+  // No message of the suite's: the assertion itself, in plain words.
+  std::smatch match;
+  if (std::regex_match(text, match, boolean))
+    return match[1].str() + " was " + match[2].str() + ", expected " + match[3].str();
+  if (std::regex_search(text, match, equality)) {
+    std::string actual = match[2].matched ? match[2].str() : match[1].str();
+    std::string expected = match[4].matched ? match[4].str() : match[3].str();
+    return match[1].str() + " was " + actual + ", expected " + expected;
+  }
+  if (std::regex_search(text, match, comparison))
+    return "expected " + match[1].str() + " " + match[2].str() + " " + match[3].str() +
+           ", but they were " + std::regex_replace(match[4].str(), std::regex(" vs "), " and ");
+  return text == "Failed\n" || text == "Failed" ? "failed" : text;
 }
 
 // A suite reports the program's death with ExitStatus::Describe(): "killed by SIGSEGV ...".

@@ -1,6 +1,8 @@
 // Meta-tests: proof that the grader grades right. The references score 100%, the stubs 0
 // without hanging, every mutant fails exactly the checks it declares, every alternative
-// (correct, but written differently) scores 100%, and the CLI honours its own contract.
+// (correct, but written differently) scores 100%, and the CLI honours its own contract. A
+// mutant's and a stub's report is read as a student reads it: the words a mutant declares
+// (`says`), no GoogleTest wording, no garbled UTF-8.
 #include <fnmatch.h>
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
@@ -9,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "grading/labs.h"
@@ -52,12 +55,31 @@ std::string Failures(const nlohmann::json& result) {
   return text;
 }
 
+// Where a report shows GoogleTest's own wording, or UTF-8 garbled (replaced, or escaped byte
+// by byte as "\xE4\xBD\xA0"), instead of text written for students; empty when it has none.
+std::string UnreadableParts(const nlohmann::json& result) {
+  static const std::regex gtest_wording(
+      R"(Value of:|Actual:|Expected equality of these values|Which is:)");
+  static const std::regex escaped_utf8(R"((\\x[89a-fA-F][0-9a-fA-F]){2,})");
+  std::string found;
+  for (const auto& lab : result["labs"])
+    for (const auto& check : lab["checks"])
+      for (const char* field : {"title", "detail", "hint"}) {
+        std::string text = check.value(field, "");
+        if (std::regex_search(text, gtest_wording) || std::regex_search(text, escaped_utf8) ||
+            text.find("\xEF\xBF\xBD") != std::string::npos)
+          found += "  " + check.value("test", "?") + " " + field + ": " + text + "\n";
+      }
+  return found;
+}
+
 /// A fixture program of fixtures/<kind>/<name> and its manifest.
 struct FixtureProgram {
   std::string name;
   std::string lab;
   std::set<std::string> fails;     // mutants: the checks it must fail
   std::set<std::string> may_fail;  // mutants: checks (or wildcards) its bug fails only at times
+  std::set<std::string> says;      // mutants: words the report of its failures must use
 };
 
 std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::string& manifest) {
@@ -65,8 +87,10 @@ std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::
   for (const auto& dir : fs::directory_iterator(kSource / "fixtures" / kind)) {
     if (!fs::exists(dir.path() / manifest)) continue;
     toml::table table = toml::parse_file((dir.path() / manifest).string());
-    FixtureProgram program{dir.path().filename(), table["lab"].value_or(std::string()), {}, {}};
-    for (auto [key, names] : {std::pair{"fails", &program.fails}, {"may_fail", &program.may_fail}})
+    FixtureProgram program{dir.path().filename(), table["lab"].value_or(std::string()), {}, {}, {}};
+    for (auto [key, names] : {std::pair{"fails", &program.fails},
+                              {"may_fail", &program.may_fail},
+                              {"says", &program.says}})
       if (const toml::array* list = table[key].as_array())
         for (const auto& name : *list) names->insert(name.value_or(std::string()));
     programs.push_back(std::move(program));
@@ -108,6 +132,8 @@ TEST_P(StubScoresZero, EveryCheckFailsWithoutHanging) {
   EXPECT_EQ(grading.result["earned"], 0.0) << grading.run.out;
   for (const auto& check : grading.result["labs"][0]["checks"])
     EXPECT_NE(check["outcome"], "timed out") << check.dump();
+  EXPECT_EQ(UnreadableParts(grading.result), "")
+      << "a report shows GoogleTest's wording or garbled UTF-8";
 }
 
 INSTANTIATE_TEST_SUITE_P(Labs, StubScoresZero, testing::ValuesIn(Labs()), LabName);
@@ -141,6 +167,13 @@ TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
                  verdicts.skipped.count(check);
     EXPECT_TRUE(known) << check << " is declared but is not a check of " << mutant.lab;
   }
+  std::string report = Failures(grading.result);
+  for (const std::string& words : mutant.says)
+    EXPECT_NE(report.find(words), std::string::npos)
+        << "the report does not say '" << words << "':\n"
+        << report;
+  EXPECT_EQ(UnreadableParts(grading.result), "")
+      << "a report shows GoogleTest's wording or garbled UTF-8";
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, Mutant,

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "harness/watch.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -42,7 +43,7 @@ RunResult ExpectUsageErrorWith(const SpawnOptions& options, std::chrono::millise
   EXPECT_TRUE(ShowsUsage(result.err)) << command << ": expected a usage message on stderr, got:\n"
                                       << result.err;
   if (ran.empty()) {
-    EXPECT_EQ(result.out, "") << command << " must not run; stdout was:\n" << result.out;
+    EXPECT_TRUE(result.out.empty()) << command << " must not run; stdout was:\n" << result.out;
   } else {
     EXPECT_EQ(result.out.find(ran), std::string::npos)
         << command << " must not run, but printed '" << ran << "':\n"
@@ -51,21 +52,19 @@ RunResult ExpectUsageErrorWith(const SpawnOptions& options, std::chrono::millise
   return result;
 }
 
-std::string Quoted(std::string_view bytes) {
-  constexpr size_t kShown = 60;
-  std::string out = "\"";
-  for (char c : bytes.substr(0, kShown)) {
-    if (static_cast<unsigned char>(c) >= 0x20) {
-      out += c;
-    } else {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
-      out += c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : escaped;
-    }
-  }
-  out += "\"";
-  if (bytes.size() > kShown) out += "... (" + std::to_string(bytes.size()) + " bytes)";
-  return out;
+testing::AssertionResult StillRunning(Subprocess& program, std::string_view who,
+                                      std::string_view after) {
+  // A moment more: a program whose fate is sealed (its fatal signal on its way, its exit
+  // under way) must not pass for alive.
+  constexpr std::chrono::milliseconds kSettle(250);
+  std::optional<ExitStatus> status = Watch(program, kSettle, Observer{}).status;
+  if (!status) return testing::AssertionSuccess();
+  char when[32];
+  std::snprintf(when, sizeof when, "%.1f s", program.wall_time().count());
+  return testing::AssertionFailure()
+         << who << " exited (" << status->Describe() << ") " << when << " after it started, "
+         << after << ": it must keep running, so nothing here could be checked; "
+         << QuotedStderr(program.stderr_text());
 }
 
 testing::AssertionResult ClosesSilently(LineClient& client, std::chrono::milliseconds timeout) {

@@ -10,6 +10,7 @@
 
 #include "harness/subprocess.h"
 #include "harness/tcp_client.h"
+#include "suites/quoted.h"
 
 namespace forklab {
 
@@ -26,9 +27,13 @@ bool ShowsUsage(std::string_view err);
 RunResult ExpectUsageError(const std::vector<std::string>& args, std::chrono::milliseconds limit,
                            std::string_view ran = "");
 
-/// `bytes` in double quotes with control bytes escaped, cut after 60 bytes (the full size is
-/// then said), for failure messages that show what a program sent.
-std::string Quoted(std::string_view bytes);
+/// The "still alive" half of every absence claim (no zombie, no leftover process, no extra
+/// thread, no busy loop): `program` has not ended, and does not within a moment more. A program
+/// that is gone has no zombies and uses no CPU, so such a claim proves nothing unless it also held
+/// this. On failure says how it ended and when ("the server exited (exit 1) 0.4 s after it started,
+/// after <after>: it must keep running"), with its stderr.
+testing::AssertionResult StillRunning(Subprocess& program, std::string_view who,
+                                      std::string_view after);
 
 /// The server closes `client`'s connection within `timeout` without sending anything first.
 testing::AssertionResult ClosesSilently(LineClient& client, std::chrono::milliseconds timeout);

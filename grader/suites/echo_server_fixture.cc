@@ -66,16 +66,16 @@ testing::AssertionResult IsReplyTo(const std::string& reply, std::string_view li
   std::string head = reply.substr(0, kStampSize);
   if (!std::regex_match(head, kStamp)) {
     return testing::AssertionFailure()
-           << "reply " << Quoted(reply) << " does not start with a zero-padded 24-hour \"["
-           << "HH:MM:SS] \" timestamp";
+           << "the reply to " << Quoted(line) << " was " << Quoted(reply)
+           << ": it does not start with a zero-padded 24-hour \"[HH:MM:SS] \" timestamp";
   }
   std::string_view echoed = std::string_view(reply).substr(kStampSize);
   if (echoed != line) {
     auto mismatch = std::mismatch(echoed.begin(), echoed.end(), line.begin(), line.end());
     return testing::AssertionFailure()
-           << "the reply echoes " << Quoted(echoed) << " instead of " << Quoted(line)
-           << " (they differ from byte " << (mismatch.first - echoed.begin()) << "; "
-           << echoed.size() << " bytes echoed, " << line.size() << " expected)";
+           << "the reply to " << Quoted(line) << " was " << Quoted(reply) << ": it echoes "
+           << Quoted(echoed) << " (they differ from byte " << (mismatch.first - echoed.begin())
+           << "; " << echoed.size() << " bytes echoed, " << line.size() << " expected)";
   }
   if (stamp) *stamp = reply.substr(1, 8);
   return testing::AssertionSuccess();
@@ -85,8 +85,9 @@ testing::AssertionResult RepliesWith(LineClient& client, std::string_view line, 
                                      milliseconds timeout) {
   std::optional<std::string> reply = client.ReadLine(timeout);
   if (!reply) {
-    return testing::AssertionFailure() << "no reply line within " << timeout.count()
-                                       << " ms; expected \"[HH:MM:SS] \"+" << Quoted(line);
+    return testing::AssertionFailure()
+           << "no reply to " << Quoted(line) << " within " << timeout.count()
+           << " ms; expected \"[HH:MM:SS] \"+" << Quoted(line);
   }
   return IsReplyTo(*reply, line, stamp);
 }
@@ -239,8 +240,8 @@ testing::AssertionResult EchoServer::Launch(const SpawnOptions& options) {
            << "expected the first stdout line \"listening on ADDR:PORT\" within "
            << kStartTimeout.count() << " ms, got "
            << (line ? Quoted(*line) : std::string("nothing"))
-           << (status ? "; the server ended: " + status->Describe() : "")
-           << "; stderr: " << Quoted(server_->stderr_text());
+           << (status ? "; the server ended: " + status->Describe() : "") << "; "
+           << QuotedStderr(server_->stderr_text());
   }
   listening_address_ = match[1];
   long port = std::stol(match[2]);
@@ -334,11 +335,13 @@ bool EchoServer::StderrGrows(size_t from, milliseconds timeout) {
   return grew();
 }
 
+testing::AssertionResult EchoServer::ServerAlive(std::string_view after) {
+  return StillRunning(*server_, "the server", after);
+}
+
 testing::AssertionResult EchoServer::StillServing() {
-  if (!ServerRunning()) {
-    return testing::AssertionFailure() << "the server died: " << server_->status()->Describe()
-                                       << "; stderr: " << Quoted(server_->stderr_text());
-  }
+  if (testing::AssertionResult alive = ServerAlive("while it had clients to serve"); !alive)
+    return alive;
   std::string error;
   std::optional<LineClient> client = LineClient::Connect(port_, kConnectTimeout, &error);
   if (!client) return testing::AssertionFailure() << "the server no longer accepts: " << error;

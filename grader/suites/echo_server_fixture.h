@@ -158,6 +158,10 @@ class EchoServer : public ProgramTest {
   bool ServerRunning();
   /// Waits up to `timeout` for the server to print more than `from` bytes on stderr.
   bool StderrGrows(size_t from, std::chrono::milliseconds timeout);
+  /// The server has not ended: the "still alive" half of each absence claim about it (no
+  /// zombie, no leftover process, no extra thread, no busy loop). Else says how and when it
+  /// ended, `after` what ("after its clients left"), and what it wrote on stderr.
+  testing::AssertionResult ServerAlive(std::string_view after);
   /// A new client still gets a reply, and the server process still runs.
   testing::AssertionResult StillServing();
   /// Stops the server (SIGSTOP) and waits until it is stopped; TearDown kills it as it is.

@@ -40,6 +40,7 @@ TEST_F(ForkEchoServer, NoZombieAfterClientsQuit) {
       << "zombie children of pid " << server_pid() << " remained after their clients quit; "
       << "the parent only reaps when accept() returns: reap on SIGCHLD (signalfd, or a handler "
       << "with a self-pipe)";
+  EXPECT_TRUE(ServerAlive("after its clients left"));
 }
 
 TEST_F(ForkEchoServer, ChildDoesNotHoldListener) {
@@ -67,7 +68,8 @@ TEST_F(ForkEchoServer, ParentHoldsNoConnectedSockets) {
       Eventually(kReapLimit, [&] { return (sockets = TcpSocketsOf(server_pid())).connected == 0; }))
       << "the parent holds " << sockets.connected << " connected sockets with 3 clients "
       << "served by children: close the connection in the parent after fork()";
-  EXPECT_EQ(sockets.listening, 1);
+  EXPECT_TRUE(ServerAlive("while children served 3 clients"));
+  EXPECT_EQ(sockets.listening, 1) << "the parent should hold its one listening socket";
 }
 
 TEST_F(ForkEchoServer, ChildDoesNotFallThroughIntoAcceptLoop) {
@@ -77,6 +79,7 @@ TEST_F(ForkEchoServer, ChildDoesNotFallThroughIntoAcceptLoop) {
   EXPECT_TRUE(NoneWithin(kReapLimit, [&] { return LiveDescendantsOf(server_pid()); }))
       << "processes still running under the server after every client left: a child whose "
       << "client is done must _exit(), not return into the accept loop";
+  ASSERT_TRUE(ServerAlive("after its clients left"));
   // New clients are served by direct children: no child went on accepting and forking.
   std::vector<LineClient> clients = ServedClients(2);
   ASSERT_EQ(clients.size(), 2u);
@@ -102,6 +105,7 @@ TEST_F(ThreadEchoServer, NoChildProcesses) {
   std::vector<pid_t> children = ChildrenOf(server_pid());
   EXPECT_TRUE(children.empty()) << "thread_echo_server has " << children.size()
                                 << " child processes; serve clients with threads, not fork()";
+  EXPECT_TRUE(ServerAlive("while it served 5 clients"));
 }
 
 TEST_F(ThreadEchoServer, OneThreadPerConnection) {
@@ -125,6 +129,7 @@ TEST_F(ThreadEchoServer, ThreadCountReturnsToBaseline) {
   EXPECT_TRUE(Eventually(2s, [&] { return (threads = ThreadCount(server_pid())) <= baseline; }))
       << threads << " threads 2 s after all 10 clients left, " << baseline
       << " before they came: a session's thread must end when its client is done";
+  EXPECT_TRUE(ServerAlive("after its clients left"));
 }
 
 TEST_F(ThreadEchoServer, ThreadCreationFailureClosesConnectionAndKeepsServing) {

@@ -11,7 +11,7 @@
 namespace forklab {
 
 /// The directories a run keeps out of the program's sight: the references (their sources and
-/// their builds) and the instructor's hidden tests, when given.
+/// their builds, those that exist) and the instructor's hidden tests, when given.
 std::vector<std::filesystem::path> SecretDirs(
     const Layout& layout, const std::optional<std::filesystem::path>& hidden_dir);
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <regex>
 #include <set>
@@ -33,25 +34,15 @@ struct Hostile {
 
 std::vector<Hostile> HostileFixtures() {
   std::vector<Hostile> fixtures;
-  for (const auto& dir : fs::directory_iterator(kSource / "fixtures" / "hostile")) {
-    if (!fs::exists(dir.path() / "hostile.toml")) continue;
-    toml::table table = toml::parse_file((dir.path() / "hostile.toml").string());
-    Hostile fixture{dir.path().filename(),
-                    table["threat"].value_or(std::string()),
-                    {},
-                    table["detail"].value_or(std::string()),
-                    {},
-                    {}};
-    if (const toml::array* list = table["outcome"].as_array())
-      for (const auto& outcome : *list) fixture.outcomes.insert(outcome.value_or(std::string()));
-    for (auto [key, options] :
-         {std::pair{"options", &fixture.options}, {"twin_options", &fixture.twin_options}})
-      if (const toml::array* list = table[key].as_array())
-        for (const auto& option : *list) options->push_back(option.value_or(std::string()));
+  for (const auto& [name, table] : FixtureManifests("hostile", "hostile.toml")) {
+    Hostile fixture{name, table["threat"].value_or(std::string()),
+                    {},   table["detail"].value_or(std::string()),
+                    {},   {}};
+    ManifestStrings(table, "outcome", std::inserter(fixture.outcomes, fixture.outcomes.end()));
+    ManifestStrings(table, "options", std::back_inserter(fixture.options));
+    ManifestStrings(table, "twin_options", std::back_inserter(fixture.twin_options));
     fixtures.push_back(std::move(fixture));
   }
-  std::sort(fixtures.begin(), fixtures.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
   return fixtures;
 }
 

@@ -2,12 +2,15 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/subprocess.h"
@@ -16,6 +19,28 @@ namespace forklab {
 
 inline const std::filesystem::path kBuild = FORKLAB_BUILD_DIR;
 inline const std::filesystem::path kSource = FORKLAB_SOURCE_DIR;
+
+/// The fixture programs of one kind (fixtures/<kind>/<name>/) that have a `manifest` file,
+/// each as its name and its parsed manifest, sorted by name.
+inline std::vector<std::pair<std::string, toml::table>> FixtureManifests(
+    const std::string& kind, const std::string& manifest) {
+  std::vector<std::pair<std::string, toml::table>> manifests;
+  for (const auto& dir : std::filesystem::directory_iterator(kSource / "fixtures" / kind)) {
+    std::filesystem::path file = dir.path() / manifest;
+    if (std::filesystem::exists(file))
+      manifests.emplace_back(dir.path().filename(), toml::parse_file(file.string()));
+  }
+  std::sort(manifests.begin(), manifests.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return manifests;
+}
+
+/// Adds the strings of the manifest's array `key` (if it has one) to `out`.
+template <class Output>
+void ManifestStrings(const toml::table& manifest, const char* key, Output out) {
+  if (const toml::array* list = manifest[key].as_array())
+    for (const auto& item : *list) *out++ = item.value_or(std::string());
+}
 
 /// A forklab run: its exit status, its terminal output and, when asked, its JSON result.
 struct Grading {

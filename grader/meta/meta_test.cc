@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -84,19 +85,13 @@ struct FixtureProgram {
 
 std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::string& manifest) {
   std::vector<FixtureProgram> programs;
-  for (const auto& dir : fs::directory_iterator(kSource / "fixtures" / kind)) {
-    if (!fs::exists(dir.path() / manifest)) continue;
-    toml::table table = toml::parse_file((dir.path() / manifest).string());
-    FixtureProgram program{dir.path().filename(), table["lab"].value_or(std::string()), {}, {}, {}};
-    for (auto [key, names] : {std::pair{"fails", &program.fails},
-                              {"may_fail", &program.may_fail},
-                              {"says", &program.says}})
-      if (const toml::array* list = table[key].as_array())
-        for (const auto& name : *list) names->insert(name.value_or(std::string()));
+  for (const auto& [name, table] : FixtureManifests(kind, manifest)) {
+    FixtureProgram program{name, table["lab"].value_or(std::string()), {}, {}, {}};
+    ManifestStrings(table, "fails", std::inserter(program.fails, program.fails.end()));
+    ManifestStrings(table, "may_fail", std::inserter(program.may_fail, program.may_fail.end()));
+    ManifestStrings(table, "says", std::inserter(program.says, program.says.end()));
     programs.push_back(std::move(program));
   }
-  std::sort(programs.begin(), programs.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
   return programs;
 }
 

@@ -212,6 +212,12 @@ int main(int argc, char** argv) {
       ->add_option("--timeout", options.request.timeout_seconds,
                    "Seconds each check may take, instead of the rubrics' timeouts")
       ->check(CLI::Range(1, 3600));
+  options.request.jobs = DefaultJobs();
+  grade
+      ->add_option("--jobs,-j", options.request.jobs,
+                   "Checks run at once (timing checks and builds run alone); 1: one after another")
+      ->check(CLI::Range(1, kMaxRunningChecks))
+      ->capture_default_str();
   grade
       ->add_option("--output-limit", options.request.limits.output_mib,
                    "Output kept per stream of a program, MiB (the rest is counted)")

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -32,8 +33,30 @@ const char* OutcomeName(Outcome outcome) {
 
 namespace {
 
-// The sandbox running the current check, for InterruptRunningCheck.
-std::atomic<pid_t> running_sandbox{0};
+// The sandboxes running now, for InterruptRunningChecks: a fixed table of slots (0: free), since
+// a signal handler can neither lock nor allocate.
+std::array<std::atomic<pid_t>, kMaxRunningChecks> running_sandboxes{};
+
+/// Holds a sandbox's slot in running_sandboxes while it runs.
+class RunningSandbox {
+ public:
+  explicit RunningSandbox(pid_t pid) {
+    for (std::atomic<pid_t>& candidate : running_sandboxes) {
+      pid_t free = 0;
+      if (candidate.compare_exchange_strong(free, pid)) {
+        slot_ = &candidate;
+        return;
+      }
+    }
+    throw std::logic_error("more than kMaxRunningChecks checks run at once");
+  }
+  ~RunningSandbox() { *slot_ = 0; }
+  RunningSandbox(const RunningSandbox&) = delete;
+  RunningSandbox& operator=(const RunningSandbox&) = delete;
+
+ private:
+  std::atomic<pid_t>* slot_ = nullptr;
+};
 
 // How long the grader waits past a check's own timeout for the sandbox to report it: the
 // sandbox kills the run at the timeout; this only catches a sandbox that itself hangs.
@@ -241,9 +264,11 @@ SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> a
     run.failure = std::string("cannot start the sandbox: ") + e.what();
     return run;
   }
-  running_sandbox = sandbox->pid();
-  std::optional<ExitStatus> status = sandbox->Wait(wall + kSandboxGrace);
-  running_sandbox = 0;
+  std::optional<ExitStatus> status;
+  {
+    RunningSandbox running(sandbox->pid());
+    status = sandbox->Wait(wall + kSandboxGrace);
+  }
   sandbox->KillTree();
   run.time = sandbox->wall_time();
 
@@ -269,9 +294,10 @@ CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
   return result;
 }
 
-void InterruptRunningCheck() {
-  // The sandbox ends the run, removes its cgroup and reports it interrupted.
-  if (pid_t sandbox = running_sandbox.load(); sandbox > 0) kill(sandbox, SIGTERM);
+void InterruptRunningChecks() {
+  // Each sandbox ends its run, removes its cgroup and reports it interrupted.
+  for (const std::atomic<pid_t>& slot : running_sandboxes)
+    if (pid_t sandbox = slot.load(); sandbox > 0) kill(sandbox, SIGTERM);
 }
 
 }  // namespace forklab

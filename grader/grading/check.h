@@ -66,12 +66,16 @@ struct SandboxRun {
 };
 
 /// Runs forklab-sandbox with `args` (its options, "--" and the command) for at most `wall`,
-/// with `env` added to its environment. The run in progress stops at InterruptRunningCheck.
+/// with `env` added to its environment. The run stops at InterruptRunningChecks. Safe to call
+/// from several threads, up to kMaxRunningChecks at once.
 SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> args,
                       const std::map<std::string, std::string>& env, std::chrono::seconds wall);
 
-/// Stops the check running now, if any (async-signal-safe: for the grader's SIGINT handler).
-/// Its sandbox ends the run and cleans up; the caller knows it interrupted it.
-void InterruptRunningCheck();
+/// The most sandboxes (checks, builds) that may run at once.
+inline constexpr int kMaxRunningChecks = 64;
+
+/// Stops every check running now, if any (async-signal-safe: for the grader's SIGINT handler).
+/// Their sandboxes end the runs and clean up; the caller knows it interrupted them.
+void InterruptRunningChecks();
 
 }  // namespace forklab

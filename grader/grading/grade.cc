@@ -1,11 +1,14 @@
 #include "grading/grade.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "grading/builder.h"
 #include "grading/fault_note.h"
 #include "grading/labs.h"
+#include "grading/schedule.h"
 #include "grading/secrets.h"
 #include "grading/selection.h"
 #include "harness/proc.h"
@@ -22,11 +25,62 @@ void Tell(const std::function<void(Args...)>& listener, const auto&... args) {
   if (listener) listener(args...);
 }
 
+/// One lab of the run: its report so far (its checks aside), and what its checks run against.
+struct LabRun {
+  LabReport report;
+  Target target;
+};
+
+/// One check of the run: its result, kept unless the run was interrupted while it ran.
+struct CheckRun {
+  const RubricEntry* entry = nullptr;
+  CheckResult result;
+  bool kept = false;
+};
+
+// What the checks of `lab` run against, contained by `plan`.
+Target TargetOf(const Layout& layout, const ContainmentPlan& plan,
+                const std::vector<fs::path>& secrets, const LabReport& lab) {
+  Target target{lab.lab, lab.exe, {{kFakePingEnv, layout.fake_ping().string()}}, plan.containment};
+  // The references and hidden tests are out of the program's sight, unless it is one.
+  for (const std::string& dir : SecretsHiddenFrom(lab.exe, secrets))
+    target.containment.hide.push_back(dir);
+  // The suite times the reference in the same run; it gets it as a descriptor.
+  target.containment.reference = layout.reference(lab.lab);
+  target.env[kReferenceEnv] = FdPath(kPassedFileFd);
+  return target;
+}
+
+// Runs `check` against `lab`, on a thread of its own beside other checks.
+void RunOne(const LabRun& lab, CheckRun* check) {
+  if (!lab.report.build_log.empty()) {
+    check->result = {Outcome::kNotBuilt, 0, "", {}};
+    check->kept = true;
+    return;
+  }
+  CheckResult result = RunCheck(*check->entry, lab.target);
+  // As a subreaper, we inherit every orphan of the check: none may outlive it. The other
+  // checks' sandboxes are children we own, not orphans: they are left running.
+  ReapAdopted(/*kill_live=*/true, /*killed=*/nullptr);
+  if (interrupted) return;  // the check was killed by us: no result to keep
+  NoteInjectedFault(*check->entry, &result);
+  check->result = std::move(result);
+  check->kept = true;
+}
+
 }  // namespace
+
+int DefaultJobs() {
+  // A check mostly waits (on the program, on its timeouts: 41 s of CPU in a 134 s serial
+  // run), so two per core keep the cores busy. More would not help: the echo checks' load
+  // clients are CPU-bound, and each check holds a sandbox of up to --memory of its own.
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::min(2 * cores, 8);
+}
 
 void InterruptGrading() {
   interrupted = true;
-  InterruptRunningCheck();
+  InterruptRunningChecks();
 }
 
 GradeReport Grade(const Layout& layout, const GradeRequest& request,
@@ -78,46 +132,56 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
     builder.emplace(*submission / "labs", layout.build / "submissions" / key, build_containment);
   }
 
-  // Orphans of graded programs come to us, so none escapes the sweep after each check.
+  // Orphans of graded programs come to us, so none escapes the sweeps.
   BecomeSubreaper();
-  for (const Rubric& rubric : rubrics) {
-    if (interrupted) break;
-    auto given = request.exe_for_lab.find(rubric.lab);
-    LabReport lab{rubric.lab, given == request.exe_for_lab.end() ? "" : given->second, "", {}};
-    Tell(progress.lab_started, rubric.lab);
-    if (builder) {
-      LabBuild build = builder->Build(rubric.lab);
-      lab.exe = build.exe;
-      if (!build.ok) lab.build_log = build.log;
-    } else if (lab.exe.empty()) {
-      lab.exe = layout.reference(rubric.lab).string();
+  // When the run ends, on any path, nothing it started may outlive it.
+  struct SweepAtEnd {
+    ~SweepAtEnd() { KillDescendants(); }
+  } sweep;
+  // The tasks hold pointers into these: sized once, never moved.
+  std::vector<LabRun> labs(rubrics.size());
+  std::vector<CheckRun> checks;
+  for (const Rubric& rubric : rubrics) checks.resize(checks.size() + rubric.entries.size());
+  std::vector<ScheduledTask> tasks;
+  std::vector<std::function<void()>> reporters;  // per task, run in order as it ends
+  CheckRun* check = checks.data();
+  for (size_t i = 0; i < rubrics.size(); ++i) {
+    LabRun* lab = &labs[i];
+    // A build runs alone: before its lab's checks, and without slowing down a timed check.
+    tasks.push_back(
+        {builder.has_value(), [&, lab, &rubric = rubrics[i]] {
+           auto given = request.exe_for_lab.find(rubric.lab);
+           lab->report = {
+               rubric.lab, given == request.exe_for_lab.end() ? "" : given->second, "", {}};
+           if (builder) {
+             LabBuild build = builder->Build(rubric.lab);
+             lab->report.exe = build.exe;
+             if (!build.ok) lab->report.build_log = build.log;
+           } else if (lab->report.exe.empty()) {
+             lab->report.exe = layout.reference(rubric.lab).string();
+           }
+           lab->target = TargetOf(layout, plan, secrets, lab->report);
+         }});
+    reporters.push_back([&, lab] {
+      Tell(progress.lab_started, lab->report.lab);
+      if (!lab->report.build_log.empty()) Tell(progress.lab_not_built, lab->report.build_log);
+      report.labs.push_back(lab->report);
+    });
+    for (const RubricEntry& entry : rubrics[i].entries) {
+      check->entry = &entry;
+      tasks.push_back({entry.exclusive, [lab, check] { RunOne(*lab, check); }});
+      reporters.push_back([&, check] {
+        if (!check->kept) return;
+        CheckReport done{*check->entry, check->result};
+        Tell(progress.check_done, done);
+        report.labs.back().checks.push_back(std::move(done));
+      });
+      ++check;
     }
-    if (!lab.build_log.empty()) Tell(progress.lab_not_built, lab.build_log);
-    Target target{
-        rubric.lab, lab.exe, {{kFakePingEnv, layout.fake_ping().string()}}, plan.containment};
-    // The references and hidden tests are out of the program's sight, unless it is one.
-    for (const std::string& dir : SecretsHiddenFrom(lab.exe, secrets))
-      target.containment.hide.push_back(dir);
-    // The suite times the reference in the same run; it gets it as a descriptor.
-    target.containment.reference = layout.reference(rubric.lab);
-    target.env[kReferenceEnv] = FdPath(kPassedFileFd);
-    for (const RubricEntry& entry : rubric.entries) {
-      if (interrupted) break;
-      CheckReport check{entry, {}};
-      if (!lab.build_log.empty()) {
-        check.result = {Outcome::kNotBuilt, 0, "", {}};
-      } else {
-        check.result = RunCheck(entry, target);
-        // As a subreaper, we inherit every orphan of the check: none may outlive it.
-        KillDescendants();
-        if (interrupted) break;  // the check was killed by us: no result to keep
-        NoteInjectedFault(entry, &check.result);
-      }
-      Tell(progress.check_done, check);
-      lab.checks.push_back(std::move(check));
-    }
-    report.labs.push_back(std::move(lab));
   }
+  RunScheduled(
+      tasks, std::clamp(request.jobs > 0 ? request.jobs : DefaultJobs(), 1, kMaxRunningChecks),
+      [&](size_t index) { reporters[index](); }, [] { return interrupted.load(); });
   report.complete = !interrupted;
   return report;
 }

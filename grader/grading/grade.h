@@ -26,9 +26,15 @@ struct GradeRequest {
   std::string hidden;                  // an instructor's hidden rubrics and suites, or empty
   std::optional<int> timeout_seconds;  // every check's, instead of the rubrics'
   ContainmentLimits limits;
+  int jobs =
+      0;  // checks run at once (exclusive ones alone), up to kMaxRunningChecks; 0: DefaultJobs()
 };
 
-/// What a caller is told while a run goes on, to show progress. Any member may be empty.
+/// How many checks run at once unless told: a function of the cores.
+int DefaultJobs();
+
+/// What a caller is told while a run goes on, to show progress. Any member may be empty. They
+/// are called on the calling thread, in rubric order, however many checks run at once.
 struct GradeProgress {
   std::function<void(const std::string& warning)> warning;  // once each, before any check
   std::function<void(const std::string& lab)> lab_started;
@@ -37,13 +43,14 @@ struct GradeProgress {
 };
 
 /// Runs `request` with forklab's parts at `layout`, reporting progress to `progress`. The
-/// calling process becomes a subreaper, and kills every orphan a check leaves after it.
+/// calling process becomes a subreaper, and kills every orphan a check leaves after it. Checks
+/// run `request.jobs` at once; a lab's build runs alone, before its checks.
 /// Throws GradeRequestError (or a rubric's, a fault profile's error) before any check runs
 /// when the request cannot be carried out. An interrupted run returns what it graded so far,
 /// with `complete` false.
 GradeReport Grade(const Layout& layout, const GradeRequest& request, const GradeProgress& progress);
 
-/// Stops the run in progress after killing its current check (async-signal-safe: for a
+/// Stops the run in progress after killing its running checks (async-signal-safe: for a
 /// SIGINT handler).
 void InterruptGrading();
 

@@ -25,8 +25,7 @@ std::string RequiredString(const toml::table& table, std::string_view key,
 
 // The optional array `key` of `table`, every item a string (`items` says what they are).
 std::vector<std::string> StringArray(const toml::table& table, std::string_view key,
-                                     const std::string& items,
-                                     const std::filesystem::path& path) {
+                                     const std::string& items, const std::filesystem::path& path) {
   std::vector<std::string> strings;
   const toml::node* node = table.get(key);
   if (!node) return strings;
@@ -79,6 +78,10 @@ void AddTests(const toml::table& root, const std::filesystem::path& path,
     if (timeout <= 0 || timeout > 3600) Fail(path, where + "'timeout' must be 1..3600 seconds");
     entry.timeout = std::chrono::seconds(timeout);
     entry.profile = (*table)["profile"].value_or(std::string());
+    if (const toml::node* exclusive = table->get("exclusive")) {
+      if (!exclusive->is_boolean()) Fail(path, where + "'exclusive' must be true or false");
+      entry.exclusive = exclusive->as_boolean()->get();
+    }
     auto suite = (*table)["suite"].value<std::string>();
     entry.suite = suite ? suite_dir / *suite : default_suite;
     rubric->entries.push_back(std::move(entry));

@@ -20,6 +20,7 @@ struct RubricEntry {
   std::chrono::seconds timeout{60};
   std::filesystem::path suite;  // the suite executable that holds the test
   std::string profile;          // a fault check's profile: a name, resolved to its file
+  bool exclusive = false;       // it measures time: runs with no other check beside it
 };
 
 /// A lab's rubric: the checks that earn its points, in report order, and options the lab
@@ -46,6 +47,7 @@ struct RubricError : std::runtime_error {
 ///   name = "ForkBasics.LinesInOrder"
 ///   title = "..."; points = 2; hidden = false; timeout = 60; hint = "..."
 ///   profile = "fork-eagain"          # fault checks: the fault profile to run under
+///   exclusive = true                 # timing checks: nothing else runs beside it
 /// `hidden` forces every entry hidden (an instructor's hidden-tests directory).
 Rubric LoadRubric(const std::filesystem::path& path, const std::filesystem::path& suite_dir,
                   bool hidden = false);

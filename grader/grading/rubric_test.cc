@@ -63,6 +63,7 @@ points = 1.5
 hidden = true
 timeout = 5
 suite = "other_suite"
+exclusive = true
 )"),
                              "/suites");
   EXPECT_EQ(rubric.lab, "fork_sum");
@@ -75,6 +76,8 @@ suite = "other_suite"
   EXPECT_TRUE(rubric.entries[1].hidden);
   EXPECT_EQ(rubric.entries[1].suite, "/suites/other_suite");
   EXPECT_EQ(rubric.entries[1].timeout, std::chrono::seconds(5));
+  EXPECT_FALSE(rubric.entries[0].exclusive) << "a check runs beside others unless told";
+  EXPECT_TRUE(rubric.entries[1].exclusive);
   EXPECT_DOUBLE_EQ(rubric.total(), 4.5);
 }
 
@@ -112,6 +115,8 @@ TEST_F(RubricTest, ErrorsNameTheFileAndTheReason) {
   std::string entry = "lab = \"l\"\nsuite = \"s\"\n[[test]]\nname = \"A.B\"\ntitle = \"t\"\n";
   EXPECT_NE(ErrorOf(entry + "points = -1").find("'points' must be"), std::string::npos);
   EXPECT_NE(ErrorOf(entry + "points = 1\ntimeout = 0").find("'timeout'"), std::string::npos);
+  EXPECT_NE(ErrorOf(entry + "points = 1\nexclusive = \"yes\"").find("'exclusive' must be"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(entry + "points = 1\n" + "[[test]]\nname = \"A.B\"\ntitle = \"t\"\npoints = 1")
                 .find("listed twice"),
             std::string::npos);

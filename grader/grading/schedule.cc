@@ -1,0 +1,67 @@
+#include "grading/schedule.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace forklab {
+
+void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
+                  const std::function<void(size_t index)>& ended,
+                  const std::function<bool()>& stop) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::thread> threads(tasks.size());
+  std::vector<bool> finished(tasks.size(), false);
+  std::exception_ptr failure;  // the first a task threw; the tasks from it on are not reported
+  size_t failed_at = tasks.size();
+  size_t next_start = 0, next_end = 0;
+  int running = 0;
+  bool exclusive_running = false;
+
+  std::unique_lock<std::mutex> lock(mutex);
+  for (;;) {
+    while (next_end < next_start && next_end < failed_at && finished[next_end]) {
+      threads[next_end].join();
+      lock.unlock();
+      ended(next_end);
+      lock.lock();
+      ++next_end;
+    }
+    bool starting = !failure && next_start < tasks.size() && !stop();
+    if (!starting && running == 0) break;
+    if (starting && running < jobs && !exclusive_running &&
+        (!tasks[next_start].exclusive || running == 0)) {
+      size_t index = next_start++;
+      ++running;
+      exclusive_running = tasks[index].exclusive;
+      threads[index] = std::thread([&, index] {
+        std::exception_ptr thrown;
+        try {
+          tasks[index].run();
+        } catch (...) {
+          thrown = std::current_exception();
+        }
+        std::lock_guard<std::mutex> guard(mutex);
+        if (thrown && index < failed_at) {
+          failure = thrown;
+          failed_at = index;
+        }
+        finished[index] = true;
+        --running;
+        if (tasks[index].exclusive) exclusive_running = false;
+        changed.notify_all();
+      });
+      continue;
+    }
+    // `stop` may turn true from a signal handler, which cannot notify: look again soon.
+    changed.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  for (std::thread& thread : threads)
+    if (thread.joinable()) thread.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace forklab

@@ -1,0 +1,148 @@
+#include "grading/schedule.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace forklab {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<size_t> Indices(size_t count) {
+  std::vector<size_t> indices(count);
+  for (size_t i = 0; i < count; ++i) indices[i] = i;
+  return indices;
+}
+
+/// Tasks that record how many tasks ran beside each of them, and the order they were reported.
+struct Recorder {
+  std::atomic<int> running{0};
+  std::atomic<int> most_running{0};
+  std::vector<int> most_beside;  // per task: the most tasks running while it ran, itself included
+  std::vector<size_t> ended;
+
+  explicit Recorder(size_t count) : most_beside(count, 0) {}
+
+  // A task that runs for `length`, sampling its neighbours meanwhile.
+  ScheduledTask Task(size_t index, std::chrono::milliseconds length, bool exclusive = false) {
+    return {exclusive, [this, index, length] {
+              int now = ++running;
+              most_running = std::max(most_running.load(), now);
+              auto end = std::chrono::steady_clock::now() + length;
+              int most = now;
+              while (std::chrono::steady_clock::now() < end) {
+                most = std::max(most, running.load());
+                std::this_thread::sleep_for(1ms);
+              }
+              most_beside[index] = most;
+              --running;
+            }};
+  }
+
+  void Run(
+      const std::vector<ScheduledTask>& tasks, int jobs,
+      const std::function<bool()>& stop = [] { return false; }) {
+    RunScheduled(
+        tasks, jobs, [this](size_t index) { ended.push_back(index); }, stop);
+  }
+};
+
+TEST(Schedule, ReportsInListOrderWhileTasksOverlap) {
+  constexpr size_t kTasks = 4;
+  std::atomic<size_t> started{0}, finished{0};
+  std::vector<bool> saw_all_started(kTasks, false);
+  std::vector<size_t> ended;
+  std::vector<ScheduledTask> tasks;
+  // Each task waits for all to have started (they overlap), then they end last to first; the
+  // bound only keeps a broken scheduler from hanging the test.
+  for (size_t i = 0; i < kTasks; ++i)
+    tasks.push_back({false, [&, i] {
+                       ++started;
+                       auto bound = std::chrono::steady_clock::now() + 10s;
+                       while (started < kTasks && std::chrono::steady_clock::now() < bound)
+                         std::this_thread::sleep_for(1ms);
+                       saw_all_started[i] = started == kTasks;
+                       while (finished < kTasks - 1 - i && std::chrono::steady_clock::now() < bound)
+                         std::this_thread::sleep_for(1ms);
+                       ++finished;
+                     }});
+  RunScheduled(
+      tasks, kTasks, [&](size_t index) { ended.push_back(index); }, [] { return false; });
+  EXPECT_EQ(ended, Indices(kTasks));
+  EXPECT_EQ(saw_all_started, std::vector<bool>(kTasks, true)) << "the tasks did not run at once";
+}
+
+TEST(Schedule, RunsNoMoreTasksAtOnceThanJobs) {
+  Recorder recorder(6);
+  std::vector<ScheduledTask> tasks;
+  for (size_t i = 0; i < 6; ++i) tasks.push_back(recorder.Task(i, 10ms));
+  recorder.Run(tasks, 2);
+  EXPECT_EQ(recorder.ended, Indices(6));
+  EXPECT_LE(recorder.most_running, 2);
+}
+
+TEST(Schedule, OneJobRunsOneTaskAtATime) {
+  Recorder recorder(4);
+  std::vector<ScheduledTask> tasks;
+  for (size_t i = 0; i < 4; ++i) tasks.push_back(recorder.Task(i, 5ms));
+  recorder.Run(tasks, 1);
+  EXPECT_EQ(recorder.ended, Indices(4));
+  EXPECT_EQ(recorder.most_running, 1);
+}
+
+TEST(Schedule, AnExclusiveTaskRunsAlone) {
+  Recorder recorder(7);
+  std::vector<ScheduledTask> tasks;
+  for (size_t i = 0; i < 7; ++i) tasks.push_back(recorder.Task(i, 20ms, i == 3 || i == 4));
+  recorder.Run(tasks, 4);
+  EXPECT_EQ(recorder.ended, Indices(7));
+  EXPECT_EQ(recorder.most_beside[3], 1) << "a task ran beside an exclusive one";
+  EXPECT_EQ(recorder.most_beside[4], 1) << "a task ran beside an exclusive one";
+}
+
+TEST(Schedule, AStopStartsNothingMoreAndReportsWhatRan) {
+  std::atomic<bool> stopped{false};
+  std::vector<ScheduledTask> tasks;
+  std::atomic<int> started{0};
+  // Task 0 runs until the stop, which task 1 makes; the rest must never start.
+  tasks.push_back({false, [&] {
+                     ++started;
+                     while (!stopped) std::this_thread::sleep_for(1ms);
+                   }});
+  tasks.push_back({false, [&] {
+                     ++started;
+                     stopped = true;
+                   }});
+  for (int i = 0; i < 3; ++i) tasks.push_back({false, [&] { ++started; }});
+  std::vector<size_t> ended;
+  RunScheduled(
+      tasks, 2, [&](size_t index) { ended.push_back(index); }, [&] { return stopped.load(); });
+  EXPECT_EQ(ended, Indices(2));
+  EXPECT_EQ(started, 2);
+}
+
+TEST(Schedule, ATaskThatThrowsEndsTheRunWithItsError) {
+  std::vector<ScheduledTask> tasks;
+  std::atomic<int> started{0};
+  tasks.push_back({false, [&] { ++started; }});
+  tasks.push_back({true, [] { throw std::runtime_error("no scratch directory"); }});
+  tasks.push_back({false, [&] { ++started; }});
+  std::vector<size_t> ended;
+  try {
+    RunScheduled(
+        tasks, 2, [&](size_t index) { ended.push_back(index); }, [] { return false; });
+    ADD_FAILURE() << "the task's exception was lost";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "no scratch directory");
+  }
+  EXPECT_EQ(ended, Indices(1));
+  EXPECT_EQ(started, 1) << "a task started after the one that threw (it was exclusive)";
+}
+
+}  // namespace
+}  // namespace forklab

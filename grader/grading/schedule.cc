@@ -1,5 +1,6 @@
 #include "grading/schedule.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -19,6 +20,7 @@ void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
   size_t failed_at = tasks.size();
   size_t next_start = 0, next_end = 0;
   int running = 0;
+  std::vector<bool> slot_taken(std::max(jobs, 1), false);
   bool exclusive_running = false;
 
   std::unique_lock<std::mutex> lock(mutex);
@@ -37,10 +39,13 @@ void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
       size_t index = next_start++;
       ++running;
       exclusive_running = tasks[index].exclusive;
-      threads[index] = std::thread([&, index] {
+      int slot = static_cast<int>(std::find(slot_taken.begin(), slot_taken.end(), false) -
+                                  slot_taken.begin());
+      slot_taken[slot] = true;
+      threads[index] = std::thread([&, index, slot] {
         std::exception_ptr thrown;
         try {
-          tasks[index].run();
+          tasks[index].run(slot);
         } catch (...) {
           thrown = std::current_exception();
         }
@@ -50,6 +55,7 @@ void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
           failed_at = index;
         }
         finished[index] = true;
+        slot_taken[slot] = false;
         --running;
         if (tasks[index].exclusive) exclusive_running = false;
         changed.notify_all();

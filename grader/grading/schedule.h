@@ -7,11 +7,13 @@
 
 namespace forklab {
 
-/// One unit of work of a schedule. `run` is called once, on a thread of its own; an exclusive
-/// task runs with no other task running (a check that measures time, a build).
+/// One unit of work of a schedule. `run` is called once, on a thread of its own, with a slot:
+/// a number below the schedule's `jobs` that no other running task holds (for resources one
+/// running task must not share). An exclusive task runs with no other task running (a check
+/// that measures time, a build).
 struct ScheduledTask {
   bool exclusive = false;
-  std::function<void()> run;
+  std::function<void(int slot)> run;
 };
 
 /// Runs `tasks`, at most `jobs` at once, starting them in list order: an exclusive task starts

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
@@ -25,12 +26,17 @@ struct Recorder {
   std::atomic<int> most_running{0};
   std::vector<int> most_beside;  // per task: the most tasks running while it ran, itself included
   std::vector<size_t> ended;
+  std::array<std::atomic<bool>, 8> slot_in_use{};
+  std::atomic<bool> slot_shared{false};  // two running tasks were given the same slot
+  std::atomic<int> highest_slot{-1};
 
   explicit Recorder(size_t count) : most_beside(count, 0) {}
 
   // A task that runs for `length`, sampling its neighbours meanwhile.
   ScheduledTask Task(size_t index, std::chrono::milliseconds length, bool exclusive = false) {
-    return {exclusive, [this, index, length] {
+    return {exclusive, [this, index, length](int slot) {
+              if (slot_in_use.at(slot).exchange(true)) slot_shared = true;
+              highest_slot = std::max(highest_slot.load(), slot);
               int now = ++running;
               most_running = std::max(most_running.load(), now);
               auto end = std::chrono::steady_clock::now() + length;
@@ -41,6 +47,7 @@ struct Recorder {
               }
               most_beside[index] = most;
               --running;
+              slot_in_use[slot] = false;
             }};
   }
 
@@ -61,7 +68,7 @@ TEST(Schedule, ReportsInListOrderWhileTasksOverlap) {
   // Each task waits for all to have started (they overlap), then they end last to first; the
   // bound only keeps a broken scheduler from hanging the test.
   for (size_t i = 0; i < kTasks; ++i)
-    tasks.push_back({false, [&, i] {
+    tasks.push_back({false, [&, i](int) {
                        ++started;
                        auto bound = std::chrono::steady_clock::now() + 10s;
                        while (started < kTasks && std::chrono::steady_clock::now() < bound)
@@ -85,6 +92,8 @@ TEST(Schedule, RunsNoMoreTasksAtOnceThanJobs) {
     recorder.Run(tasks, jobs);
     EXPECT_EQ(recorder.ended, Indices(6));
     EXPECT_LE(recorder.most_running, jobs) << "more tasks ran at once than jobs allow";
+    EXPECT_FALSE(recorder.slot_shared) << "two running tasks held the same slot";
+    EXPECT_LT(recorder.highest_slot, jobs);
   }
 }
 
@@ -103,15 +112,15 @@ TEST(Schedule, AStopStartsNothingMoreAndReportsWhatRan) {
   std::vector<ScheduledTask> tasks;
   std::atomic<int> started{0};
   // Task 0 runs until the stop, which task 1 makes; the rest must never start.
-  tasks.push_back({false, [&] {
+  tasks.push_back({false, [&](int) {
                      ++started;
                      while (!stopped) std::this_thread::sleep_for(1ms);
                    }});
-  tasks.push_back({false, [&] {
+  tasks.push_back({false, [&](int) {
                      ++started;
                      stopped = true;
                    }});
-  for (int i = 0; i < 3; ++i) tasks.push_back({false, [&] { ++started; }});
+  for (int i = 0; i < 3; ++i) tasks.push_back({false, [&](int) { ++started; }});
   std::vector<size_t> ended;
   RunScheduled(
       tasks, 2, [&](size_t index) { ended.push_back(index); }, [&] { return stopped.load(); });
@@ -122,9 +131,9 @@ TEST(Schedule, AStopStartsNothingMoreAndReportsWhatRan) {
 TEST(Schedule, ATaskThatThrowsEndsTheRunWithItsError) {
   std::vector<ScheduledTask> tasks;
   std::atomic<int> started{0};
-  tasks.push_back({false, [&] { ++started; }});
-  tasks.push_back({true, [] { throw std::runtime_error("no scratch directory"); }});
-  tasks.push_back({false, [&] { ++started; }});
+  tasks.push_back({false, [&](int) { ++started; }});
+  tasks.push_back({true, [](int) { throw std::runtime_error("no scratch directory"); }});
+  tasks.push_back({false, [&](int) { ++started; }});
   std::vector<size_t> ended;
   try {
     RunScheduled(

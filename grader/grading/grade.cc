@@ -158,9 +158,11 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
   CheckRun* check = checks.data();
   for (size_t i = 0; i < rubrics.size(); ++i) {
     LabRun* lab = &labs[i];
-    // A build runs alone: before its lab's checks, and without slowing down a timed check.
+    // A build runs alone, without slowing down a timed check. Found or built, the executable
+    // is what the lab's checks run: they wait for it (a prerequisite).
     tasks.push_back(
-        {builder.has_value(), [&, lab, &rubric = rubrics[i]](int) {
+        {builder.has_value(),
+         [&, lab, &rubric = rubrics[i]](int) {
            auto given = request.exe_for_lab.find(rubric.lab);
            lab->report = {
                rubric.lab, given == request.exe_for_lab.end() ? "" : given->second, "", {}};
@@ -172,7 +174,8 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
              lab->report.exe = layout.reference(rubric.lab).string();
            }
            lab->target = TargetOf(layout, plan, secrets, lab->report);
-         }});
+         },
+         /*prerequisite=*/true});
     reporters.push_back([&, lab] {
       Tell(progress.lab_started, lab->report.lab);
       if (!lab->report.build_log.empty()) Tell(progress.lab_not_built, lab->report.build_log);

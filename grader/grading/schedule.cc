@@ -22,6 +22,7 @@ void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
   int running = 0;
   std::vector<bool> slot_taken(std::max(jobs, 1), false);
   bool exclusive_running = false;
+  int prerequisites_running = 0;
 
   std::unique_lock<std::mutex> lock(mutex);
   for (;;) {
@@ -34,11 +35,12 @@ void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
     }
     bool starting = !failure && next_start < tasks.size() && !stop();
     if (!starting && running == 0) break;
-    if (starting && running < jobs && !exclusive_running &&
+    if (starting && running < jobs && !exclusive_running && prerequisites_running == 0 &&
         (!tasks[next_start].exclusive || running == 0)) {
       size_t index = next_start++;
       ++running;
       exclusive_running = tasks[index].exclusive;
+      prerequisites_running += tasks[index].prerequisite;
       int slot = static_cast<int>(std::find(slot_taken.begin(), slot_taken.end(), false) -
                                   slot_taken.begin());
       slot_taken[slot] = true;
@@ -58,6 +60,7 @@ void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
         slot_taken[slot] = false;
         --running;
         if (tasks[index].exclusive) exclusive_running = false;
+        prerequisites_running -= tasks[index].prerequisite;
         changed.notify_all();
       });
       continue;

@@ -107,6 +107,36 @@ TEST(Schedule, AnExclusiveTaskRunsAlone) {
   EXPECT_EQ(recorder.most_beside[4], 1) << "a task ran beside an exclusive one";
 }
 
+TEST(Schedule, APrerequisiteHoldsLaterTasksButNotEarlierOnes) {
+  // Task 1 makes what task 2 needs; task 0, before it, may run beside it.
+  std::atomic<bool> made{false}, zero_running{false}, overlapped{false};
+  std::atomic<bool> used_before_made{false};
+  std::vector<ScheduledTask> tasks;
+  tasks.push_back({false, [&](int) {
+                     zero_running = true;
+                     auto bound = std::chrono::steady_clock::now() + 10s;
+                     while (!made && std::chrono::steady_clock::now() < bound)
+                       std::this_thread::sleep_for(1ms);
+                   }});
+  tasks.push_back({false,
+                   [&](int) {
+                     auto bound = std::chrono::steady_clock::now() + 10s;
+                     while (!zero_running && std::chrono::steady_clock::now() < bound)
+                       std::this_thread::sleep_for(1ms);
+                     overlapped = zero_running.load();
+                     std::this_thread::sleep_for(20ms);  // a later task would start meanwhile
+                     made = true;
+                   },
+                   /*prerequisite=*/true});
+  tasks.push_back({false, [&](int) { used_before_made = !made; }});
+  std::vector<size_t> ended;
+  RunScheduled(
+      tasks, 3, [&](size_t index) { ended.push_back(index); }, [] { return false; });
+  EXPECT_EQ(ended, Indices(3));
+  EXPECT_TRUE(overlapped) << "an earlier task was held by a later prerequisite";
+  EXPECT_FALSE(used_before_made) << "a task started before the prerequisite before it ended";
+}
+
 TEST(Schedule, AStopStartsNothingMoreAndReportsWhatRan) {
   std::atomic<bool> stopped{false};
   std::vector<ScheduledTask> tasks;

@@ -101,6 +101,10 @@ SpawnOptions Ping::OptionsFor(const Sweep& sweep) const {
   } else {
     options.unset_env = {"FAKE_PING_SLOW", "FAKE_PING_SLOW_MS"};
   }
+  if (!sweep.hold.empty())
+    options.env["FAKE_PING_HOLD"] = sweep.hold;
+  else
+    options.unset_env.push_back("FAKE_PING_HOLD");
   return options;
 }
 
@@ -140,11 +144,21 @@ void Ping::ClearLog() const {
 }
 
 std::optional<int> Ping::MostDuringSlowSweep(const std::function<int(pid_t)>& count) {
-  auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 1500});
+  const std::filesystem::path release = dir_ / "release";
+  auto program =
+      StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 100, .hold = release.string()});
   const pid_t pid = program->pid();
   int most = 0;
-  Watched sweep = Watch(*program, milliseconds(30'000),
-                        {.sample = [&](double) { most = std::max(most, count(pid)); }});
+  bool released = false;
+  Watched sweep = Watch(*program, kLongestHold + milliseconds(30'000), {.sample = [&](double at) {
+    most = std::max(most, count(pid));
+    if (!released &&
+        (PingsStarted() == kSlowSweepHosts || at >= static_cast<double>(kLongestHold.count()))) {
+      most = std::max(most, count(pid));  // all started: the peak
+      std::ofstream{release};
+      released = true;
+    }
+  }});
   if (!sweep.status) return std::nullopt;
   EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, kSlowSweepHosts)));
   return most;

@@ -70,6 +70,7 @@ class Ping : public ProgramTest {
     std::string slow{};                  // FAKE_PING_SLOW, hosts that take slow_ms instead
     int slow_ms = 0;
     std::optional<std::string> ping_cmd{};  // default: the fake ping with "-c 1"
+    std::string hold{};  // FAKE_PING_HOLD: pings wait for this file before their latency
   };
 
   void SetUp() override;
@@ -86,11 +87,17 @@ class Ping : public ProgramTest {
   /// Empties the log, for the next sweep of a test that makes several.
   void ClearLog() const;
 
-  /// Sweeps kSlowSweepHosts hosts whose pings take 1.5 s (long enough to be sampled many
-  /// times), reading `count(pid of the program)` all along, and checks the report. Returns
-  /// the most it read, or nullopt when the sweep did not end.
+  /// Sweeps kSlowSweepHosts hosts whose pings are held until every one has started (or
+  /// kLongestHold has passed: a program that caps its pings never starts them all), reading
+  /// `count(pid of the program)` all along, and checks the report. Returns the most it read,
+  /// or nullopt when the sweep did not end. Holding, not a long latency, keeps the pings
+  /// overlapping however slowly a loaded machine starts processes.
   std::optional<int> MostDuringSlowSweep(const std::function<int(pid_t)>& count);
   static constexpr int kSlowSweepHosts = 20;
+  static constexpr std::chrono::seconds kLongestHold{20};
+  /// How long a sweep of 254 hosts may take: only a bound for a hung program, since a loaded
+  /// machine (other checks beside, other work) starts 254 processes slowly.
+  static constexpr std::chrono::milliseconds kLongSweepLimit{90'000};
 
   /// The usage-error claim (suites/claims.h) for `sweep`, and that no ping ran for it.
   void ExpectUsageErrorSweeping(const Sweep& sweep);

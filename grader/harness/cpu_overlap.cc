@@ -1,0 +1,92 @@
+#include "harness/cpu_overlap.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <vector>
+
+#include "harness/proc.h"
+
+namespace forklab {
+namespace {
+
+constexpr double kSharedWork = 0.25;  // the second worker's CPU against the first's
+
+}  // namespace
+
+void CpuOverlap::Sample(pid_t root, double at) {
+  std::vector<pid_t> processes = DescendantsOf(root);
+  processes.push_back(root);
+  for (pid_t pid : processes) {
+    std::error_code error;
+    std::filesystem::path dir = "/proc/" + std::to_string(pid) + "/task";
+    for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+      long long ns = -1;
+      std::ifstream(entry.path() / "schedstat") >> ns;
+      if (ns < 0) continue;  // gone meanwhile
+      Task& task = tasks_[std::to_string(pid) + "/" + entry.path().filename().string()];
+      if (ns > task.last_ns) {
+        if (task.first_moved < 0) task.first_moved = at;
+        task.last_moved = at;
+      }
+      task.last_ns = std::max(task.last_ns, ns);
+      task.ns_at[at] = task.last_ns;
+    }
+  }
+}
+
+CpuOverlap::Workers CpuOverlap::Busiest() const {
+  std::vector<const Task*> moved;
+  for (const auto& [name, task] : tasks_)
+    if (task.first_moved >= 0) moved.push_back(&task);
+  std::sort(moved.begin(), moved.end(),
+            [](const Task* a, const Task* b) { return a->last_ns > b->last_ns; });
+  if (moved.size() < 2) return {moved.empty() ? nullptr : moved[0], nullptr};
+  return {moved[0], moved[1]};
+}
+
+long long CpuOverlap::UsedBetween(const Task& task, double from, double to) {
+  auto at_or_before = [&](double when) {
+    auto it = task.ns_at.upper_bound(when);
+    return it == task.ns_at.begin() ? 0 : std::prev(it)->second;
+  };
+  return at_or_before(to) - at_or_before(from);
+}
+
+double CpuOverlap::Overlap() const {
+  Workers workers = Busiest();
+  if (!workers.second || static_cast<double>(workers.second->last_ns) <
+                             kSharedWork * static_cast<double>(workers.busiest->last_ns))
+    return 0;
+  const Task& a = *workers.busiest;
+  const Task& b = *workers.second;
+  double both = std::min(a.last_moved, b.last_moved) - std::max(a.first_moved, b.first_moved);
+  double shorter = std::min(a.last_moved - a.first_moved, b.last_moved - b.first_moved);
+  if (shorter <= 0) return 0;  // one of them ran within one sample: nothing to compare
+  return std::clamp(both / shorter, 0.0, 1.0);
+}
+
+double CpuOverlap::ParallelRate() const {
+  if (Overlap() <= 0) return 0;
+  Workers workers = Busiest();
+  double from = std::max(workers.busiest->first_moved, workers.second->first_moved);
+  double to = std::min(workers.busiest->last_moved, workers.second->last_moved);
+  if (to <= from) return 0;
+  long long used = UsedBetween(*workers.busiest, from, to) + UsedBetween(*workers.second, from, to);
+  return static_cast<double>(used) / 1e9 / (to - from);
+}
+
+std::string CpuOverlap::Describe() const {
+  Workers workers = Busiest();
+  auto cpu = [](const Task* task) { return task ? static_cast<double>(task->last_ns) / 1e9 : 0; };
+  std::ostringstream text;
+  text.precision(2);
+  text << std::fixed << "workers " << cpu(workers.busiest) << " s and " << cpu(workers.second)
+       << " s of CPU, overlap " << static_cast<int>(Overlap() * 100) << "%, " << ParallelRate()
+       << " cores while both ran";
+  return text.str();
+}
+
+}  // namespace forklab

@@ -1,0 +1,75 @@
+#include "harness/cpu_overlap.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace forklab {
+namespace {
+
+double ThreadCpuSeconds() {
+  timespec used{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+  return static_cast<double>(used.tv_sec) + static_cast<double>(used.tv_nsec) / 1e9;
+}
+
+// Burns `seconds` of this thread's own CPU, however long the machine takes to give it.
+void Burn(double seconds) {
+  while (ThreadCpuSeconds() < seconds) {
+  }
+}
+
+// Samples a child that runs two workers, side by side or one after the other, until it exits.
+CpuOverlap Observe(bool side_by_side) {
+  pid_t child = fork();
+  if (child == 0) {
+    if (side_by_side) {
+      std::thread first(Burn, 0.15), second(Burn, 0.15);
+      first.join();
+      second.join();
+    } else {
+      std::thread(Burn, 0.15).join();
+      std::thread(Burn, 0.15).join();
+    }
+    _exit(0);
+  }
+  CpuOverlap overlap;
+  auto start = std::chrono::steady_clock::now();
+  int status = 0;
+  while (waitpid(child, &status, WNOHANG) == 0) {
+    overlap.Sample(child,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return overlap;
+}
+
+// Load changes how fast the workers go, not whether their clocks move together, so these
+// hold on a busy machine too.
+TEST(CpuOverlap, WorkersSideBySideOverlap) {
+  CpuOverlap overlap = Observe(/*side_by_side=*/true);
+  EXPECT_GT(overlap.Overlap(), 0.5) << overlap.Describe();
+  EXPECT_GT(overlap.ParallelRate(), 0) << overlap.Describe();
+}
+
+TEST(CpuOverlap, WorkersOneAfterTheOtherDoNot) {
+  CpuOverlap overlap = Observe(/*side_by_side=*/false);
+  EXPECT_LT(overlap.Overlap(), 0.2) << overlap.Describe();
+}
+
+TEST(CpuOverlap, OneBusyThreadIsNoSharedWork) {
+  CpuOverlap overlap;
+  overlap.Sample(getpid(), 0);
+  Burn(ThreadCpuSeconds() + 0.05);
+  overlap.Sample(getpid(), 0.1);
+  EXPECT_EQ(overlap.Overlap(), 0) << overlap.Describe();
+  EXPECT_EQ(overlap.ParallelRate(), 0);
+}
+
+}  // namespace
+}  // namespace forklab

@@ -25,7 +25,7 @@ const char* OutcomeName(Outcome outcome) {
       {Outcome::kPassed, "passed"},          {Outcome::kFailed, "failed"},
       {Outcome::kTimedOut, "timed out"},     {Outcome::kCrashed, "crashed"},
       {Outcome::kNotBuilt, "did not build"}, {Outcome::kSkipped, "skipped"},
-      {Outcome::kKilled, "killed"}};
+      {Outcome::kKilled, "killed"},          {Outcome::kInconclusive, "inconclusive"}};
   for (const auto& [named, name] : kNames)
     if (named == outcome) return name;
   return "unknown";
@@ -147,8 +147,9 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
       if (suite.value("name", "") + "." + run.value("name", "") != test) continue;
       if (run.value("status", "") == "NOTRUN") break;
       if (run.value("result", "") == "SKIPPED") {
-        result.outcome = Outcome::kSkipped;
         result.detail = SkipReason(console);
+        result.outcome = result.detail.starts_with(kInconclusiveTag) ? Outcome::kInconclusive
+                                                                     : Outcome::kSkipped;
         return result;
       }
       if (run.contains("failures")) {

@@ -14,9 +14,21 @@ namespace forklab {
 
 /// The distinct ways a check can end; each is reported as itself. kKilled: the sandbox
 /// stopped the run at one of its limits (processes, memory), or processes outlived it.
-enum class Outcome { kPassed, kFailed, kTimedOut, kCrashed, kNotBuilt, kSkipped, kKilled };
+/// kInconclusive: the machine was too busy to decide it; it earns nothing and stays in the
+/// total (never raising a grade), and the run names it to rerun.
+enum class Outcome {
+  kPassed,
+  kFailed,
+  kTimedOut,
+  kCrashed,
+  kNotBuilt,
+  kSkipped,
+  kKilled,
+  kInconclusive
+};
 
-/// "passed", "failed", "timed out", "crashed", "did not build", "skipped", "killed".
+/// "passed", "failed", "timed out", "crashed", "did not build", "skipped", "killed",
+/// "inconclusive".
 const char* OutcomeName(Outcome outcome);
 
 /// What one check produced. `fraction` is the share of the points a passed check earns

@@ -51,15 +51,20 @@ std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_h
   std::string text = OutcomeName(check.result.outcome);
   if (check.result.outcome == Outcome::kNotBuilt) return Cut(text + "\n" + lab.build_log);
   if (!check.result.detail.empty()) text += "\n" + check.result.detail;
-  if (!Passed(check) && check.result.outcome != Outcome::kSkipped && !check.entry.hint.empty())
+  if (!Passed(check) && check.result.outcome != Outcome::kSkipped &&
+      check.result.outcome != Outcome::kInconclusive && !check.entry.hint.empty())
     text += "\nhint: " + check.entry.hint;
   return Cut(text);
 }
 
-/// The total in one line: "forklab: 58/61 (95.1%)", and "incomplete" when interrupted.
+/// The total in one line: "forklab: 58/61 (95.1%)", and "incomplete" when interrupted or
+/// when checks were inconclusive.
 std::string Headline(const GradeReport& report) {
   return fmt::format("forklab: {:g}/{:g} ({:.1f}%){}", report.earned(), report.total(),
-                     report.percent(), report.complete ? "" : ", incomplete: interrupted");
+                     report.percent(),
+                     !report.complete              ? ", incomplete: interrupted"
+                     : !report.RerunArgs().empty() ? ", incomplete: checks to rerun"
+                                                   : "");
 }
 
 double Seconds(const GradeReport& report) {

@@ -1,6 +1,7 @@
 #include "grading/report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 #include <functional>
@@ -47,6 +48,22 @@ double GradeReport::percent() const {
   return total() > 0 ? 100 * earned() / total() : 0;
 }
 
+std::vector<std::string> GradeReport::RerunArgs() const {
+  std::vector<std::string> labs_args, checks_args;
+  bool hidden = false;  // a hidden check's name is withheld: its labs are rerun whole
+  for (const LabReport& lab : labs) {
+    size_t before = checks_args.size();
+    for (const CheckReport& check : lab.checks) {
+      if (check.result.outcome != Outcome::kInconclusive) continue;
+      hidden |= check.entry.hidden;
+      checks_args.insert(checks_args.end(), {"--check", check.entry.test});
+    }
+    if (checks_args.size() > before) labs_args.insert(labs_args.end(), {"--lab", lab.lab});
+  }
+  if (!hidden) labs_args.insert(labs_args.end(), checks_args.begin(), checks_args.end());
+  return labs_args;
+}
+
 namespace {
 
 std::string Points(double value) {
@@ -63,13 +80,20 @@ std::string Paint(const TextStyle& style, const char* code, const std::string& t
 /// The badge in front of a check: green for a pass, yellow for a skip, red for the rest.
 std::string Badge(const TextStyle& style, Outcome outcome) {
   static const std::map<Outcome, const char*> kBadges = {
-      {Outcome::kPassed, "PASS "},  {Outcome::kSkipped, "SKIP "},  {Outcome::kTimedOut, "TIME "},
-      {Outcome::kCrashed, "CRASH"}, {Outcome::kNotBuilt, "BUILD"}, {Outcome::kKilled, "KILL "},
-      {Outcome::kFailed, "FAIL "}};
-  const char* colour = outcome == Outcome::kPassed    ? "32"
-                       : outcome == Outcome::kSkipped ? "33"
-                                                      : "31";
+      {Outcome::kPassed, "PASS "},  {Outcome::kSkipped, "SKIP "},     {Outcome::kTimedOut, "TIME "},
+      {Outcome::kCrashed, "CRASH"}, {Outcome::kNotBuilt, "BUILD"},    {Outcome::kKilled, "KILL "},
+      {Outcome::kFailed, "FAIL "},  {Outcome::kInconclusive, "RERUN"}};
+  const char* colour = outcome == Outcome::kPassed                                         ? "32"
+                       : outcome == Outcome::kSkipped || outcome == Outcome::kInconclusive ? "33"
+                                                                                           : "31";
   return Paint(style, colour, kBadges.at(outcome));
+}
+
+// A check that did not pass shows the lesson's hint, unless it says nothing about the
+// program: skipped (does not apply here) or inconclusive (the machine was too busy).
+bool Teaches(Outcome outcome) {
+  return outcome != Outcome::kPassed && outcome != Outcome::kSkipped &&
+         outcome != Outcome::kInconclusive;
 }
 
 bool Withheld(const CheckReport& check, bool show_hidden) {
@@ -94,8 +118,7 @@ void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& st
   out << '\n';
   if (withheld || check.result.outcome == Outcome::kNotBuilt) return;
   if (!check.result.detail.empty()) PrintIndented(out, check.result.detail, "        ");
-  if (check.result.outcome != Outcome::kPassed && check.result.outcome != Outcome::kSkipped &&
-      !check.entry.hint.empty())
+  if (Teaches(check.result.outcome) && !check.entry.hint.empty())
     out << "        " << Paint(style, "36", "hint: ") << check.entry.hint << '\n';
 }
 
@@ -115,6 +138,13 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
   for (const std::string& warning : report.warnings)
     out << Paint(style, "33", "  warning: ") << warning << '\n';
   if (!report.complete) out << Paint(style, "33", "  incomplete: grading was interrupted") << '\n';
+  if (std::vector<std::string> rerun = report.RerunArgs(); !rerun.empty())
+    out << Paint(style, "33", "  incomplete: ")
+        << fmt::format(
+               "the machine was too busy to decide some checks (RERUN); grade them "
+               "again: forklab grade {}",
+               fmt::join(rerun, " "))
+        << '\n';
 }
 
 nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
@@ -133,7 +163,9 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
           item["profile"] = std::filesystem::path(check.entry.profile).stem().string();
         item["title"] = check.entry.title;
         item["detail"] = check.result.detail;
-        if (check.result.outcome != Outcome::kPassed) item["hint"] = check.entry.hint;
+        if (check.result.outcome != Outcome::kPassed &&
+            check.result.outcome != Outcome::kInconclusive)
+          item["hint"] = check.entry.hint;
       }
       checks.push_back(std::move(item));
     }
@@ -146,8 +178,10 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
     if (!lab.build_log.empty()) item["build_log"] = lab.build_log;
     labs.push_back(std::move(item));
   }
+  std::vector<std::string> rerun = report.RerunArgs();
   return {{"implementation", report.implementation},
-          {"complete", report.complete},
+          {"complete", report.complete && rerun.empty()},
+          {"rerun", rerun},
           {"isolation", report.isolation},
           {"warnings", report.warnings},
           {"earned", report.earned()},

@@ -33,7 +33,8 @@ struct LabReport {
 };
 
 /// A grading run. `complete` is false when it was interrupted: the labs graded so far are
-/// kept, the rest are missing.
+/// kept, the rest are missing. A run with an inconclusive check is complete but undecided:
+/// the grade stands as a floor until RerunArgs() is graded again.
 struct GradeReport {
   std::string implementation;
   bool complete = true;
@@ -44,6 +45,9 @@ struct GradeReport {
   double earned() const;
   double total() const;
   double percent() const;
+  /// `forklab grade` arguments that rerun the inconclusive checks ("--lab L --check T", a
+  /// hidden check by its lab alone), or none when every check was decided.
+  std::vector<std::string> RerunArgs() const;
 };
 
 /// How text is rendered: colour only on a terminal, never with NO_COLOR.

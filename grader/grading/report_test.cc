@@ -29,6 +29,26 @@ TEST(Report, PointsCountPartialScoresAndLeaveSkippedOut) {
   EXPECT_DOUBLE_EQ(report.percent(), 40);
 }
 
+TEST(Report, AnInconclusiveCheckEarnsNothingStaysInTheTotalAndIsNamedToRerun) {
+  GradeReport report = SampleReport();
+  report.labs[0].checks[1].result.outcome = Outcome::kInconclusive;  // Sum.B, 3 points
+  EXPECT_DOUBLE_EQ(report.labs[0].earned(), 4);
+  EXPECT_DOUBLE_EQ(report.labs[0].total(), 10) << "an inconclusive check never raises a grade";
+  EXPECT_EQ(report.RerunArgs(),
+            (std::vector<std::string>{"--lab", "fork_sum", "--check", "Sum.B"}));
+  std::ostringstream text;
+  PrintSummary(text, report, TextStyle{});
+  EXPECT_NE(text.str().find("incomplete: "), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("forklab grade --lab fork_sum --check Sum.B"), std::string::npos)
+      << text.str();
+  EXPECT_FALSE(ToJson(report, false)["complete"]);
+  // A hidden check is not named: its lab is graded again.
+  report.labs[0].checks[4].result.outcome = Outcome::kInconclusive;
+  EXPECT_EQ(report.RerunArgs(), (std::vector<std::string>{"--lab", "fork_sum"}));
+  EXPECT_TRUE(SampleReport().RerunArgs().empty());
+  EXPECT_TRUE(ToJson(SampleReport(), false)["complete"]);
+}
+
 TEST(Report, HiddenDetailsAreWithheldFromStudents) {
   GradeReport report = SampleReport();
   std::ostringstream text;
@@ -54,9 +74,9 @@ TEST(Report, FailedChecksTeach) {
 TEST(Report, EveryOutcomeIsNamedDistinctly) {
   std::set<std::string> names;
   for (Outcome outcome : {Outcome::kPassed, Outcome::kFailed, Outcome::kTimedOut, Outcome::kCrashed,
-                          Outcome::kNotBuilt, Outcome::kSkipped})
+                          Outcome::kNotBuilt, Outcome::kSkipped, Outcome::kInconclusive})
     names.insert(OutcomeName(outcome));
-  EXPECT_EQ(names.size(), 6u);
+  EXPECT_EQ(names.size(), 7u);
 }
 
 TEST(Report, JsonCarriesTotalsAndCompleteness) {

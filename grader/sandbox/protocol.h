@@ -38,6 +38,11 @@ std::string ContainmentLine(const std::string& event);
 /// The events of the tagged lines in a suite's console, in order, without their tag.
 std::vector<std::string> ContainmentEventsIn(const std::string& console);
 
+/// A suite skips a check with a reason that starts with this when the machine could not
+/// decide it (too busy to measure): the grader reports it "inconclusive", earning nothing, and
+/// names it to rerun. A plain skip means the check does not apply here (one core, say).
+inline constexpr char kInconclusiveTag[] = "inconclusive: ";
+
 /// forklab-sandbox's flag that asks for a ProbeAnswer.
 inline constexpr char kProbeFlag[] = "--probe";
 /// What `forklab-sandbox --probe` prints on one line: whether this machine lets the sandbox

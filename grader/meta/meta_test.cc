@@ -24,8 +24,8 @@ namespace fs = std::filesystem;
 namespace forklab {
 namespace {
 
-// Which checks passed, which did not, and which the machine could not decide (skipped:
-// a timing check on a machine too busy to measure it).
+// Which checks passed, which did not, and which the machine could not decide (skipped, or
+// inconclusive: a timing check on a machine too busy to measure it).
 struct Verdicts {
   std::set<std::string> passed, not_passed, skipped;
 };
@@ -38,7 +38,7 @@ Verdicts VerdictsOf(const nlohmann::json& result) {
       // Partial credit (a speedup short of the reference's) does not count as passing.
       if (check["outcome"] == "passed" && check["earned"] == check["points"])
         verdicts.passed.insert(name);
-      else if (check["outcome"] == "skipped")
+      else if (check["outcome"] == "skipped" || check["outcome"] == "inconclusive")
         verdicts.skipped.insert(name);
       else
         verdicts.not_passed.insert(name);
@@ -111,7 +111,7 @@ std::string LabName(const testing::TestParamInfo<std::string>& info) {
 class ReferenceScoresFull : public testing::TestWithParam<std::string> {};
 
 TEST_P(ReferenceScoresFull, EveryCheckPasses) {
-  Grading grading = Forklab({"grade", "--impl", "reference", "--lab", GetParam()});
+  Grading grading = GradeDecided({"grade", "--impl", "reference", "--lab", GetParam()});
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
   EXPECT_EQ(grading.result["percent"], 100.0) << Failures(grading.result);
 }
@@ -178,8 +178,9 @@ class Alternative : public testing::TestWithParam<FixtureProgram> {};
 
 TEST_P(Alternative, ScoresFull) {
   const FixtureProgram& alternative = GetParam();
-  Grading grading = Forklab({"grade", "--lab", alternative.lab, "--exe",
-                             (kBuild / "fixtures" / "alternatives" / alternative.name).string()});
+  Grading grading =
+      GradeDecided({"grade", "--lab", alternative.lab, "--exe",
+                    (kBuild / "fixtures" / "alternatives" / alternative.name).string()});
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
   EXPECT_EQ(grading.result["percent"], 100.0) << Failures(grading.result);
 }

@@ -116,6 +116,7 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
       Tell(progress.check_done, check);
       lab.checks.push_back(std::move(check));
     }
+    Tell(progress.lab_done, lab);
     report.labs.push_back(std::move(lab));
   }
   report.complete = !interrupted;

@@ -34,6 +34,7 @@ struct GradeProgress {
   std::function<void(const std::string& lab)> lab_started;
   std::function<void(const std::string& build_log)> lab_not_built;
   std::function<void(const CheckReport& check)> check_done;
+  std::function<void(const LabReport& lab)> lab_done;  // every check graded (or interrupted)
 };
 
 /// Runs `request` with forklab's parts at `layout`, reporting progress to `progress`. The

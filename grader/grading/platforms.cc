@@ -69,10 +69,6 @@ double Seconds(const GradeReport& report) {
   return seconds;
 }
 
-std::string SourceOf(const LabReport& lab) {
-  return "labs/" + lab.lab + "/main.cc";
-}
-
 std::string Summary(const GradeReport& report) {
   std::string text = Headline(report) + "\n";
   for (const LabReport& lab : report.labs)
@@ -146,7 +142,7 @@ nlohmann::json Classroom(const GradeReport& report, bool show_hidden) {
            {"score", check.earned()},
            {"message", Feedback(check, lab, show_hidden)},
            {"test_code", Withheld(check, show_hidden) ? "" : lab.lab + " " + check.entry.test},
-           {"filename", SourceOf(lab)},
+           {"filename", lab.source()},
            {"line_no", 0},
            {"duration", static_cast<long>(check.result.time.count() * 1000)}});
     }
@@ -259,7 +255,7 @@ std::string Junit(const GradeReport& report, bool show_hidden) {
       seconds += check.result.time.count();
       cases << fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\" file=\"{}\"",
                            Xml(lab.lab), Xml(Title(check, show_hidden)), check.result.time.count(),
-                           Xml(SourceOf(lab)));
+                           Xml(lab.source()));
       Outcome outcome = check.result.outcome;
       std::string feedback = Xml(Feedback(check, lab, show_hidden));
       std::string points = fmt::format("{:g}/{:g}", check.earned(), check.entry.points);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -114,8 +115,12 @@ int RunGrade(const Layout& layout, const GradeOptions& options) {
   int progress_fd = result_to_stdout ? STDERR_FILENO : STDOUT_FILENO;
   style.color = isatty(progress_fd) && !std::getenv("NO_COLOR");
 
+  GradeRequest request = options.request;
+  // The HTML report draws each check's process timeline: the suites record them only then.
+  request.timelines = std::any_of(destinations.begin(), destinations.end(),
+                                  [](const Destination& d) { return d.format == Format::kHtml; });
   ProgressPrinter printer(progress, style);
-  GradeReport report = Grade(layout, options.request, PrintProgress(progress, printer, style));
+  GradeReport report = Grade(layout, request, PrintProgress(progress, printer, style));
   PrintSummary(progress, report, style);
 
   // Every file is written, interrupted or not: a partial result says it is incomplete.

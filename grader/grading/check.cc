@@ -123,6 +123,8 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
     for (const auto& run : suite.value("testsuite", nlohmann::json::array())) {
       if (suite.value("name", "") + "." + run.value("name", "") != test) continue;
       if (run.value("status", "") == "NOTRUN") break;
+      if (run.contains(kTimelineProperty) && run[kTimelineProperty].is_string())
+        result.timeline = ProcessTimeline::FromJson(run[kTimelineProperty].get<std::string>());
       if (run.value("result", "") == "SKIPPED") {
         result.outcome = Outcome::kSkipped;
         result.detail = SkipReason(console);
@@ -143,6 +145,8 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
         result.fraction = std::clamp(fraction, 0.0, 1.0);
       }
       if (run.contains("note")) result.detail = run["note"].get<std::string>();
+      if (run.contains(kSpeedupProperty) && run[kSpeedupProperty].is_string())
+        result.speedup = SpeedupMeasurement::FromJson(run[kSpeedupProperty].get<std::string>());
       return result;
     }
   }

@@ -101,6 +101,7 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
     // The suite times the reference in the same run; it gets it as a descriptor.
     target.containment.reference = layout.reference(rubric.lab);
     target.env[kReferenceEnv] = FdPath(kPassedFileFd);
+    if (request.timelines) target.env[kTimelineEnv] = "1";
     for (const RubricEntry& entry : rubric.entries) {
       if (interrupted) break;
       CheckReport check{entry, {}};

@@ -25,6 +25,7 @@ struct GradeRequest {
   std::string submission;
   std::string hidden;                  // an instructor's hidden rubrics and suites, or empty
   std::optional<int> timeout_seconds;  // every check's, instead of the rubrics'
+  bool timelines = false;              // record each check's process timeline (HTML report)
   ContainmentLimits limits;
 };
 

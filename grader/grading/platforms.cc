@@ -5,6 +5,8 @@
 #include <sstream>
 #include <utility>
 
+#include "grading/html_report.h"
+
 namespace forklab {
 namespace {
 
@@ -15,7 +17,8 @@ constexpr std::pair<Format, const char*> kFormats[] = {{Format::kJson, "json"},
                                                        {Format::kPrairieLearn, "prairielearn"},
                                                        {Format::kAutolab, "autolab"},
                                                        {Format::kClassroom, "classroom"},
-                                                       {Format::kMarkdown, "markdown"}};
+                                                       {Format::kMarkdown, "markdown"},
+                                                       {Format::kHtml, "html"}};
 
 /// A program's output may hold any bytes: invalid UTF-8 becomes U+FFFD rather than an error.
 std::string Dump(const nlohmann::json& json, int indent = -1) {
@@ -45,7 +48,8 @@ std::string Cut(std::string text) {
   return text.substr(0, cut) + fmt::format("\n[... {} more bytes]", text.size() - cut);
 }
 
-/// What a student reads about one check: the outcome, what was observed and the lesson.
+}  // namespace
+
 std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_hidden) {
   if (Withheld(check, show_hidden)) return OutcomeName(check.result.outcome);
   std::string text = OutcomeName(check.result.outcome);
@@ -55,6 +59,8 @@ std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_h
     text += "\nhint: " + check.entry.hint;
   return Cut(text);
 }
+
+namespace {
 
 /// The total in one line: "forklab: 58/61 (95.1%)", and "incomplete" when interrupted.
 std::string Headline(const GradeReport& report) {
@@ -181,8 +187,8 @@ std::string Autolab(const GradeReport& report, bool show_hidden) {
          Dump({{"scores", std::move(scores)}, {"scoreboard", std::move(scoreboard)}}) + "\n";
 }
 
-/// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD,
-/// so formats that must be UTF-8 (XML, Markdown) stay readable whatever a program printed.
+}  // namespace
+
 std::string ValidUtf8(std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size();) {
@@ -211,6 +217,8 @@ std::string ValidUtf8(std::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 /// XML 1.0 text: valid UTF-8, the five entities escaped, and the control bytes XML cannot
 /// hold shown as "\xNN" (a program's output may contain any byte).
@@ -354,6 +362,8 @@ std::string Render(const GradeReport& report, Format format, bool show_hidden) {
       return Dump(Classroom(report, show_hidden)) + "\n";
     case Format::kMarkdown:
       return Markdown(report, show_hidden);
+    case Format::kHtml:
+      return HtmlReport(report, show_hidden);
   }
   return "";
 }

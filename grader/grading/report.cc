@@ -14,6 +14,11 @@ double CheckReport::earned() const {
   return result.outcome == Outcome::kPassed ? entry.points * result.fraction : 0;
 }
 
+bool CheckReport::to_fix() const {
+  bool passed = result.outcome == Outcome::kPassed && result.fraction >= 1;
+  return !passed && result.outcome != Outcome::kSkipped;
+}
+
 namespace {
 
 /// The sum of `value` over `items`.
@@ -38,6 +43,15 @@ double LabReport::total() const {
 
 std::string LabReport::source() const {
   return "labs/" + lab + "/main.cc";
+}
+
+std::string LabReport::state() const {
+  if (!build_log.empty()) return fmt::format("did not build: {}", source());
+  if (not_started()) return fmt::format("not started: {}", source());
+  auto to_fix = std::ranges::count_if(checks, &CheckReport::to_fix);
+  if (to_fix == 0) return "all passed";
+  if (to_fix == 1) return "1 check to fix";
+  return fmt::format("{} checks to fix", to_fix);
 }
 
 bool LabReport::not_started() const {
@@ -112,36 +126,14 @@ void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& st
     out << "        " << Paint(style, "36", "hint: ") << check.entry.hint << '\n';
 }
 
-namespace {
-
-bool FullyPassed(const CheckReport& check) {
-  return check.result.outcome == Outcome::kPassed && check.result.fraction >= 1;
-}
-
-bool ToFix(const CheckReport& check) {
-  return !FullyPassed(check) && check.result.outcome != Outcome::kSkipped;
-}
-
-/// What a lab's summary line says after its points.
-std::string LabState(const LabReport& lab) {
-  if (!lab.build_log.empty()) return fmt::format("did not build: {}", lab.source());
-  if (lab.not_started()) return fmt::format("not started: {}", lab.source());
-  auto to_fix = std::count_if(lab.checks.begin(), lab.checks.end(), ToFix);
-  if (to_fix == 0) return "all passed";
-  if (to_fix == 1) return "1 check to fix";
-  return fmt::format("{} checks to fix", to_fix);
-}
-
-}  // namespace
-
 void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style) {
   out << '\n' << Paint(style, "1", "Summary") << " (" << report.implementation << ")\n";
   for (const LabReport& lab : report.labs) {
     out << fmt::format("  {:<28} {:>6}/{:<6} {}\n", lab.lab, Points(lab.earned()),
-                       Points(lab.total()), LabState(lab));
+                       Points(lab.total()), lab.state());
     if (!lab.build_log.empty() || lab.not_started()) continue;
     for (const CheckReport& check : lab.checks) {
-      if (!ToFix(check)) continue;
+      if (!check.to_fix()) continue;
       std::string name = Withheld(check, style.show_hidden) ? "(hidden)" : check.entry.test;
       out << fmt::format("    {:<54} {:>6}/{:<6} {}\n", name, Points(check.earned()),
                          Points(check.entry.points), OutcomeName(check.result.outcome));

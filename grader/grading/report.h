@@ -17,6 +17,8 @@ struct CheckReport {
   CheckResult result;
 
   double earned() const;
+  /// Neither passed in full nor skipped: the student has something to do here.
+  bool to_fix() const;
 };
 
 /// One lab as graded. `build_log` is set when the lab did not build; every check then
@@ -32,6 +34,8 @@ struct LabReport {
   double total() const;
   /// The source a student edits: "labs/<lab>/main.cc".
   std::string source() const;
+  /// "all passed", "2 checks to fix", "not started: labs/fork_sum/main.cc", "did not build: ...".
+  std::string state() const;
   /// True when the lab is the untouched stub: it built, earned nothing, and a check quotes
   /// the stub's own "<lab>: not implemented". Its checks then teach nothing one by one.
   bool not_started() const;

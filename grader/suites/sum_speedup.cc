@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "harness/subprocess.h"
+#include "sandbox/protocol.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -140,6 +141,11 @@ TEST_F(SumSpeedup, MatchesReference) {
            << ", measured alongside: " << speedups.reference << "x (N = " << reference_n
            << "); share " << static_cast<int>(share * 100) << "%";
   RecordProperty("note", observed.str());
+  RecordProperty(
+      kSpeedupProperty,
+      SpeedupMeasurement{
+          kBaseline, {1, kWorkers}, {1, speedups.implementation}, {1, speedups.reference}}
+          .ToJson());
   RecordProperty("fraction", std::to_string(fraction));
   EXPECT_GT(fraction, 0) << "expected close to the speedup of " << kBaseline
                          << ", observed: " << observed.str()

@@ -125,6 +125,8 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
       if (run.value("status", "") == "NOTRUN") break;
       if (run.contains(kTimelineProperty) && run[kTimelineProperty].is_string())
         result.timeline = ProcessTimeline::FromJson(run[kTimelineProperty].get<std::string>());
+      if (run.contains(kSpeedupProperty) && run[kSpeedupProperty].is_string())
+        result.speedup = SpeedupMeasurement::FromJson(run[kSpeedupProperty].get<std::string>());
       if (run.value("result", "") == "SKIPPED") {
         result.outcome = Outcome::kSkipped;
         result.detail = SkipReason(console);
@@ -145,8 +147,6 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
         result.fraction = std::clamp(fraction, 0.0, 1.0);
       }
       if (run.contains("note")) result.detail = run["note"].get<std::string>();
-      if (run.contains(kSpeedupProperty) && run[kSpeedupProperty].is_string())
-        result.speedup = SpeedupMeasurement::FromJson(run[kSpeedupProperty].get<std::string>());
       return result;
     }
   }

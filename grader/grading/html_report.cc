@@ -199,7 +199,7 @@ std::string TimelineSvg(const ProcessTimeline& timeline, bool connections) {
     svg += fmt::format(
         R"(<line class="fault" x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2:.0f}" stroke="#e08a1e" )"
         R"(stroke-width="2" stroke-dasharray="5 3"><title>{3}</title></line>)"
-        R"(<text x="{4:.1f}" y="{5}" fill="#b36200">⚡ fault</text>)",
+        R"(<text x="{4:.1f}" y="{5}" fill="#b36200">fault</text>)",
         X(mark.at, ended), axis, height, Escape(mark.text), X(mark.at, ended) + 3, axis + 10);
   svg += "</svg>";
   std::string legend =
@@ -296,7 +296,7 @@ std::string CheckHtml(const CheckReport& check, const LabReport& lab, bool show_
     if (observed.find('\n') != std::string::npos)
       body += "<pre>" + Escape(observed.substr(observed.find('\n') + 1)) + "</pre>";
     if (hint != std::string::npos)
-      body += "<div class=\"hint\">💡 " + Escape(feedback.substr(hint + 7)) + "</div>";
+      body += "<div class=\"hint\"><b>Hint:</b> " + Escape(feedback.substr(hint + 7)) + "</div>";
     if (check.result.speedup) body += SpeedupSvg(*check.result.speedup);
     if (check.result.timeline && !check.result.timeline->processes.empty())
       body += TimelineSvg(*check.result.timeline, lab.lab.find("echo") != std::string::npos);
@@ -336,9 +336,9 @@ std::string HtmlReport(const GradeReport& report, bool show_hidden) {
   }
   std::string notes;
   for (const std::string& warning : report.warnings)
-    notes += "<p class=\"state\">⚠ " + Escape(warning) + "</p>";
+    notes += "<p class=\"state\">warning: " + Escape(warning) + "</p>";
   if (!report.complete)
-    notes += "<p class=\"state\">⚠ Grading was interrupted: the labs below are those graded.</p>";
+    notes += "<p class=\"state\">Grading was interrupted: the labs below are those graded.</p>";
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"

@@ -49,6 +49,9 @@ std::string LabReport::state() const {
   if (!build_log.empty()) return fmt::format("did not build: {}", source());
   if (not_started()) return fmt::format("not started: {}", source());
   auto to_fix = std::ranges::count_if(checks, &CheckReport::to_fix);
+  bool all_skipped = std::ranges::all_of(
+      checks, [](const CheckReport& check) { return check.result.outcome == Outcome::kSkipped; });
+  if (all_skipped) return "every check skipped";
   if (to_fix == 0) return "all passed";
   if (to_fix == 1) return "1 check to fix";
   return fmt::format("{} checks to fix", to_fix);

@@ -81,6 +81,9 @@ struct TimelineRecorder::State {
           timeline.processes.push_back({stat.pid, stat.ppid, stat.comm, at, {}, {}});
         }
       }
+      // A forked child shows its parent's name until it execs: keep the latest.
+      if (known != present.end() && !stat.zombie())
+        timeline.processes[known->second].name = stat.comm;
       if (stat.zombie()) {
         ++sample.zombies;
         if (known != present.end() && !timeline.processes[known->second].exited)

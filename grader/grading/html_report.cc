@@ -67,6 +67,7 @@ summary::-webkit-details-marker{display:none}
 .passed{background:#2f9e62}.failed,.crashed,.killed,.timed.out,.did.not.build{background:#d64545}
 .skipped{background:#c7a008}.partial{background:#e08a1e}
 summary .title{flex:1}
+details.more{border:0}details.more>summary{color:#3b6fb6;font-size:13px}
 summary .p{font:13px ui-monospace,monospace;color:#5b6875}
 pre{white-space:pre-wrap;background:#f6f8fa;border-radius:6px;padding:8px 10px;margin:8px 0;
  font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
@@ -92,6 +93,7 @@ std::pair<std::string, std::string> Badge(const CheckReport& check) {
 // The timeline's geometry: labels on the left, time to the right.
 constexpr double kLabelWidth = 150, kPlotWidth = 640, kLane = 15, kChart = 46;
 constexpr size_t kMaxLanes = 40;
+constexpr size_t kOpenLanes = 12;  // more: the timeline starts folded
 
 double X(double at, double ended) {
   return kLabelWidth + (ended > 0 ? at / ended : 0) * kPlotWidth;
@@ -139,7 +141,7 @@ std::string TimelineSvg(const ProcessTimeline& timeline, bool connections) {
       kLabelWidth + kPlotWidth + 10, height);
   // The time axis: about six ticks at round steps.
   double step = std::pow(10, std::floor(std::log10(ended / 5)));
-  for (double nice : {1.0, 2.0, 5.0})
+  for (double nice : {1.0, 2.0, 5.0, 10.0})
     if (ended / (step * nice) <= 7) {
       step *= nice;
       break;
@@ -226,7 +228,7 @@ std::string TimelineSvg(const ProcessTimeline& timeline, bool connections) {
 
 /// Speedup against workers: the submission's and the baseline's, as a line chart.
 std::string SpeedupSvg(const SpeedupMeasurement& speedup) {
-  constexpr double kW = 420, kH = 220, kLeft = 46, kBottom = 30, kTop = 14, kRight = 140;
+  constexpr double kW = 480, kH = 220, kLeft = 46, kBottom = 30, kTop = 14, kRight = 200;
   int max_workers = 1;
   double max_speedup = 1;
   for (size_t i = 0; i < speedup.workers.size(); ++i) {
@@ -241,7 +243,7 @@ std::string SpeedupSvg(const SpeedupMeasurement& speedup) {
   auto y = [&](double value) { return kH - kBottom - value / max_speedup * (kH - kBottom - kTop); };
   std::string svg =
       fmt::format(R"(<svg class="speedup" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" )"
-                  R"(width="420" role="img" aria-label="speedup chart">)",
+                  R"(width="480" role="img" aria-label="speedup chart">)",
                   kW, kH);
   for (double v = 0; v <= max_speedup + 1e-9; v += 0.5)
     svg += fmt::format(R"(<line x1="{0}" x2="{1}" y1="{2:.1f}" y2="{2:.1f}" stroke="#eef1f4"/>)"
@@ -252,6 +254,7 @@ std::string SpeedupSvg(const SpeedupMeasurement& speedup) {
                        kH - kBottom + 16, w);
   svg += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">workers</text>)",
                      (kLeft + kW - kRight) / 2, kH - 2);
+  int legend_row = 0;
   auto line = [&](const std::vector<double>& values, const char* colour, const char* dash,
                   const std::string& label, const char* css) {
     std::string points;
@@ -265,16 +268,20 @@ std::string SpeedupSvg(const SpeedupMeasurement& speedup) {
       out += fmt::format(
           R"(<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="{}"><title>{:.2f}×</title></circle>)",
           x(speedup.workers[i]), y(values[i]), colour, values[i]);
-    out +=
-        fmt::format(R"(<text x="{:.1f}" y="{:.1f}" fill="{}">{} {:.2f}×</text>)",
-                    x(max_workers) + 8, y(values.back()) + 4, colour, Escape(label), values.back());
+    // The legend on the right, one row per line: close values never overlap there.
+    out += fmt::format(
+        R"(<line x1="{0:.1f}" x2="{1:.1f}" y1="{2:.1f}" y2="{2:.1f}" stroke="{3}" )"
+        R"(stroke-width="2.5" stroke-dasharray="{4}"/><text x="{5:.1f}" y="{6:.1f}">{7} {8:.2f}×</text>)",
+        x(max_workers) + 12, x(max_workers) + 30, kTop + 8 + 18 * legend_row, colour, dash,
+        x(max_workers) + 35, kTop + 12 + 18 * legend_row, Escape(label), values.back());
+    ++legend_row;
     return out;
   };
   std::vector<double> ideal;
   for (int w : speedup.workers) ideal.push_back(w);
-  svg += line(ideal, "#b8c2cc", "3 3", "ideal", "ideal");
-  svg += line(speedup.baseline, "#7a8896", "6 3", speedup.baseline_name, "baseline");
   svg += line(speedup.submission, "#2f9e62", "", "yours", "submission");
+  svg += line(speedup.baseline, "#7a8896", "6 3", speedup.baseline_name, "baseline");
+  svg += line(ideal, "#b8c2cc", "3 3", "ideal", "ideal");
   svg += "</svg>";
   return fmt::format(
       "<figure>{}<figcaption>{}</figcaption></figure>", svg,
@@ -298,8 +305,18 @@ std::string CheckHtml(const CheckReport& check, const LabReport& lab, bool show_
     if (hint != std::string::npos)
       body += "<div class=\"hint\"><b>Hint:</b> " + Escape(feedback.substr(hint + 7)) + "</div>";
     if (check.result.speedup) body += SpeedupSvg(*check.result.speedup);
-    if (check.result.timeline && !check.result.timeline->processes.empty())
-      body += TimelineSvg(*check.result.timeline, lab.lab.find("echo") != std::string::npos);
+    if (check.result.timeline && !check.result.timeline->processes.empty()) {
+      std::string svg =
+          TimelineSvg(*check.result.timeline, lab.lab.find("echo") != std::string::npos);
+      // A check that ran the program many times (the sums' timings) is a wall of short
+      // lanes: there the timeline is one click away rather than in the way.
+      size_t processes = check.result.timeline->processes.size();
+      body += processes <= kOpenLanes
+                  ? svg
+                  : fmt::format("<details class=\"more\"><summary>{}</summary>{}</details>",
+                                fmt::format("Show the process timeline ({} processes)", processes),
+                                svg);
+    }
   }
   return fmt::format(
       "<details{}><summary><span class=\"badge {}\">{}</span><span class=\"title\">{}</span>"

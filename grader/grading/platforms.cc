@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <sstream>
 #include <utility>
 
@@ -103,10 +104,21 @@ nlohmann::json Gradescope(const GradeReport& report, bool show_hidden) {
       tests.push_back(std::move(test));
     }
   }
-  return {{"execution_time", Seconds(report)}, {"output", Summary(report)},
-          {"output_format", "text"},           {"test_output_format", "text"},
-          {"visibility", "visible"},           {"stdout_visibility", "hidden"},
-          {"tests", std::move(tests)}};
+  nlohmann::json results = {{"execution_time", Seconds(report)}, {"output", Summary(report)},
+                            {"output_format", "text"},           {"test_output_format", "text"},
+                            {"visibility", "visible"},           {"stdout_visibility", "hidden"},
+                            {"tests", std::move(tests)}};
+  // The speedups measured go to the leaderboard, the highest first.
+  nlohmann::json leaderboard = nlohmann::json::array();
+  for (const LabReport& lab : report.labs)
+    for (const CheckReport& check : lab.checks)
+      if (const auto& speedup = check.result.speedup; speedup && !speedup->workers.empty())
+        leaderboard.push_back(
+            {{"name", fmt::format("{}: speedup with {} workers", lab.lab, speedup->workers.back())},
+             {"value", std::round(speedup->submission.back() * 100) / 100},
+             {"order", "desc"}});
+  if (!leaderboard.empty()) results["leaderboard"] = std::move(leaderboard);
+  return results;
 }
 
 nlohmann::json PrairieLearn(const GradeReport& report, bool show_hidden) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -62,7 +63,7 @@ void OnInterrupt(int) {
 struct GradeOptions {
   GradeRequest request;
   std::string impl = "student";
-  std::vector<std::string> exes;  // as given: PATH, or LAB=PATH
+  std::vector<std::string> exes;     // as given: PATH, or LAB=PATH
   std::vector<std::string> formats;  // as given: text, or a file format (platforms.h)
   std::vector<std::string> outputs;  // one file per file format; the last may go to stdout
   std::optional<double> fail_under;
@@ -92,17 +93,16 @@ std::vector<Destination> Destinations(const GradeOptions& options) {
   return destinations;
 }
 
-// Progress goes to `out` as the run goes on: warnings, each lab's name and each check.
-GradeProgress PrintProgress(std::ostream& out, const TextStyle& style) {
+// Progress goes to `printer` as the run goes on: warnings, each lab's name and its checks.
+GradeProgress PrintProgress(std::ostream& out, ProgressPrinter& printer, const TextStyle& style) {
   GradeProgress progress;
   progress.warning = [&out, &style](const std::string& warning) {
     out << (style.color ? "\033[33mwarning:\033[0m " : "warning: ") << warning << "\n";
   };
-  progress.lab_started = [&out, &style](const std::string& lab) {
-    out << fmt::format("{}\n", style.color ? "\033[1m" + lab + "\033[0m" : lab);
-  };
+  progress.lab_started = [&printer](const std::string& lab) { printer.LabStarted(lab); };
   progress.lab_not_built = [&out](const std::string& log) { out << "  did not build:\n" << log; };
-  progress.check_done = [&out, &style](const CheckReport& check) { PrintCheck(out, check, style); };
+  progress.check_done = [&printer](const CheckReport& check) { printer.CheckDone(check); };
+  progress.lab_done = [&printer](const LabReport& lab) { printer.LabDone(lab); };
   return progress;
 }
 
@@ -115,7 +115,12 @@ int RunGrade(const Layout& layout, const GradeOptions& options) {
   int progress_fd = result_to_stdout ? STDERR_FILENO : STDOUT_FILENO;
   style.color = isatty(progress_fd) && !std::getenv("NO_COLOR");
 
-  GradeReport report = Grade(layout, options.request, PrintProgress(progress, style));
+  GradeRequest request = options.request;
+  // The HTML report draws each check's process timeline: the suites record them only then.
+  request.timelines = std::any_of(destinations.begin(), destinations.end(),
+                                  [](const Destination& d) { return d.format == Format::kHtml; });
+  ProgressPrinter printer(progress, style);
+  GradeReport report = Grade(layout, request, PrintProgress(progress, printer, style));
   PrintSummary(progress, report, style);
 
   // Every file is written, interrupted or not: a partial result says it is incomplete.

@@ -146,6 +146,10 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
     for (const auto& run : suite.value("testsuite", nlohmann::json::array())) {
       if (suite.value("name", "") + "." + run.value("name", "") != test) continue;
       if (run.value("status", "") == "NOTRUN") break;
+      if (run.contains(kTimelineProperty) && run[kTimelineProperty].is_string())
+        result.timeline = ProcessTimeline::FromJson(run[kTimelineProperty].get<std::string>());
+      if (run.contains(kSpeedupProperty) && run[kSpeedupProperty].is_string())
+        result.speedup = SpeedupMeasurement::FromJson(run[kSpeedupProperty].get<std::string>());
       if (run.value("result", "") == "SKIPPED") {
         result.detail = SkipReason(console);
         result.outcome = result.detail.starts_with(kInconclusiveTag) ? Outcome::kInconclusive

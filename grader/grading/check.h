@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,11 +35,16 @@ const char* OutcomeName(Outcome outcome);
 /// What one check produced. `fraction` is the share of the points a passed check earns
 /// (a suite may grade partially through RecordProperty("fraction", ...)); `detail` is
 /// what the student reads: the suite's failure messages, the skip reason, the signal.
+/// `timeline` is what the check's processes did, when the grader asked for it
+/// (GradeRequest::timelines) and the suite returned one.
 struct CheckResult {
   Outcome outcome = Outcome::kFailed;
   double fraction = 0;
   std::string detail;
   std::chrono::duration<double> time{};
+  std::optional<ProcessTimeline> timeline = std::nullopt;
+  std::optional<SpeedupMeasurement> speedup =
+      std::nullopt;  // the sums' speedup check: what it measured
 };
 
 /// How every check is contained: the sandbox's policy (see sandbox/sandbox.h) and the

@@ -40,7 +40,7 @@ struct CheckRun {
 
 // What the checks of `lab` run against, contained by `plan`.
 Target TargetOf(const Layout& layout, const ContainmentPlan& plan,
-                const std::vector<fs::path>& secrets, const LabReport& lab) {
+                const std::vector<fs::path>& secrets, const LabReport& lab, bool timelines) {
   Target target{lab.lab, lab.exe, {{kFakePingEnv, layout.fake_ping().string()}}, plan.containment};
   // The references and hidden tests are out of the program's sight, unless it is one.
   for (const std::string& dir : SecretsHiddenFrom(lab.exe, secrets))
@@ -48,6 +48,7 @@ Target TargetOf(const Layout& layout, const ContainmentPlan& plan,
   // The suite times the reference in the same run; it gets it as a descriptor.
   target.containment.reference = layout.reference(lab.lab);
   target.env[kReferenceEnv] = FdPath(kPassedFileFd);
+  if (timelines) target.env[kTimelineEnv] = "1";
   return target;
 }
 
@@ -173,7 +174,7 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
            } else if (lab->report.exe.empty()) {
              lab->report.exe = layout.reference(rubric.lab).string();
            }
-           lab->target = TargetOf(layout, plan, secrets, lab->report);
+           lab->target = TargetOf(layout, plan, secrets, lab->report, request.timelines);
          },
          /*prerequisite=*/true});
     reporters.push_back([&, lab] {
@@ -184,11 +185,14 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
     for (const RubricEntry& entry : rubrics[i].entries) {
       check->entry = &entry;
       tasks.push_back({entry.exclusive, [lab, check](int slot) { RunOne(*lab, check, slot); }});
-      reporters.push_back([&, check] {
-        if (!check->kept) return;
-        CheckReport done{*check->entry, check->result};
-        Tell(progress.check_done, done);
-        report.labs.back().checks.push_back(std::move(done));
+      bool last_of_lab = &entry == &rubrics[i].entries.back();
+      reporters.push_back([&, check, last_of_lab] {
+        if (check->kept) {
+          CheckReport done{*check->entry, check->result};
+          Tell(progress.check_done, done);
+          report.labs.back().checks.push_back(std::move(done));
+        }
+        if (last_of_lab) Tell(progress.lab_done, report.labs.back());
       });
       ++check;
     }

@@ -25,6 +25,7 @@ struct GradeRequest {
   std::string submission;
   std::string hidden;                  // an instructor's hidden rubrics and suites, or empty
   std::optional<int> timeout_seconds;  // every check's, instead of the rubrics'
+  bool timelines = false;              // record each check's process timeline (HTML report)
   ContainmentLimits limits;
   int jobs =
       0;  // checks run at once (exclusive ones alone), up to kMaxRunningChecks; 0: DefaultJobs()
@@ -40,6 +41,7 @@ struct GradeProgress {
   std::function<void(const std::string& lab)> lab_started;
   std::function<void(const std::string& build_log)> lab_not_built;
   std::function<void(const CheckReport& check)> check_done;
+  std::function<void(const LabReport& lab)> lab_done;  // every check graded (or interrupted)
 };
 
 /// Runs `request` with forklab's parts at `layout`, reporting progress to `progress`. The

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <sstream>
 #include <utility>
+
+#include "grading/html_report.h"
 
 namespace forklab {
 namespace {
@@ -15,7 +18,8 @@ constexpr std::pair<Format, const char*> kFormats[] = {{Format::kJson, "json"},
                                                        {Format::kPrairieLearn, "prairielearn"},
                                                        {Format::kAutolab, "autolab"},
                                                        {Format::kClassroom, "classroom"},
-                                                       {Format::kMarkdown, "markdown"}};
+                                                       {Format::kMarkdown, "markdown"},
+                                                       {Format::kHtml, "html"}};
 
 /// A program's output may hold any bytes: invalid UTF-8 becomes U+FFFD rather than an error.
 std::string Dump(const nlohmann::json& json, int indent = -1) {
@@ -45,7 +49,8 @@ std::string Cut(std::string text) {
   return text.substr(0, cut) + fmt::format("\n[... {} more bytes]", text.size() - cut);
 }
 
-/// What a student reads about one check: the outcome, what was observed and the lesson.
+}  // namespace
+
 std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_hidden) {
   if (Withheld(check, show_hidden)) return OutcomeName(check.result.outcome);
   std::string text = OutcomeName(check.result.outcome);
@@ -56,6 +61,8 @@ std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_h
     text += "\nhint: " + check.entry.hint;
   return Cut(text);
 }
+
+namespace {
 
 /// The total in one line: "forklab: 58/61 (95.1%)", and "incomplete" when interrupted or
 /// when checks were inconclusive.
@@ -72,10 +79,6 @@ double Seconds(const GradeReport& report) {
   for (const LabReport& lab : report.labs)
     for (const CheckReport& check : lab.checks) seconds += check.result.time.count();
   return seconds;
-}
-
-std::string SourceOf(const LabReport& lab) {
-  return "labs/" + lab.lab + "/main.cc";
 }
 
 std::string Summary(const GradeReport& report) {
@@ -106,10 +109,21 @@ nlohmann::json Gradescope(const GradeReport& report, bool show_hidden) {
       tests.push_back(std::move(test));
     }
   }
-  return {{"execution_time", Seconds(report)}, {"output", Summary(report)},
-          {"output_format", "text"},           {"test_output_format", "text"},
-          {"visibility", "visible"},           {"stdout_visibility", "hidden"},
-          {"tests", std::move(tests)}};
+  nlohmann::json results = {{"execution_time", Seconds(report)}, {"output", Summary(report)},
+                            {"output_format", "text"},           {"test_output_format", "text"},
+                            {"visibility", "visible"},           {"stdout_visibility", "hidden"},
+                            {"tests", std::move(tests)}};
+  // The speedups measured go to the leaderboard, the highest first.
+  nlohmann::json leaderboard = nlohmann::json::array();
+  for (const LabReport& lab : report.labs)
+    for (const CheckReport& check : lab.checks)
+      if (const auto& speedup = check.result.speedup; speedup && !speedup->workers.empty())
+        leaderboard.push_back(
+            {{"name", fmt::format("{}: speedup with {} workers", lab.lab, speedup->workers.back())},
+             {"value", std::round(speedup->submission.back() * 100) / 100},
+             {"order", "desc"}});
+  if (!leaderboard.empty()) results["leaderboard"] = std::move(leaderboard);
+  return results;
 }
 
 nlohmann::json PrairieLearn(const GradeReport& report, bool show_hidden) {
@@ -151,7 +165,7 @@ nlohmann::json Classroom(const GradeReport& report, bool show_hidden) {
            {"score", check.earned()},
            {"message", Feedback(check, lab, show_hidden)},
            {"test_code", Withheld(check, show_hidden) ? "" : lab.lab + " " + check.entry.test},
-           {"filename", SourceOf(lab)},
+           {"filename", lab.source()},
            {"line_no", 0},
            {"duration", static_cast<long>(check.result.time.count() * 1000)}});
     }
@@ -190,8 +204,8 @@ std::string Autolab(const GradeReport& report, bool show_hidden) {
          Dump({{"scores", std::move(scores)}, {"scoreboard", std::move(scoreboard)}}) + "\n";
 }
 
-/// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD,
-/// so formats that must be UTF-8 (XML, Markdown) stay readable whatever a program printed.
+}  // namespace
+
 std::string ValidUtf8(std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size();) {
@@ -220,6 +234,8 @@ std::string ValidUtf8(std::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 /// XML 1.0 text: valid UTF-8, the five entities escaped, and the control bytes XML cannot
 /// hold shown as "\xNN" (a program's output may contain any byte).
@@ -264,7 +280,7 @@ std::string Junit(const GradeReport& report, bool show_hidden) {
       seconds += check.result.time.count();
       cases << fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\" file=\"{}\"",
                            Xml(lab.lab), Xml(Title(check, show_hidden)), check.result.time.count(),
-                           Xml(SourceOf(lab)));
+                           Xml(lab.source()));
       Outcome outcome = check.result.outcome;
       std::string feedback = Xml(Feedback(check, lab, show_hidden));
       std::string points = fmt::format("{:g}/{:g}", check.earned(), check.entry.points);
@@ -363,6 +379,8 @@ std::string Render(const GradeReport& report, Format format, bool show_hidden) {
       return Dump(Classroom(report, show_hidden)) + "\n";
     case Format::kMarkdown:
       return Markdown(report, show_hidden);
+    case Format::kHtml:
+      return HtmlReport(report, show_hidden);
   }
   return "";
 }

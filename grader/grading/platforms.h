@@ -21,9 +21,10 @@ enum class Format {
   kAutolab,       // the output whose last line Autolab parses
   kClassroom,     // GitHub Classroom's grading-reporter JSON (before base64)
   kMarkdown,      // a summary for $GITHUB_STEP_SUMMARY or a merge request
+  kHtml,          // one self-contained page with process timelines (grading/html_report.h)
 };
 
-/// "json", "junit", "gradescope", "prairielearn", "autolab", "classroom", "markdown".
+/// "json", "junit", "gradescope", "prairielearn", "autolab", "classroom", "markdown", "html".
 const char* FormatName(Format format);
 /// The format called `name`, or nullopt.
 std::optional<Format> ParseFormat(std::string_view name);
@@ -33,5 +34,13 @@ const std::vector<Format>& AllFormats();
 /// `report` rendered as `format` reads it. Hidden checks keep their details withheld unless
 /// `show_hidden`, as in the text report. The text ends with a newline.
 std::string Render(const GradeReport& report, Format format, bool show_hidden);
+
+/// What a student reads about one check: the outcome, what was observed and the lesson (or
+/// the build log), cut to a size every platform stores.
+std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_hidden);
+
+/// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD,
+/// so formats that must be UTF-8 (XML, Markdown, HTML) stay readable whatever a program printed.
+std::string ValidUtf8(std::string_view text);
 
 }  // namespace forklab

@@ -32,6 +32,7 @@ GradeReport SampleReport() {
       Check("Sum.D", 5, Outcome::kSkipped, 0, "one CPU core"),
       Check("Sum.E", 1, Outcome::kCrashed, 0, "killed by SIGSEGV \x01\xff\xfe"),
       Check("Sum.Secret", 1, Outcome::kFailed, 0, "secret detail", /*hidden=*/true)};
+  sum.checks[2].result.speedup = SpeedupMeasurement{"the reference", {1, 2}, {1, 1.4}, {1, 1.9}};
   LabReport basics{"fork_basics", "/x/fork_basics", "main.cc:3: error: expected ';'", {}};
   basics.checks = {Check("ForkBasics.A", 2, Outcome::kNotBuilt, 0, "")};
   return {"student", true, "namespaces", {"a warning"}, {sum, basics}};
@@ -94,6 +95,10 @@ TEST_F(Platforms, GradescopeSumsToTheSameGradeAndHidesHiddenChecks) {
   EXPECT_NE(results["tests"][6]["output"].get<std::string>().find("expected ';'"),
             std::string::npos)
       << "a lab that did not build shows the compiler's message";
+  ASSERT_EQ(results["leaderboard"].size(), 1u) << "the speedups measured, one per lab";
+  EXPECT_EQ(results["leaderboard"][0]["name"], "fork_sum: speedup with 2 workers");
+  EXPECT_DOUBLE_EQ(results["leaderboard"][0]["value"].get<double>(), 1.4);
+  EXPECT_EQ(results["leaderboard"][0]["order"], "desc");
 }
 
 TEST_F(Platforms, PrairieLearnScoresFromZeroToOne) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -12,6 +13,11 @@ namespace forklab {
 
 double CheckReport::earned() const {
   return result.outcome == Outcome::kPassed ? entry.points * result.fraction : 0;
+}
+
+bool CheckReport::to_fix() const {
+  bool passed = result.outcome == Outcome::kPassed && result.fraction >= 1;
+  return !passed && result.outcome != Outcome::kSkipped;
 }
 
 namespace {
@@ -34,6 +40,30 @@ double LabReport::total() const {
   return SumOf(checks, [](const CheckReport& check) {
     return check.result.outcome == Outcome::kSkipped ? 0 : check.entry.points;
   });
+}
+
+std::string LabReport::source() const {
+  return "labs/" + lab + "/main.cc";
+}
+
+std::string LabReport::state() const {
+  if (!build_log.empty()) return fmt::format("did not build: {}", source());
+  if (not_started()) return fmt::format("not started: {}", source());
+  auto to_fix = std::ranges::count_if(checks, &CheckReport::to_fix);
+  bool all_skipped = std::ranges::all_of(
+      checks, [](const CheckReport& check) { return check.result.outcome == Outcome::kSkipped; });
+  if (all_skipped) return "every check skipped";
+  if (to_fix == 0) return "all passed";
+  if (to_fix == 1) return "1 check to fix";
+  return fmt::format("{} checks to fix", to_fix);
+}
+
+bool LabReport::not_started() const {
+  if (!build_log.empty() || earned() > 0) return false;
+  std::string stub_says = lab + ": not implemented";
+  for (const CheckReport& check : checks)
+    if (check.result.detail.find(stub_says) != std::string::npos) return true;
+  return false;
 }
 
 double GradeReport::earned() const {
@@ -125,16 +155,16 @@ void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& st
 void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style) {
   out << '\n' << Paint(style, "1", "Summary") << " (" << report.implementation << ")\n";
   for (const LabReport& lab : report.labs) {
-    out << fmt::format("  {:<52} {:>6}/{:<6}{}\n", lab.lab, Points(lab.earned()),
-                       Points(lab.total()), lab.build_log.empty() ? "" : "  did not build");
+    out << fmt::format("  {:<28} {:>6}/{:<6} {}\n", lab.lab, Points(lab.earned()),
+                       Points(lab.total()), lab.state());
+    if (!lab.build_log.empty() || lab.not_started()) continue;
     for (const CheckReport& check : lab.checks) {
+      if (!check.to_fix()) continue;
       std::string name = Withheld(check, style.show_hidden) ? "(hidden)" : check.entry.test;
-      out << fmt::format("    {:<50} {:>6}/{:<6} {}\n", name, Points(check.earned()),
+      out << fmt::format("    {:<54} {:>6}/{:<6} {}\n", name, Points(check.earned()),
                          Points(check.entry.points), OutcomeName(check.result.outcome));
     }
   }
-  out << fmt::format("  {:<52} {:>6}/{:<6} {:.1f}%\n", "total", Points(report.earned()),
-                     Points(report.total()), report.percent());
   for (const std::string& warning : report.warnings)
     out << Paint(style, "33", "  warning: ") << warning << '\n';
   if (!report.complete) out << Paint(style, "33", "  incomplete: grading was interrupted") << '\n';
@@ -145,6 +175,42 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
                "again: forklab grade {}",
                fmt::join(rerun, " "))
         << '\n';
+  out << Paint(style, "1",
+               fmt::format("  {:<28} {:>6}/{:<6} {:.1f}%", "total", Points(report.earned()),
+                           Points(report.total()), report.percent()))
+      << '\n';
+}
+
+void ProgressPrinter::LabStarted(const std::string& lab) {
+  lab_ = lab;
+  held_.clear();
+  releasing_ = false;
+  out_ << (style_.color ? "\033[1m" + lab + "\033[0m" : lab) << '\n';
+}
+
+void ProgressPrinter::CheckDone(const CheckReport& check) {
+  held_.push_back(check);
+  if (check.earned() > 0) releasing_ = true;
+  if (releasing_) Release();
+}
+
+void ProgressPrinter::LabDone(const LabReport& lab) {
+  if (!releasing_ && lab.not_started()) {
+    held_.clear();
+    out_ << "  "
+         << Paint(style_, "33",
+                  fmt::format("not started: {} (its {} checks fail: it says \"not implemented\")",
+                              lab.source(), lab.checks.size()))
+         << '\n';
+    return;
+  }
+  Release();
+}
+
+void ProgressPrinter::Release() {
+  for (const CheckReport& check : held_) PrintCheck(out_, check, style_);
+  held_.clear();
+  out_.flush();
 }
 
 nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {

@@ -17,6 +17,8 @@ struct CheckReport {
   CheckResult result;
 
   double earned() const;
+  /// Neither passed in full nor skipped: the student has something to do here.
+  bool to_fix() const;
 };
 
 /// One lab as graded. `build_log` is set when the lab did not build; every check then
@@ -30,6 +32,13 @@ struct LabReport {
 
   double earned() const;
   double total() const;
+  /// The source a student edits: "labs/<lab>/main.cc".
+  std::string source() const;
+  /// "all passed", "2 checks to fix", "not started: labs/fork_sum/main.cc", "did not build: ...".
+  std::string state() const;
+  /// True when the lab is the untouched stub: it built, earned nothing, and a check quotes
+  /// the stub's own "<lab>: not implemented". Its checks then teach nothing one by one.
+  bool not_started() const;
 };
 
 /// A grading run. `complete` is false when it was interrupted: the labs graded so far are
@@ -60,8 +69,31 @@ struct TextStyle {
 /// One line per check as it finishes ("PASS 2/2 title"), plus the teaching feedback of a
 /// check that did not pass: what went wrong and the lesson's hint.
 void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& style);
-/// The final table: points per lab and test, and the total.
+/// The final table, where the eye lands after a run: a line per lab with its points and
+/// state ("all passed", "2 checks to fix", "not started: labs/fork_sum/main.cc"), the checks
+/// of attempted labs that did not pass, and the total last.
 void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style);
+
+/// The run's progress as it goes: each lab's name, then its checks as PrintCheck prints
+/// them. A lab's checks are held back while it still looks untouched (nothing passed, the
+/// stub's "not implemented" quoted), so a stub lab shows as one line ("not started:
+/// labs/fork_sum/main.cc") and an attempted one keeps every detail.
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::ostream& out, const TextStyle& style) : out_(out), style_(style) {}
+  void LabStarted(const std::string& lab);
+  void CheckDone(const CheckReport& check);
+  void LabDone(const LabReport& lab);
+
+ private:
+  void Release();
+
+  std::ostream& out_;
+  TextStyle style_;
+  std::string lab_;
+  std::vector<CheckReport> held_;  // checks not printed yet: the lab may be a stub
+  bool releasing_ = false;         // the lab was attempted: checks print as they finish
+};
 
 /// The whole result, machine readable. Hidden checks' details are withheld unless
 /// `show_hidden`.

@@ -90,5 +90,63 @@ TEST(Report, JsonCarriesTotalsAndCompleteness) {
   EXPECT_EQ(json["labs"][0]["checks"][1]["hint"], "the lesson");
 }
 
+LabReport StubLab() {
+  LabReport lab{"fork_sum", "/x", "", {}};
+  lab.checks = {Check("Sum.A", 2, Outcome::kFailed, 0), Check("Sum.B", 3, Outcome::kFailed, 0)};
+  lab.checks[1].result.detail = "stderr: \"fork_sum: not implemented\\n\"";
+  return lab;
+}
+
+TEST(Report, AStubLabIsNotStarted) {
+  EXPECT_TRUE(StubLab().not_started());
+  EXPECT_FALSE(SampleReport().labs[0].not_started());  // it earned points
+  LabReport broken = StubLab();
+  broken.build_log = "main.cc:1: error";
+  EXPECT_FALSE(broken.not_started());  // a build failure is said as itself
+  LabReport quiet = StubLab();
+  quiet.checks.pop_back();
+  EXPECT_FALSE(quiet.not_started());  // failing without the stub's words: attempted
+}
+
+TEST(Report, ProgressShowsAStubLabAsOneLine) {
+  std::ostringstream text;
+  ProgressPrinter printer(text, TextStyle{});
+  LabReport stub = StubLab();
+  printer.LabStarted(stub.lab);
+  for (const CheckReport& check : stub.checks) printer.CheckDone(check);
+  printer.LabDone(stub);
+  EXPECT_EQ(text.str(),
+            "fork_sum\n  not started: labs/fork_sum/main.cc (its 2 checks fail: it says \"not "
+            "implemented\")\n");
+}
+
+TEST(Report, ProgressKeepsEveryDetailOfAnAttemptedLab) {
+  std::ostringstream text, expected;
+  ProgressPrinter printer(text, TextStyle{});
+  LabReport lab = SampleReport().labs[0];
+  printer.LabStarted(lab.lab);
+  for (const CheckReport& check : lab.checks) {
+    printer.CheckDone(check);
+    PrintCheck(expected, check, TextStyle{});
+  }
+  printer.LabDone(lab);
+  EXPECT_EQ(text.str(), "fork_sum\n" + expected.str());
+}
+
+TEST(Report, TheSummaryEndsWithTheTotalAndListsOnlyWhatToFix) {
+  GradeReport report = SampleReport();
+  report.labs.push_back(StubLab());
+  std::ostringstream text;
+  PrintSummary(text, report, TextStyle{});
+  std::string summary = text.str();
+  EXPECT_NE(summary.find("not started: labs/fork_sum/main.cc"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("3 checks to fix"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("Sum.B"), std::string::npos);
+  EXPECT_EQ(summary.find("Sum.A "), std::string::npos) << "passed checks are above already";
+  std::string last = summary.substr(summary.rfind('\n', summary.size() - 2) + 1);
+  EXPECT_EQ(last.substr(0, 7), "  total") << summary;
+  EXPECT_NE(last.find("4/15"), std::string::npos) << summary;
+}
+
 }  // namespace
 }  // namespace forklab

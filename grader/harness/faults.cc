@@ -2,6 +2,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "harness/confinement.h"
+#include "harness/timeline.h"
 
 namespace forklab {
 
@@ -52,6 +54,26 @@ bool DynamicElf(const std::string& path, std::string* why) {
   }
   *why = path + " is statically linked: libfiu's LD_PRELOAD cannot reach it";
   return false;
+}
+
+}  // namespace
+
+namespace {
+
+/// "posix/proc/fork fails with EAGAIN (random p=0.3)", for the timeline's marks.
+std::string Describe(const std::vector<FaultPoint>& points) {
+  std::string text;
+  for (const FaultPoint& point : points) {
+    const char* error = strerrorname_np(point.error);
+    std::string when = point.when == FaultPoint::When::kRandom
+                           ? fmt::format(" (random p={})", point.probability)
+                       : point.when == FaultPoint::When::kFromCall
+                           ? fmt::format(" (from call {})", point.from_call)
+                           : "";
+    text += fmt::format("{}{} fails with {}{}", text.empty() ? "" : "; ", point.name,
+                        error ? error : std::to_string(point.error), when);
+  }
+  return text;
 }
 
 }  // namespace
@@ -101,6 +123,9 @@ void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix, Spawn
       enable += point.EnableCommand() + "\n";
     }
   }
+  if (!enable.empty() || !from_call.empty())
+    TimelineRecorder::Mark(
+        fmt::format("faults injected from the start: {}", Describe(plan.points)));
   options->env["LD_PRELOAD"] =
       std::string(kRunPreload) + ":" + kPosixPreload + ":" + kThreadPreload;
   options->env["FIU_ENABLE"] = enable;
@@ -164,6 +189,7 @@ bool FaultControl::Send(pid_t pid, const std::string& command, std::chrono::mill
     *error = "libfiu refused '" + command + "'" + (reply.empty() ? " (no reply)" : ": " + reply);
     return false;
   }
+  TimelineRecorder::Mark(fmt::format("fault control: {}", command));
   return true;
 }
 

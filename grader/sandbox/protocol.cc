@@ -105,4 +105,102 @@ std::optional<SandboxResult> SandboxResult::FromJson(const std::string& text) {
   return result;
 }
 
+namespace {
+
+// The timeline's keys, written and read only here.
+constexpr char kPeriodKey[] = "period";
+constexpr char kEndedKey[] = "ended";
+constexpr char kCappedKey[] = "capped";
+constexpr char kProcessesKey[] = "processes";
+constexpr char kSamplesKey[] = "samples";
+constexpr char kMarksKey[] = "marks";
+// A process: [pid, ppid, name, started, exited or null, reaped or null].
+// A sample: [at, processes, threads, zombies, connections]. A mark: [at, text].
+
+nlohmann::json Optional(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+std::optional<double> OptionalFrom(const nlohmann::json& value) {
+  return value.is_null() ? std::nullopt : std::optional<double>(value.get<double>());
+}
+
+}  // namespace
+
+std::string ProcessTimeline::ToJson() const {
+  nlohmann::json json = {{kPeriodKey, period},
+                         {kEndedKey, ended},
+                         {kCappedKey, capped},
+                         {kProcessesKey, nlohmann::json::array()},
+                         {kSamplesKey, nlohmann::json::array()},
+                         {kMarksKey, nlohmann::json::array()}};
+  for (const Process& process : processes)
+    json[kProcessesKey].push_back({process.pid, process.ppid, process.name, process.started,
+                                   Optional(process.exited), Optional(process.reaped)});
+  for (const Sample& sample : samples)
+    json[kSamplesKey].push_back(
+        {sample.at, sample.processes, sample.threads, sample.zombies, sample.connections});
+  for (const Mark& mark : marks) json[kMarksKey].push_back({mark.at, mark.text});
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<ProcessTimeline> ProcessTimeline::FromJson(const std::string& text) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return std::nullopt;
+  ProcessTimeline timeline;
+  try {
+    timeline.period = json.at(kPeriodKey).get<double>();
+    timeline.ended = json.at(kEndedKey).get<double>();
+    timeline.capped = json.at(kCappedKey).get<bool>();
+    for (const auto& item : json.at(kProcessesKey))
+      timeline.processes.push_back({item.at(0).get<int>(), item.at(1).get<int>(),
+                                    item.at(2).get<std::string>(), item.at(3).get<double>(),
+                                    OptionalFrom(item.at(4)), OptionalFrom(item.at(5))});
+    for (const auto& item : json.at(kSamplesKey))
+      timeline.samples.push_back({item.at(0).get<double>(), item.at(1).get<int>(),
+                                  item.at(2).get<int>(), item.at(3).get<int>(),
+                                  item.at(4).get<int>()});
+    for (const auto& item : json.at(kMarksKey))
+      timeline.marks.push_back({item.at(0).get<double>(), item.at(1).get<std::string>()});
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // not a timeline a suite wrote
+  }
+  return timeline;
+}
+
+namespace {
+
+constexpr char kBaselineNameKey[] = "baseline_name";
+constexpr char kWorkersKey[] = "workers";
+constexpr char kSubmissionKey[] = "submission";
+constexpr char kBaselineKey[] = "baseline";
+
+}  // namespace
+
+std::string SpeedupMeasurement::ToJson() const {
+  return nlohmann::json{{kBaselineNameKey, baseline_name},
+                        {kWorkersKey, workers},
+                        {kSubmissionKey, submission},
+                        {kBaselineKey, baseline}}
+      .dump();
+}
+
+std::optional<SpeedupMeasurement> SpeedupMeasurement::FromJson(const std::string& text) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return std::nullopt;
+  SpeedupMeasurement measurement;
+  try {
+    measurement.baseline_name = json.at(kBaselineNameKey).get<std::string>();
+    measurement.workers = json.at(kWorkersKey).get<std::vector<int>>();
+    measurement.submission = json.at(kSubmissionKey).get<std::vector<double>>();
+    measurement.baseline = json.at(kBaselineKey).get<std::vector<double>>();
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+  if (measurement.submission.size() != measurement.workers.size() ||
+      measurement.baseline.size() != measurement.workers.size())
+    return std::nullopt;
+  return measurement;
+}
+
 }  // namespace forklab

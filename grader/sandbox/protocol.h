@@ -29,6 +29,74 @@ inline constexpr char kFaultProfileEnv[] = "FORKLAB_FAULT_PROFILE";  // a fault 
 /// starts as Confinement::Parse of this says.
 inline constexpr char kConfineEnv[] = "FORKLAB_CONFINE";
 
+/// Set by the grader when the report draws process timelines: the suite then records one per
+/// check (harness/timeline.h) and returns it in the GoogleTest property kTimelineProperty.
+inline constexpr char kTimelineEnv[] = "FORKLAB_TIMELINE";
+/// The test property (RecordProperty, in the report on kReportFd) holding
+/// ProcessTimeline::ToJson() of the check.
+inline constexpr char kTimelineProperty[] = "forklab_timeline";
+
+/// What the processes a check started did while it ran, sampled from /proc every few
+/// milliseconds: the HTML report draws it. Times are seconds since the check began. A process
+/// is a zombie from `exited` (first seen in state Z) to `reaped` (gone from /proc); one never
+/// seen as a zombie was reaped at once (`exited` == `reaped`). Unset times: still there when
+/// the recording ended.
+struct ProcessTimeline {
+  struct Process {
+    int pid = 0;
+    int ppid = 0;
+    std::string name;  // comm: the executable's name
+    double started = 0;
+    std::optional<double> exited;
+    std::optional<double> reaped;
+    bool operator==(const Process&) const = default;
+  };
+  /// The whole tree at one moment; kept only when a count changed, and at the end.
+  struct Sample {
+    double at = 0;
+    int processes = 0;  // live ones
+    int threads = 0;    // over the live processes
+    int zombies = 0;
+    int connections = 0;  // connected TCP sockets held (echo servers: their clients)
+    bool operator==(const Sample&) const = default;
+  };
+  /// Something the harness did to the program at `at`: a fault switched on, say.
+  struct Mark {
+    double at = 0;
+    std::string text;
+    bool operator==(const Mark&) const = default;
+  };
+  double period = 0;  // seconds between samples
+  double ended = 0;
+  bool capped = false;  // more processes than kept (a fork flood): the first ones are shown
+  std::vector<Process> processes;
+  std::vector<Sample> samples;
+  std::vector<Mark> marks;
+
+  std::string ToJson() const;
+  /// Parses ToJson()'s form; nullopt for anything else.
+  static std::optional<ProcessTimeline> FromJson(const std::string& json);
+  bool operator==(const ProcessTimeline&) const = default;
+};
+
+/// The test property in which the sums' speedup check returns what it measured
+/// (SpeedupMeasurement::ToJson): the HTML report's chart, Gradescope's leaderboard.
+inline constexpr char kSpeedupProperty[] = "forklab_speedup";
+
+/// Speedups measured side by side: at `workers[i]` workers, the submission's
+/// `submission[i]` and the baseline's `baseline[i]` (1 at one worker, by definition).
+struct SpeedupMeasurement {
+  std::string baseline_name;  // "the reference", "the calibration program"
+  std::vector<int> workers;
+  std::vector<double> submission;
+  std::vector<double> baseline;
+
+  std::string ToJson() const;
+  /// Parses ToJson()'s form; nullopt for anything else (or lists of unequal lengths).
+  static std::optional<SpeedupMeasurement> FromJson(const std::string& json);
+  bool operator==(const SpeedupMeasurement&) const = default;
+};
+
 /// Suites write containment events (a flood cut short, say) to stderr as lines starting with
 /// this tag; the grader lists them in the report. The program under test cannot reach the
 /// suite's stderr (see the README's Security section).

@@ -66,5 +66,26 @@ TEST(Protocol, DescriptorsAreNamedThroughProc) {
   EXPECT_EQ(FdPath(kPassedFileFd), "/proc/self/fd/4");
 }
 
+TEST(Protocol, ProcessTimelineRoundTrips) {
+  ProcessTimeline timeline;
+  timeline.period = 0.005;
+  timeline.ended = 2.5;
+  timeline.processes = {{7, 1, "fork_echo_server", 0, std::nullopt, std::nullopt},
+                        {9, 7, "fork_echo_server", 0.4, 0.6, 1.7}};
+  timeline.samples = {{0, 1, 1, 0, 0}, {0.6, 1, 1, 1, 0}};
+  timeline.marks = {{0.2, "fork fails with EAGAIN"}};
+  EXPECT_EQ(ProcessTimeline::FromJson(timeline.ToJson()), timeline);
+  EXPECT_FALSE(ProcessTimeline::FromJson(R"({"period": 1})"));
+  EXPECT_FALSE(ProcessTimeline::FromJson("[]"));
+}
+
+TEST(Protocol, SpeedupMeasurementRoundTrips) {
+  SpeedupMeasurement measured{"the reference", {1, 2}, {1, 1.9}, {1, 1.95}};
+  EXPECT_EQ(SpeedupMeasurement::FromJson(measured.ToJson()), measured);
+  EXPECT_FALSE(SpeedupMeasurement::FromJson(
+      R"({"baseline_name": "x", "workers": [1, 2], "submission": [1], "baseline": [1, 2]})"));
+  EXPECT_FALSE(SpeedupMeasurement::FromJson("1.9"));
+}
+
 }  // namespace
 }  // namespace forklab

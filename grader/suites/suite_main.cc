@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string_view>
 
 #include "grading/rubric.h"
 #include "harness/confinement.h"
 #include "harness/proc.h"
+#include "harness/timeline.h"
 #include "sandbox/protocol.h"
 #include "suites/suite.h"
 
@@ -120,6 +122,30 @@ void ProgramTest::TearDown() {
   ReapAdopted(/*kill_live=*/true);
 }
 
+namespace {
+
+/// Records each test's process timeline when the grader asks (kTimelineEnv), and returns it
+/// in the test's kTimelineProperty. OnTestEnd comes after the fixture's TearDown, so the
+/// recording sees every process killed and reaped.
+class TimelineListener : public testing::EmptyTestEventListener {
+ public:
+  void OnTestStart(const testing::TestInfo&) override {
+    // The echo servers' clients are their connections: counted only there (it costs a
+    // read of /proc/net/tcp per process per sample).
+    bool echo = LabUnderTest().find("echo") != std::string::npos;
+    recorder_ = std::make_unique<TimelineRecorder>(std::chrono::milliseconds(5), echo);
+  }
+  void OnTestEnd(const testing::TestInfo&) override {
+    if (!recorder_) return;
+    testing::Test::RecordProperty(kTimelineProperty, recorder_->Stop().ToJson());
+    recorder_.reset();
+  }
+
+ private:
+  std::unique_ptr<TimelineRecorder> recorder_;
+};
+
+}  // namespace
 }  // namespace forklab
 
 int main(int argc, char** argv) {
@@ -170,6 +196,8 @@ int main(int argc, char** argv) {
   }
   // Orphans of the program under test are re-parented to us, so we see and reap them.
   forklab::BecomeSubreaper();
+  if (const char* timeline = std::getenv(forklab::kTimelineEnv); timeline && *timeline)
+    testing::UnitTest::GetInstance()->listeners().Append(new forklab::TimelineListener);
   int result = RUN_ALL_TESTS();
   forklab::ReapAdopted(/*kill_live=*/true);
   return result;

@@ -31,12 +31,6 @@ constexpr const char* kTimedChecks[] = {"SumSpeedup.*", "Sum.WorkersRunInParalle
                                         "Sum.ElapsedAgreesWithWallTime",
                                         "EchoServer.AcceptEmfileBacksOffAndRecovers"};
 
-/// The hashes of what a grading reads besides the submission, computed once per batch.
-struct GraderHashes {
-  std::string grader;                        // forklab, its sandbox, the options
-  std::map<std::string, std::string> check;  // "lab/test" -> entry, suite, profile, ref
-};
-
 GraderHashes HashGrader(const Layout& layout, const BatchRequest& request,
                         const std::vector<Rubric>& rubrics) {
   GraderHashes hashes;
@@ -62,10 +56,9 @@ GraderHashes HashGrader(const Layout& layout, const BatchRequest& request,
   return hashes;
 }
 
-/// The checks of one submission still to grade, by lab.
-using CheckPlan = std::map<std::string, std::vector<std::string>>;
+}  // namespace
 
-CheckPlan PlanChecks(const std::vector<Rubric>& rubrics, const GraderHashes& hashes,
+CheckPlan PlanRegrade(const std::vector<Rubric>& rubrics, const GraderHashes& hashes,
                      const std::optional<StoredResult>& stored, const std::string& submission_hash,
                      bool forced) {
   bool fresh = forced || !stored || stored->submission_hash != submission_hash ||
@@ -80,6 +73,8 @@ CheckPlan PlanChecks(const std::vector<Rubric>& rubrics, const GraderHashes& has
     }
   return plan;
 }
+
+namespace {
 
 /// Splits `plan` into the checks that time CPU work and the rest.
 std::pair<CheckPlan, CheckPlan> SplitTimed(const CheckPlan& plan) {
@@ -289,7 +284,7 @@ class BatchRun {
     std::string submission_hash = SubmissionHash(submission);
     bool forced = std::find(request_.regrade.begin(), request_.regrade.end(), submission.id) !=
                   request_.regrade.end();
-    CheckPlan plan = PlanChecks(rubrics_, hashes_, stored, submission_hash, forced);
+    CheckPlan plan = PlanRegrade(rubrics_, hashes_, stored, submission_hash, forced);
     bool kept = stored && !forced && stored->submission_hash == submission_hash &&
                 stored->grader_hash == hashes_.grader;
     if (kept && plan.empty() && stored->graded) {

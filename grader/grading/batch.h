@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,21 @@ std::vector<StoredResult> MergeShards(const std::vector<std::filesystem::path>& 
 /// Stops a batch: the gradings in progress are interrupted (their finished checks are kept),
 /// no new one starts (async-signal-safe: for a SIGINT handler).
 void InterruptBatch();
+
+/// The hashes of what a grading reads besides the submission, computed once per batch.
+struct GraderHashes {
+  std::string grader;                        // forklab, its sandbox, the options given
+  std::map<std::string, std::string> check;  // "lab/test" -> its entry, suite, profile, reference
+};
+
+/// The checks of one submission to grade, by lab.
+using CheckPlan = std::map<std::string, std::vector<std::string>>;
+
+/// The checks of `rubrics` that `stored` lacks or made with other hashes; every check when
+/// there is no stored result, the submission or the grader changed, or `forced`.
+CheckPlan PlanRegrade(const std::vector<Rubric>& rubrics, const GraderHashes& hashes,
+                      const std::optional<StoredResult>& stored, const std::string& submission_hash,
+                      bool forced);
 
 /// Whether `test` times CPU work, so its points depend on the cores being free.
 bool IsTimedCheck(const std::string& test);

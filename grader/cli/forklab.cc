@@ -203,7 +203,7 @@ size_t ReportUngraded(const std::vector<StoredResult>& results) {
 int RunBatchCommand(const Layout& layout, const BatchRequest& request) {
   BatchOutcome outcome = RunBatch(
       layout, request, PrintBatchProgress(isatty(STDERR_FILENO) && !std::getenv("NO_COLOR")));
-  WriteClassFiles(request.out, outcome.results);
+  WriteClassFiles(layout, request.out, outcome.results);
   std::cout << fmt::format("The gradebook is in {}.\n", (request.out / "gradebook.csv").string());
   size_t ungraded = ReportUngraded(outcome.results);
   if (outcome.interrupted) {
@@ -389,7 +389,7 @@ int main(int argc, char** argv) {
     if (list->parsed()) return List(layout, list_labs.empty() ? Labs() : list_labs);
     if (merge->parsed()) {
       std::vector<fs::path> dirs(merge_dirs.begin(), merge_dirs.end());
-      std::vector<StoredResult> results = MergeShards(dirs, merge_out);
+      std::vector<StoredResult> results = MergeShards(layout, dirs, merge_out);
       std::cout << fmt::format("Merged {} submissions from {} shards into {}.\n", results.size(),
                                dirs.size(), merge_out);
       return 0;

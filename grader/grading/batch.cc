@@ -17,6 +17,8 @@
 #include "grading/labs.h"
 #include "grading/platforms.h"
 #include "grading/selection.h"
+#include "grading/similarity.h"
+#include "grading/summary_html.h"
 #include "harness/subprocess.h"
 
 namespace fs = std::filesystem;
@@ -59,8 +61,8 @@ GraderHashes HashGrader(const Layout& layout, const BatchRequest& request,
 }  // namespace
 
 CheckPlan PlanRegrade(const std::vector<Rubric>& rubrics, const GraderHashes& hashes,
-                     const std::optional<StoredResult>& stored, const std::string& submission_hash,
-                     bool forced) {
+                      const std::optional<StoredResult>& stored, const std::string& submission_hash,
+                      bool forced) {
   bool fresh = forced || !stored || stored->submission_hash != submission_hash ||
                stored->grader_hash != hashes.grader;
   CheckPlan plan;
@@ -310,6 +312,8 @@ class BatchRun {
       return;
     }
     state.root = prepared.root;
+    for (const Rubric& rubric : rubrics_)
+      CollectLabSources(state.root / "labs" / rubric.lab, dir / "sources" / (rubric.lab + ".cc"));
     auto [untimed, timed] = SplitTimed(plan);
     CheckPlan now = kind == kAll ? plan : untimed;
     state.timed = kind == kAll ? CheckPlan{} : timed;
@@ -350,11 +354,41 @@ std::string FormatFileName(const std::string& format) {
   return known != kNames.end() ? known->second : format + ".json";
 }
 
-void WriteClassFiles(const fs::path& dir, const std::vector<StoredResult>& results) {
+void WriteClassFiles(const Layout& layout, const fs::path& dir,
+                     const std::vector<StoredResult>& results, int similarity_threshold) {
   WriteGradebook(dir, results);
+  std::map<std::string, std::vector<LabSource>> sources_of_lab;
+  for (const StoredResult& stored : results) {
+    fs::path sources = dir / "submissions" / stored.student_id / "sources";
+    if (!stored.graded || !fs::is_directory(sources)) continue;
+    for (const auto& file : fs::directory_iterator(sources))
+      sources_of_lab[file.path().stem().string()].push_back({stored.student_id, file.path()});
+  }
+  std::vector<SimilarPair> similar;
+  fs::remove_all(dir / "similarity");
+  for (const auto& [lab, sources] : sources_of_lab) {
+    std::vector<SimilarPair> pairs =
+        SimilarPairs(lab, sources, StarterCode(layout.source / "labs" / lab), similarity_threshold,
+                     dir / "work" / "similarity" / lab);
+    similar.insert(similar.end(), pairs.begin(), pairs.end());
+  }
+  std::stable_sort(similar.begin(), similar.end(), [](const SimilarPair& x, const SimilarPair& y) {
+    return std::min(x.share_a, x.share_b) > std::min(y.share_a, y.share_b);
+  });
+  auto code = [&dir](const std::string& id, const std::string& lab) {
+    std::ifstream in(dir / "submissions" / id / "sources" / (lab + ".cc"), std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  for (const SimilarPair& pair : similar) {
+    fs::create_directories(dir / "similarity");
+    WriteFileAtomically(dir / SideBySideFile(pair),
+                        SideBySideHtml(pair, code(pair.a, pair.lab), code(pair.b, pair.lab)));
+  }
+  WriteFileAtomically(dir / "summary.html", SummaryHtml(results, similar));
 }
 
-std::vector<StoredResult> MergeShards(const std::vector<fs::path>& dirs, const fs::path& out) {
+std::vector<StoredResult> MergeShards(const Layout& layout, const std::vector<fs::path>& dirs,
+                                      const fs::path& out) {
   std::vector<ShardManifest> manifests = CheckShardsComplete(dirs);
   fs::create_directories(out);
   std::vector<StoredResult> results;
@@ -373,7 +407,7 @@ std::vector<StoredResult> MergeShards(const std::vector<fs::path>& dirs, const f
     }
   ShardManifest merged{manifests.front().class_ids, Shard{}, manifests.front().class_ids};
   WriteShardManifest(out, merged);
-  WriteClassFiles(out, results);
+  WriteClassFiles(layout, out, results);
   return results;
 }
 

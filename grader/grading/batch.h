@@ -58,6 +58,7 @@ struct BatchOutcome {
 ///   submissions/<id>/record.json   the stored result (written atomically after each grading)
 ///   submissions/<id>/<format file> forklab's JSON and every platform format (platforms.h)
 ///   submissions/<id>/grade.log     what forklab grade printed
+///   submissions/<id>/sources/      each lab's C++ sources, concatenated (for similarity)
 ///   work/<id>/                     an unpacked archive or copied labs/
 ///   batch.json                     the class, the shard and its ids (merge reads it)
 /// A stored result is kept when the submission, the grader and a check's rubric entry, suite,
@@ -68,13 +69,22 @@ struct BatchOutcome {
 BatchOutcome RunBatch(const Layout& layout, const BatchRequest& request,
                       const BatchProgress& progress);
 
-/// Writes the class's files into `dir` from `results`: gradebook.csv and gradebook.json.
-void WriteClassFiles(const std::filesystem::path& dir, const std::vector<StoredResult>& results);
+/// The smallest share (percent) of each other's code, beyond the starter code, for which two
+/// submissions are listed as similar.
+constexpr int kSimilarityThreshold = 80;
+
+/// Writes the class's files into `dir` from `results`: gradebook.csv, gradebook.json, and
+/// summary.html with the similar pairs of each lab (compared from `dir`/submissions/<id>/
+/// sources/<lab>.cc, the starter code from `layout`'s labs/) and their side-by-side pages.
+void WriteClassFiles(const Layout& layout, const std::filesystem::path& dir,
+                     const std::vector<StoredResult>& results,
+                     int similarity_threshold = kSimilarityThreshold);
 
 /// Merges the outputs of a batch's N shards into `out`: their submission folders, one
 /// gradebook and summary of the whole class, and a batch.json of shard 1/1. Throws MergeError
 /// (shard.h) when they are not all the shards of one class, each once and finished.
-std::vector<StoredResult> MergeShards(const std::vector<std::filesystem::path>& dirs,
+std::vector<StoredResult> MergeShards(const Layout& layout,
+                                      const std::vector<std::filesystem::path>& dirs,
                                       const std::filesystem::path& out);
 
 /// Stops a batch: the gradings in progress are interrupted (their finished checks are kept),

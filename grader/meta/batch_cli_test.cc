@@ -71,18 +71,17 @@ class BatchCli : public testing::Test {
     Checkout(kClass / "bo", kSource / "labs" / "fork_basics" / "main.cc");
     Keep(kClass / "cy.zip", "this is not a zip archive\n");
     fs::remove_all(kOutputs);
-    unsharded_ = new RunResult(Batch(kOutputs / "all"));
   }
-  static void TearDownTestSuite() {
-    delete unsharded_;
-    fs::remove_all(kOutputs);
+  static void TearDownTestSuite() { fs::remove_all(kOutputs); }
+  /// The whole class graded in one batch, into kOutputs/all: once per test process.
+  static const RunResult& Unsharded() {
+    static const RunResult run = Batch(kOutputs / "all");
+    return run;
   }
-  static RunResult* unsharded_;
 };
-RunResult* BatchCli::unsharded_ = nullptr;
 
 TEST_F(BatchCli, GradesEachSubmissionAndListsTheOnesItCouldNot) {
-  const RunResult& run = *unsharded_;
+  const RunResult& run = Unsharded();
   ASSERT_TRUE(run.status && run.status->ExitedWith(1)) << run.out << run.err;
   EXPECT_NE(run.err.find("1 of 3 submissions could not be graded"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("cy: The archive could not be unpacked"), std::string::npos) << run.err;
@@ -97,6 +96,7 @@ TEST_F(BatchCli, GradesEachSubmissionAndListsTheOnesItCouldNot) {
 }
 
 TEST_F(BatchCli, ARerunRegradesNothingThatFinished) {
+  Unsharded();
   fs::path record = kOutputs / "all" / "submissions" / "ada" / "record.json";
   fs::file_time_type graded_at = fs::last_write_time(record);
   std::string gradebook = Slurp(kOutputs / "all" / "gradebook.csv");
@@ -112,6 +112,7 @@ TEST_F(BatchCli, ARerunRegradesNothingThatFinished) {
 }
 
 TEST_F(BatchCli, ThreeShardsAsProcessesMergeIntoTheUnshardedGradebook) {
+  Unsharded();
   std::vector<std::future<RunResult>> shards;
   std::vector<std::string> dirs;
   for (int index = 1; index <= 3; ++index) {
@@ -136,6 +137,7 @@ TEST_F(BatchCli, ThreeShardsAsProcessesMergeIntoTheUnshardedGradebook) {
 }
 
 TEST_F(BatchCli, AnInterruptedBatchIsFinishedByTheNextRun) {
+  Unsharded();
   fs::path out = kOutputs / "interrupted";
   SpawnOptions options;
   options.args = {"batch", kClass.string(), "--out", out.string()};

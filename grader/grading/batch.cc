@@ -110,11 +110,19 @@ std::string Program(const std::string& name) {
   return "";
 }
 
+/// The rubrics a batch grades (`selected`: its labs, its checks) and those of every lab, which
+/// order a stored result and keep what an earlier batch with other filters graded.
+struct BatchRubrics {
+  std::vector<Rubric> selected;
+  std::vector<Rubric> every;
+};
+
 /// Runs `forklab grade` on `root` for the checks of `plan`, and merges what it graded into
-/// `stored` (an interrupted grading's finished checks too).
-void GradeChecks(const Layout& layout, const BatchRequest& request,
-                 const std::vector<Rubric>& rubrics, const GraderHashes& hashes,
-                 const fs::path& root, const CheckPlan& plan, StoredResult* stored) {
+/// `stored` (an interrupted grading's finished checks too). It is graded when every selected
+/// check has a result.
+void GradeChecks(const Layout& layout, const BatchRequest& request, const BatchRubrics& rubrics,
+                 const GraderHashes& hashes, const fs::path& root, const CheckPlan& plan,
+                 StoredResult* stored) {
   fs::path dir = SubmissionDir(request, stored->student_id);
   fs::create_directories(dir);
   fs::path output = dir / "grading.json.partial";
@@ -173,17 +181,20 @@ void GradeChecks(const Layout& layout, const BatchRequest& request,
   fs::remove(output);
   GradeReport update = ReportFromJson(graded);
   GradeReport base = stored->result.is_null() ? GradeReport{} : ReportFromJson(stored->result);
-  GradeReport merged = MergeReports(base, update, rubrics);
+  GradeReport merged = MergeReports(base, update, rubrics.every);
   for (const LabReport& lab : update.labs)
     for (const CheckReport& check : lab.checks) {
       std::string key = CheckKey(lab.lab, check.entry.test);
       if (hashes.check.contains(key)) stored->check_hashes[key] = hashes.check.at(key);
     }
   stored->result = ToJson(merged, /*show_hidden=*/true);
-  size_t expected = 0, present = 0;
-  for (const Rubric& rubric : rubrics) expected += rubric.entries.size();
-  for (const LabReport& lab : merged.labs) present += lab.checks.size();
-  stored->graded = present == expected;
+  std::set<std::string> present;
+  for (const LabReport& lab : merged.labs)
+    for (const CheckReport& check : lab.checks) present.insert(CheckKey(lab.lab, check.entry.test));
+  stored->graded = true;
+  for (const Rubric& rubric : rubrics.selected)
+    for (const RubricEntry& entry : rubric.entries)
+      stored->graded = stored->graded && present.contains(CheckKey(rubric.lab, entry.test));
   stored->problem = stored->graded ? "" : "The grading was interrupted before every check ran.";
 }
 
@@ -197,9 +208,11 @@ class BatchRun {
     std::vector<Submission> everyone = FindSubmissions(request_.submissions);
     std::optional<fs::path> hidden;
     if (!request_.hidden.empty()) hidden = request_.hidden;
-    rubrics_ = LoadRubrics(layout_, request_.labs.empty() ? Labs() : request_.labs, hidden);
-    if (!request_.checks.empty()) KeepChecks(request_.checks, &rubrics_);
-    hashes_ = HashGrader(layout_, request_, rubrics_);
+    rubrics_.selected =
+        LoadRubrics(layout_, request_.labs.empty() ? Labs() : request_.labs, hidden);
+    if (!request_.checks.empty()) KeepChecks(request_.checks, &rubrics_.selected);
+    rubrics_.every = LoadRubrics(layout_, Labs(), hidden);
+    hashes_ = HashGrader(layout_, request_, rubrics_.selected);
 
     ShardManifest manifest;
     manifest.shard = request_.shard;
@@ -286,11 +299,13 @@ class BatchRun {
     std::string submission_hash = SubmissionHash(submission);
     bool forced = std::find(request_.regrade.begin(), request_.regrade.end(), submission.id) !=
                   request_.regrade.end();
-    CheckPlan plan = PlanRegrade(rubrics_, hashes_, stored, submission_hash, forced);
+    CheckPlan plan = PlanRegrade(rubrics_.selected, hashes_, stored, submission_hash, forced);
     bool kept = stored && !forced && stored->submission_hash == submission_hash &&
                 stored->grader_hash == hashes_.grader;
-    if (kept && plan.empty() && stored->graded) {
+    if (kept && plan.empty()) {  // every selected check has a result made as it would be now
       state.stored = *stored;
+      state.stored.graded = true;
+      state.stored.problem.clear();
       Finish(i, false);
       return;
     }
@@ -312,7 +327,7 @@ class BatchRun {
       return;
     }
     state.root = prepared.root;
-    for (const Rubric& rubric : rubrics_)
+    for (const Rubric& rubric : rubrics_.selected)
       CollectLabSources(state.root / "labs" / rubric.lab, dir / "sources" / (rubric.lab + ".cc"));
     auto [untimed, timed] = SplitTimed(plan);
     CheckPlan now = kind == kAll ? plan : untimed;
@@ -327,7 +342,7 @@ class BatchRun {
   const Layout& layout_;
   const BatchRequest& request_;
   const BatchProgress& progress_;
-  std::vector<Rubric> rubrics_;
+  BatchRubrics rubrics_;
   GraderHashes hashes_;
   std::vector<Submission> submissions_;
   std::vector<State> states_;

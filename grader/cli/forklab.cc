@@ -12,6 +12,7 @@
 #include <iostream>
 #include <optional>
 
+#include "grading/batch.h"
 #include "grading/grade.h"
 #include "grading/labs.h"
 #include "grading/platforms.h"
@@ -57,7 +58,10 @@ int List(const Layout& layout, const std::vector<std::string>& labs) {
 
 void OnInterrupt(int) {
   InterruptGrading();
+  InterruptBatch();
 }
+
+constexpr const char* kLimitGroup = "Limits of each check";
 
 /// The `grade` subcommand's options: the request, and how its result is shown.
 struct GradeOptions {
@@ -143,6 +147,123 @@ int RunGrade(const Layout& layout, const GradeOptions& options) {
   return 0;
 }
 
+/// How long, said briefly: "45 s", "12 min", "2 h 5 min".
+std::string Duration(double seconds) {
+  if (seconds < 90) return fmt::format("{:.0f} s", seconds);
+  if (seconds < 5400) return fmt::format("{:.0f} min", seconds / 60);
+  return fmt::format("{} h {} min", static_cast<int>(seconds / 3600),
+                     static_cast<int>(seconds / 60) % 60);
+}
+
+/// The rate and the time left, from the submissions graded in this run.
+std::string Pace(const BatchCounts& counts) {
+  if (counts.graded_now == 0 || counts.elapsed.count() <= 0) return "";
+  double per_minute = 60 * counts.graded_now / counts.elapsed.count();
+  double left = (counts.total - counts.done) * counts.elapsed.count() / counts.graded_now;
+  return fmt::format(", {:.1f}/min, about {} left", per_minute, Duration(left));
+}
+
+std::string Standing(const StoredResult& stored) {
+  if (!stored.graded) return fmt::format("not graded: {}", stored.problem);
+  const nlohmann::json& result = stored.result;
+  return fmt::format("{:g}/{:g} ({:.1f}%)", result.at("earned").get<double>(),
+                     result.at("total").get<double>(), result.at("percent").get<double>());
+}
+
+/// Progress on a terminal: each finished submission on a line of its own, under a status line
+/// rewritten in place (done/total, rate, ETA, the submission at work). On a pipe, plain lines.
+BatchProgress PrintBatchProgress(bool terminal) {
+  BatchProgress progress;
+  progress.started = [terminal](const BatchCounts& counts, const std::string& id) {
+    if (terminal)
+      fmt::print(stderr, "\r\033[K[{}/{}{}] grading {}", counts.done, counts.total, Pace(counts),
+                 id);
+    else
+      fmt::print("[{}/{}] grading {}\n", counts.done, counts.total, id);
+    std::fflush(terminal ? stderr : stdout);
+  };
+  progress.finished = [terminal](const BatchCounts& counts, const StoredResult& stored) {
+    if (terminal) fmt::print(stderr, "\r\033[K");
+    fmt::print("[{}/{}{}] {}: {}\n", counts.done, counts.total, Pace(counts), stored.student_id,
+               Standing(stored));
+    std::fflush(stdout);
+  };
+  return progress;
+}
+
+/// Prints which submissions could not be graded, and why; returns how many.
+size_t ReportUngraded(const std::vector<StoredResult>& results) {
+  std::vector<const StoredResult*> ungraded;
+  for (const StoredResult& stored : results)
+    if (!stored.graded) ungraded.push_back(&stored);
+  if (!ungraded.empty())
+    std::cerr << fmt::format("forklab: {} of {} submissions could not be graded:\n",
+                             ungraded.size(), results.size());
+  for (const StoredResult* stored : ungraded)
+    std::cerr << fmt::format("  {}: {}\n", stored->student_id,
+                             stored->problem.empty() ? "not graded yet" : stored->problem);
+  return ungraded.size();
+}
+
+int RunBatchCommand(const Layout& layout, const BatchRequest& request) {
+  BatchOutcome outcome = RunBatch(
+      layout, request, PrintBatchProgress(isatty(STDERR_FILENO) && !std::getenv("NO_COLOR")));
+  WriteClassFiles(layout, request.out, outcome.results);
+  std::cout << fmt::format("The gradebook is in {}.\n", (request.out / "gradebook.csv").string());
+  size_t ungraded = ReportUngraded(outcome.results);
+  if (outcome.interrupted) {
+    std::cerr << "forklab: interrupted; run the same command again to finish the batch.\n";
+    return 130;
+  }
+  return ungraded == 0 ? 0 : 1;
+}
+
+/// The options of `grade` given on a `batch` command line, to pass on to each grading.
+std::vector<std::string> GivenLimitOptions(CLI::App* batch) {
+  std::vector<std::string> given;
+  for (const CLI::Option* option : batch->get_options()) {
+    if (option->count() == 0 || option->get_group() != kLimitGroup) continue;
+    given.push_back(option->get_name());
+    if (option->get_type_size() != 0)
+      for (const std::string& value : option->results()) given.push_back(value);
+  }
+  return given;
+}
+
+/// The options that limit each check, shared by `grade` and `batch` (which passes the given
+/// ones on to every grading).
+void AddLimitOptions(CLI::App* app, GradeRequest* request) {
+  // One group, which `batch` reads back to pass the options on (GivenLimitOptions).
+  app->option_defaults()->group(kLimitGroup);
+  app->add_flag("--no-namespaces", request->limits.no_namespaces,
+                "Contain checks without namespaces (the fallback; for testing it)");
+  app->add_option("--max-processes", request->limits.max_processes,
+                  "Processes and threads of one check, the suite's included")
+      ->check(CLI::Range(16, 100000))
+      ->capture_default_str();
+  app->add_option("--memory", request->limits.memory_mib, "Memory of one check, MiB")
+      ->check(CLI::Range(64, 1 << 20))
+      ->capture_default_str();
+  app->add_option("--cpu-limit", request->limits.cpu_seconds, "CPU seconds of one program run")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app->add_option("--file-size-limit", request->limits.file_size_mib,
+                  "Largest file a program writes, MiB")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  app->add_option("--open-files", request->limits.open_files, "Open files of one program")
+      ->check(CLI::Range(32, 1 << 20))
+      ->capture_default_str();
+  app->add_option("--timeout", request->timeout_seconds,
+                  "Seconds each check may take, instead of the rubrics' timeouts")
+      ->check(CLI::Range(1, 3600));
+  app->add_option("--output-limit", request->limits.output_mib,
+                  "Output kept per stream of a program, MiB (the rest is counted)")
+      ->check(CLI::Range(1, 1 << 12))
+      ->capture_default_str();
+  app->option_defaults()->group("OPTIONS");
+}
+
 }  // namespace
 }  // namespace forklab
 
@@ -190,47 +311,61 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 100.0));
   grade->add_flag("--show-hidden", options.show_hidden,
                   "Show hidden checks' details (instructors)");
-  grade->add_flag("--no-namespaces", options.request.limits.no_namespaces,
-                  "Contain checks without namespaces (the fallback; for testing it)");
-  grade
-      ->add_option("--max-processes", options.request.limits.max_processes,
-                   "Processes and threads of one check, the suite's included")
-      ->check(CLI::Range(16, 100000))
-      ->capture_default_str();
-  grade->add_option("--memory", options.request.limits.memory_mib, "Memory of one check, MiB")
-      ->check(CLI::Range(64, 1 << 20))
-      ->capture_default_str();
-  grade
-      ->add_option("--cpu-limit", options.request.limits.cpu_seconds,
-                   "CPU seconds of one program run")
-      ->check(CLI::Range(1, 86400))
-      ->capture_default_str();
-  grade
-      ->add_option("--file-size-limit", options.request.limits.file_size_mib,
-                   "Largest file a program writes, MiB")
-      ->check(CLI::Range(1, 1 << 20))
-      ->capture_default_str();
-  grade->add_option("--open-files", options.request.limits.open_files, "Open files of one program")
-      ->check(CLI::Range(32, 1 << 20))
-      ->capture_default_str();
-  grade
-      ->add_option("--timeout", options.request.timeout_seconds,
-                   "Seconds each check may take, instead of the rubrics' timeouts")
-      ->check(CLI::Range(1, 3600));
+  AddLimitOptions(grade, &options.request);
   options.request.jobs = DefaultJobs();
   grade
       ->add_option("--jobs,-j", options.request.jobs,
                    "Checks run at once (timing checks and builds run alone); 1: one after another")
       ->check(CLI::Range(1, kMaxRunningChecks))
       ->capture_default_str();
-  grade
-      ->add_option("--output-limit", options.request.limits.output_mib,
-                   "Output kept per stream of a program, MiB (the rest is counted)")
-      ->check(CLI::Range(1, 1 << 12))
+
+  BatchRequest batch_request;
+  std::string shard = "1/1";
+  GradeRequest batch_limits;  // parsed only to validate; passed on as given
+  CLI::App* batch = app.add_subcommand(
+      "batch", "Grade a class: a folder of submissions, a Gradescope export or a CSV");
+  batch
+      ->add_option("SUBMISSIONS", batch_request.submissions,
+                   "A folder (one submission per entry: a checkout, a copy of labs/, a .zip or "
+                   ".tar.gz), a Gradescope export, or a CSV of student_id,path")
+      ->required()
+      ->check(CLI::ExistingPath);
+  batch->add_option("--out", batch_request.out, "Folder of the gradebook and results")->required();
+  batch->add_option("--jobs", batch_request.jobs, "Submissions graded at once")
+      ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  batch->add_option("--shard", shard, "Grade only shard I of N (I/N, by student id)")
+      ->check([](const std::string& text) {
+        return ParseShard(text) ? std::string() : "expected I/N with 1 <= I <= N";
+      })
+      ->capture_default_str();
+  batch->add_option("--lab", batch_request.labs, "Grade only this lab (repeatable)")
+      ->check(CLI::IsMember(Labs()));
+  batch->add_option("--check", batch_request.checks,
+                    "Run only the checks whose test name matches (wildcards; repeatable)");
+  batch->add_option("--regrade", batch_request.regrade,
+                    "Regrade these student ids even when nothing changed");
+  batch->add_option("--hidden", batch_request.hidden, "Directory of hidden rubrics and suites")
+      ->check(CLI::ExistingDirectory);
+  AddLimitOptions(batch, &batch_limits);
+
+  std::vector<std::string> merge_dirs;
+  std::string merge_out;
+  CLI::App* merge =
+      app.add_subcommand("merge", "Merge the outputs of a batch's shards into one gradebook");
+  merge->add_option("DIRS", merge_dirs, "Every shard's --out folder")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  merge->add_option("--out", merge_out, "Folder of the merged gradebook")->required();
 
   try {
     app.parse(argc, argv);
+    batch_request.shard = ParseShard(shard).value_or(Shard{});
+    if (batch->parsed()) {
+      batch_request.grade_options = GivenLimitOptions(batch);
+      if (!batch_request.hidden.empty())
+        batch_request.hidden = std::filesystem::absolute(batch_request.hidden).string();
+    }
     for (const std::string& given : options.exes) {
       size_t equals = given.find('=');
       bool named = equals != std::string::npos && IsLab(given.substr(0, equals));
@@ -263,11 +398,22 @@ int main(int argc, char** argv) {
   try {
     Layout layout = ThisForklab();
     if (list->parsed()) return List(layout, list_labs.empty() ? Labs() : list_labs);
+    if (merge->parsed()) {
+      std::vector<fs::path> dirs(merge_dirs.begin(), merge_dirs.end());
+      std::vector<StoredResult> results = MergeShards(layout, dirs, merge_out);
+      std::cout << fmt::format("Merged {} submissions from {} shards into {}.\n", results.size(),
+                               dirs.size(), merge_out);
+      return 0;
+    }
     struct sigaction action {};
     action.sa_handler = OnInterrupt;
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+    if (batch->parsed()) return RunBatchCommand(layout, batch_request);
     return RunGrade(layout, options);
+  } catch (const SubmissionsError& e) {
+    std::cerr << "forklab: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "forklab: " << e.what() << "\n";
     return 1;

@@ -2,12 +2,15 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "grading/rubric.h"
 #include "harness/confinement.h"
@@ -37,6 +40,16 @@ void ConfineRun(const Confinement& confinement) {
   run_confinement = confinement;
   in_sandbox = true;
   RecordProgramUid(confinement.uid);
+}
+
+// The names of our environment's FORKLAB_* variables.
+std::vector<std::string> ForklabVariables() {
+  std::vector<std::string> names;
+  for (char** variable = environ; *variable; ++variable) {
+    std::string_view entry = *variable;
+    if (entry.starts_with("FORKLAB_")) names.emplace_back(entry.substr(0, entry.find('=')));
+  }
+  return names;
 }
 
 std::string FirstOf(const std::string& flag, const char* env_name, const std::string& fallback) {
@@ -124,6 +137,9 @@ void ProgramTest::TearDown() {
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
+  // The grader names the check in the environment (see protocol.h), off our command line.
+  if (const char* check = std::getenv(forklab::kCheckEnv); check && *check)
+    testing::GTEST_FLAG(filter) = check;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&](std::string* out) {
@@ -167,6 +183,16 @@ int main(int argc, char** argv) {
       std::cerr << "suite: " << forklab::kConfineEnv << ": " << e.what() << "\n";
       return 2;
     }
+  }
+  if (forklab::in_sandbox) {
+    // What the grader told us is ours alone: the programs we start inherit our environment,
+    // and must not learn from it which check runs them.
+    forklab::LabUnderTest();
+    forklab::FakePing();
+    forklab::ReferenceExe();
+    forklab::fault_profile_flag =
+        forklab::FirstOf(forklab::fault_profile_flag, forklab::kFaultProfileEnv, "");
+    for (const std::string& name : forklab::ForklabVariables()) unsetenv(name.c_str());
   }
   // Orphans of the program under test are re-parented to us, so we see and reap them.
   forklab::BecomeSubreaper();

@@ -56,7 +56,7 @@ LabBuilder::LabBuilder(std::filesystem::path labs_dir, std::filesystem::path bui
 std::string LabBuilder::RunCmake(const std::vector<std::string>& args) {
   Containment containment = containment_;
   containment.memory_mib = std::max(containment.memory_mib, kBuildMemoryMib);
-  containment.keep.push_back(labs_dir_.parent_path().string());  // the submission's checkout
+  containment.view.push_back(labs_dir_.string());  // of the submission's checkout, labs/ alone
   std::vector<std::string> sandbox_args = containment.SandboxOptions();
   sandbox_args.insert(sandbox_args.end(),
                       {"--writable", build_dir_.string(), "--tmp", std::to_string(kBuildTmpMib)});

@@ -186,9 +186,9 @@ std::vector<std::string> Containment::SandboxOptions() const {
   if (max_processes > 0)
     args.insert(args.end(), {"--max-processes", std::to_string(max_processes)});
   if (memory_mib > 0) args.insert(args.end(), {"--memory", std::to_string(memory_mib)});
+  // The run sees the system and these, nothing else of the machine.
+  for (const std::string& path : view) args.insert(args.end(), {"--view", path});
   for (const std::string& dir : hide) args.insert(args.end(), {"--hide", dir});
-  // The sandbox's /tmp is a fresh one: what lives under the real /tmp stays in sight if kept.
-  for (const std::string& path : keep) args.insert(args.end(), {"--keep", path});
   return args;
 }
 
@@ -198,13 +198,12 @@ namespace {
 std::vector<std::string> SandboxArgs(const RubricEntry& entry, const Target& target) {
   const Containment& containment = target.containment;
   std::vector<std::string> args = containment.SandboxOptions();
-  if (std::filesystem::exists(target.exe)) args.insert(args.end(), {"--keep", target.exe});
+  if (std::filesystem::exists(target.exe)) args.insert(args.end(), {"--view", target.exe});
   if (!containment.reference.empty())
     args.insert(args.end(), {"--pass-file", containment.reference});
   args.insert(args.end(), {"--env", std::string(kConfineEnv) + "=" + containment.program.ToString(),
-                           "--", entry.suite.string(), "--gtest_filter=" + entry.test,
-                           "--gtest_output=json:" + FdPath(kReportFd), "--exe", target.exe, "--lab",
-                           target.lab});
+                           "--", entry.suite.string(), "--gtest_output=json:" + FdPath(kReportFd),
+                           "--exe", target.exe, "--lab", target.lab});
   return args;
 }
 
@@ -290,6 +289,9 @@ SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> a
 
 CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
   std::map<std::string, std::string> env = target.env;
+  // The check is named in the environment, which only the sandbox and the suite can read,
+  // not on a command line, which the program under test could.
+  env[kCheckEnv] = entry.test;
   if (!entry.profile.empty()) env[kFaultProfileEnv] = entry.profile;
   SandboxRun run =
       RunSandbox(target.containment.sandbox, SandboxArgs(entry, target), env, entry.timeout);

@@ -54,8 +54,8 @@ struct Containment {
   bool namespaces = true;
   int max_processes = 1024;  // the whole run: suite, program under test and its helpers
   int memory_mib = 512;
-  std::vector<std::string> hide;  // directories the run sees empty (references, hidden tests)
-  std::vector<std::string> keep;  // what the run needs from under /tmp (checkout, build)
+  std::vector<std::string> view;  // what the run sees besides the system (suites, fixtures)
+  std::vector<std::string> hide;  // directories of `view` it sees empty (references, hidden tests)
   std::string reference;          // the lab's reference, passed to the suite alone
   Confinement program;
 

@@ -1,5 +1,7 @@
 #include "grading/containment_policy.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +34,25 @@ ProbeAnswer ProbeSandbox(const std::string& sandbox_exe) {
   return *answer;
 }
 
+UidLease LeaseProgramUid(const std::filesystem::path& lease_dir) {
+  mkdir(lease_dir.c_str(), 0755);
+  struct stat info = {};
+  if (lstat(lease_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != 0 ||
+      (info.st_mode & (S_IWGRP | S_IWOTH)))
+    throw GradeRequestError("cannot lease a uid for the programs: " + lease_dir.string() +
+                            " must be a directory that only root can write");
+  uid_t first = getpid() % kProgramUidCount;
+  for (uid_t i = 0; i < kProgramUidCount; ++i) {
+    uid_t uid = kProgramUids + (first + i) % kProgramUidCount;
+    std::string path = (lease_dir / (std::to_string(uid) + ".lock")).string();
+    auto lock = std::make_shared<UniqueFd>(
+        open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (lock->get() >= 0 && flock(lock->get(), LOCK_EX | LOCK_NB) == 0) return {uid, lock};
+  }
+  throw GradeRequestError("cannot lease a uid for the programs: all " +
+                          std::to_string(kProgramUidCount) + " are in use by other gradings");
+}
+
 ContainmentPlan PlanContainment(const Layout& layout, const ContainmentLimits& limits,
                                 const ProbeAnswer& probe,
                                 const std::vector<std::filesystem::path>& program_paths) {
@@ -41,7 +62,11 @@ ContainmentPlan PlanContainment(const Layout& layout, const ContainmentLimits& l
   containment.namespaces = !limits.no_namespaces;
   containment.max_processes = limits.max_processes;
   containment.memory_mib = limits.memory_mib;
-  containment.keep = {layout.source.string(), layout.build.string()};
+  // What a suite needs at run time, and nothing else of the checkout (see protocol.h).
+  containment.view = {layout.suites().string(), layout.fake_ping().string(),
+                      layout.faults().string()};
+  if (std::filesystem::path locale = layout.build / "locale"; std::filesystem::exists(locale))
+    containment.view.push_back(locale.string());
   ProbeAnswer effective = probe;
   if (limits.no_namespaces) effective.fallback = "namespaces switched off (--no-namespaces)";
   plan.isolation = effective.ToString();
@@ -58,35 +83,27 @@ ContainmentPlan PlanContainment(const Layout& layout, const ContainmentLimits& l
   program.open_files = limits.open_files;
   program.output_bytes = static_cast<size_t>(limits.output_mib) << 20;
   if (geteuid() == 0) {
-    // A uid of this run's own: RLIMIT_NPROC then counts this run's programs and nothing else.
-    uid_t uid = kProgramUids + getpid() % kProgramUidCount;
-    if (std::all_of(program_paths.begin(), program_paths.end(), OthersCanRun)) {
-      program.uid = uid;
-      program.processes = limits.max_processes;
-    } else {
-      plan.warnings.push_back(
-          "the program under test runs as root: a directory on the way to it "
-          "is closed to other users (chmod o+x it to run programs as uid " +
-          std::to_string(uid) + ")");
+    for (const std::filesystem::path& path : program_paths) {
+      if (!OthersCanUse(path))
+        throw GradeRequestError(
+            path.string() + " is closed to other users, and programs never run as root: " +
+            "let others read it (chmod o+rX " + path.string() + "), or grade a copy they can");
     }
+    // A uid of this run's own: RLIMIT_NPROC then counts this run's programs and nothing else.
+    plan.lease = LeaseProgramUid();
+    program.uid = plan.lease.program;
+    program.processes = limits.max_processes;
   } else {
     program.processes = ProcessesOf(getuid()) + limits.max_processes;
-  }
-  if (!program.uid)
     program.address_space_bytes =
         std::max<rlim_t>(static_cast<rlim_t>(limits.memory_mib) << 20, rlim_t{2} << 30);
+  }
   return plan;
 }
 
-bool OthersCanRun(const std::filesystem::path& path) {
+bool OthersCanUse(const std::filesystem::path& path) {
   struct stat info;
-  mode_t needed = std::filesystem::is_directory(path) ? S_IXOTH : S_IROTH | S_IXOTH;
-  if (stat(path.c_str(), &info) != 0 || (info.st_mode & needed) != needed) return false;
-  for (std::filesystem::path dir = path.parent_path(); !dir.empty(); dir = dir.parent_path()) {
-    if (stat(dir.c_str(), &info) != 0 || !(info.st_mode & S_IXOTH)) return false;
-    if (dir == dir.root_path()) break;
-  }
-  return true;
+  return stat(path.c_str(), &info) == 0 && (info.st_mode & S_IROTH) && (info.st_mode & S_IXOTH);
 }
 
 }  // namespace forklab

@@ -2,12 +2,16 @@
 // limits of the program under test, decided once per run from the user's options.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "grading/check.h"
 #include "grading/layout.h"
+#include "harness/unique_fd.h"
 #include "sandbox/protocol.h"
 
 namespace forklab {
@@ -24,28 +28,47 @@ struct ContainmentLimits {
   int output_mib = 4;
 };
 
+/// A root grader's program uid, leased for the life of the grading: no other grading on this
+/// machine runs programs as it while the lease is held (an flock on a file of a root-owned
+/// directory, which the kernel drops when the grader exits, however it exits).
+struct UidLease {
+  uid_t program = 0;
+  std::shared_ptr<UniqueFd> lock;
+};
+
+/// Where the leases' lock files live: root's, closed to everyone else.
+inline const std::filesystem::path kUidLeaseDir = "/run/forklab-uids";
+
+/// Leases the first free uid of [kProgramUids, kProgramUids + kProgramUidCount), starting at
+/// one chosen by our pid. Throws GradeRequestError when `lease_dir` is not root's alone or
+/// every uid is leased.
+UidLease LeaseProgramUid(const std::filesystem::path& lease_dir = kUidLeaseDir);
+
 /// The containment of every check of a run, what contains it ("namespaces", or
 /// "fallback: <why>"), and the warnings to show once before the first check.
 struct ContainmentPlan {
   Containment containment;
   std::string isolation;
   std::vector<std::string> warnings;
+  UidLease lease;  // a root grader's program uid, held while the plan lives
 };
 
 /// Asks `sandbox_exe` what this machine allows (ProbeAnswer). Throws GradeRequestError when it
 /// cannot run or answers something else.
 ProbeAnswer ProbeSandbox(const std::string& sandbox_exe);
 
-/// The run's containment under `limits`, given the sandbox's `probe`. A root grader runs the
-/// programs as a uid of this run's own when every path of `program_paths` is open to other
-/// users (else as root, with a warning); a grader that is not root counts its own processes
-/// into the program's process limit.
+/// The run's containment under `limits`, given the sandbox's `probe`. Every check sees the
+/// suites, the fake ping, the fault profiles and the message catalogues of `layout` (and the
+/// executable under test, added per check). A root grader runs the programs as a leased uid,
+/// never as root: it refuses (GradeRequestError) when a path of `program_paths` is closed to
+/// other users. A grader that is not root counts its own processes into the program's limit.
 ContainmentPlan PlanContainment(const Layout& layout, const ContainmentLimits& limits,
                                 const ProbeAnswer& probe,
                                 const std::vector<std::filesystem::path>& program_paths);
 
-/// Whether another uid (not root, none of our groups) can reach and run what is at `path`:
-/// every directory on the way must let others search it; a file must let them read and run it.
-bool OthersCanRun(const std::filesystem::path& path);
+/// Whether another uid (not root, none of our groups) can use what is at `path` once it is
+/// shown in a run (the directories on the way are the run's own, open to all): read and run a
+/// file, read and search a directory.
+bool OthersCanUse(const std::filesystem::path& path);
 
 }  // namespace forklab

@@ -125,8 +125,8 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
   std::vector<fs::path> program_paths = {layout.fake_ping()};
   for (const auto& [lab, exe] : request.exe_for_lab) program_paths.push_back(exe);
   if (request.reference) program_paths.push_back(layout.reference(rubrics.front().lab));
-  // The build runs as the program's uid too: it reads the submission, writes under build/.
-  if (submission) program_paths.insert(program_paths.end(), {layout.build, *submission / "labs"});
+  // The build runs as the program's uid too: it reads the submission's labs/.
+  if (submission) program_paths.push_back(*submission / "labs");
   ContainmentPlan plan = PlanContainment(layout, request.limits,
                                          ProbeSandbox(layout.sandbox().string()), program_paths);
   report.isolation = plan.isolation;

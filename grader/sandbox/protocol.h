@@ -25,6 +25,7 @@ inline constexpr char kLabEnv[] = "FORKLAB_LAB";                     // the lab 
 inline constexpr char kFakePingEnv[] = "FORKLAB_FAKE_PING";          // the fake ping command
 inline constexpr char kReferenceEnv[] = "FORKLAB_REFERENCE";         // the lab's reference
 inline constexpr char kFaultProfileEnv[] = "FORKLAB_FAULT_PROFILE";  // a fault check's profile
+inline constexpr char kCheckEnv[] = "FORKLAB_CHECK";  // the one test to run (a gtest filter)
 /// Set by the grader only: the suite runs inside the sandbox and confines every program it
 /// starts as Confinement::Parse of this says.
 inline constexpr char kConfineEnv[] = "FORKLAB_CONFINE";

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/mount.h>
 #include <net/if.h>
@@ -21,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -98,66 +100,178 @@ void BringLoopbackUp(int error_fd) {
   if (ioctl(sock.get(), SIOCSIFFLAGS, &request) != 0) Fail(error_fd, "sandbox: loopback up");
 }
 
-void MountTmpfs(int error_fd, const char* target, const std::string& options,
+void MountTmpfs(int error_fd, const std::string& target, const std::string& options,
                 unsigned long flags = MS_NOSUID | MS_NODEV) {
-  if (mount("tmpfs", target, "tmpfs", flags, options.c_str()) != 0)
-    Fail(error_fd, std::string("sandbox: tmpfs on ") + target);
+  if (mount("tmpfs", target.c_str(), "tmpfs", flags, options.c_str()) != 0)
+    Fail(error_fd, "sandbox: tmpfs on " + target);
 }
 
-// The mount namespace: nothing propagates out; the whole tree is read-only but the writable
-// directories; /tmp and /dev/shm are fresh and private; hidden directories are empty.
+// What every run sees of the system, read-only: programs, libraries, their configuration.
+constexpr const char* kSystemPaths[] = {"/usr",   "/bin",    "/sbin",  "/lib",
+                                        "/lib32", "/libx32", "/lib64", "/etc"};
+// The devices a run has; nothing else of /dev (no terminal, no disk).
+constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom"};
+// Where the run's root is built before it becomes "/": the host's /tmp, covered by it in this
+// mount namespace only.
+constexpr char kNewRoot[] = "/tmp";
+
+bool UnderSystemPath(const std::string& path) {
+  return std::any_of(std::begin(kSystemPaths), std::end(kSystemPaths), [&](const char* dir) {
+    return path == dir || path.starts_with(std::string(dir) + "/");
+  });
+}
+
+// A path of the host, cloned (with what is mounted below it) as a detached mount while the
+// host's tree is still in sight, to be placed in the run's root.
+struct Shown {
+  std::string path;
+  UniqueFd tree;
+};
+
+// Clones `path`: read-only unless `writable`, never set-uid, device nodes only if `devices`.
+Shown Clone(int error_fd, const std::string& path, bool writable, bool devices = false) {
+  UniqueFd tree(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, path.c_str(),
+                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
+  if (tree.get() < 0) Fail(error_fd, "sandbox: show " + path);
+  struct mount_attr attr = {};
+  attr.attr_set =
+      MOUNT_ATTR_NOSUID | (writable ? 0 : MOUNT_ATTR_RDONLY) | (devices ? 0 : MOUNT_ATTR_NODEV);
+  attr.attr_clr = writable ? MOUNT_ATTR_RDONLY : 0;
+  if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+              sizeof attr) != 0)
+    Fail(error_fd, "sandbox: show " + path);
+  return {path, std::move(tree)};
+}
+
+// Puts a clone at the same path in the run's root, making the directories on the way (0755,
+// in the root's own tmpfs, so the way is open whatever the host's modes are).
+void Place(int error_fd, const Shown& shown) {
+  std::string target = kNewRoot + shown.path;
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(target).parent_path(), error);
+  struct stat original = {};
+  if (fstat(shown.tree.get(), &original) != 0) Fail(error_fd, "sandbox: show " + shown.path);
+  if (S_ISDIR(original.st_mode))
+    mkdir(target.c_str(), 0755);
+  else
+    close(open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (syscall(SYS_move_mount, shown.tree.get(), "", AT_FDCWD, target.c_str(),
+              MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    Fail(error_fd, "sandbox: show " + shown.path);
+}
+
+// A minimal /dev: the harmless devices, /dev/fd and the standard streams, a private /dev/shm.
+void MakeDev(int error_fd, const SandboxPolicy& policy, std::vector<Shown> devices) {
+  std::string dev = std::string(kNewRoot) + "/dev";
+  mkdir(dev.c_str(), 0755);
+  MountTmpfs(error_fd, dev, "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC);
+  for (const Shown& device : devices) Place(error_fd, device);
+  const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
+                                                       {"/proc/self/fd/0", "stdin"},
+                                                       {"/proc/self/fd/1", "stdout"},
+                                                       {"/proc/self/fd/2", "stderr"}};
+  for (const auto& [to, name] : links)
+    if (symlink(to, (dev + "/" + name).c_str()) != 0)
+      Fail(error_fd, "sandbox: /dev/" + std::string(name));
+  std::string shm = dev + "/shm";
+  mkdir(shm.c_str(), 01777);
+  struct mount_attr read_only = {};
+  read_only.attr_set = MOUNT_ATTR_RDONLY;
+  if (syscall(SYS_mount_setattr, AT_FDCWD, dev.c_str(), 0, &read_only, sizeof read_only) != 0)
+    Fail(error_fd, "sandbox: read-only /dev");
+  MountTmpfs(error_fd, shm, fmt::format("mode=1777,size={}", policy.tmp_bytes));
+}
+
+// The mount namespace: the run's root is a fresh tmpfs holding, read-only, the system's
+// directories and the paths the policy shows (the writable ones writable), a /proc of the
+// run's PID namespace where a process sees only its own uid's processes, a minimal /dev and
+// private size-capped /tmp and /dev/shm. Nothing else of the host is in sight.
 void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     Fail(error_fd, "sandbox: private mounts");
+  std::vector<std::string> links;
+  std::vector<Shown> shown, devices;
+  for (const char* path : kSystemPaths) {
+    struct stat info = {};
+    if (lstat(path, &info) != 0) continue;
+    if (S_ISLNK(info.st_mode))
+      links.push_back(path);  // /bin -> usr/bin: the same link in the run
+    else
+      shown.push_back(Clone(error_fd, path, /*writable=*/false));
+  }
+  // Shorter paths first, so that a path shown inside another is placed on top of it.
+  std::vector<std::pair<std::string, bool>> asked;
+  for (const std::string& path : policy.view) asked.emplace_back(path, false);
+  for (const std::string& path : policy.writable) asked.emplace_back(path, true);
+  std::stable_sort(asked.begin(), asked.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() < b.first.size(); });
+  std::vector<Shown> views;
+  for (const auto& [path, writable] : asked)
+    if (writable || !UnderSystemPath(path)) views.push_back(Clone(error_fd, path, writable));
+  for (const char* device : kDevices)
+    devices.push_back(Clone(error_fd, std::string("/dev/") + device, /*writable=*/true,
+                            /*devices=*/true));
+
+  MountTmpfs(error_fd, kNewRoot, "mode=0755,size=1m");
+  for (const std::string& link : links) {
+    char to[PATH_MAX] = {};
+    if (readlink(link.c_str(), to, sizeof to - 1) < 0 ||
+        symlink(to, (kNewRoot + link).c_str()) != 0)
+      Fail(error_fd, "sandbox: link " + link);
+  }
+  for (const Shown& system : shown) Place(error_fd, system);
+  // A /proc of this PID namespace, where the program does not see the suite (another uid as
+  // root), nor so its command line.
+  std::string proc = std::string(kNewRoot) + "/proc";
+  mkdir(proc.c_str(), 0555);
+  if (mount("proc", proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") !=
+      0)
+    Fail(error_fd, "sandbox: /proc");
+  MakeDev(error_fd, policy, std::move(devices));
+  std::string tmp = std::string(kNewRoot) + "/tmp";
+  mkdir(tmp.c_str(), 01777);
+  MountTmpfs(error_fd, tmp, fmt::format("mode=1777,size={}", policy.tmp_bytes));
+  for (const Shown& view : views) Place(error_fd, view);
+  // Hidden directories inside what is shown look empty.
+  for (const std::string& dir : policy.hide) {
+    std::string target = kNewRoot + dir;
+    if (access(target.c_str(), F_OK) != 0) continue;
+    MountTmpfs(error_fd, target, "mode=0755,size=4k", MS_NOSUID | MS_NODEV | MS_RDONLY);
+  }
+
+  // The tmpfs becomes "/", and the host's root, detached, is out of reach.
+  if (chdir(kNewRoot) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
+      umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
+    Fail(error_fd, "sandbox: pivot_root");
   struct mount_attr read_only = {};
   read_only.attr_set = MOUNT_ATTR_RDONLY;
-  if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &read_only, sizeof read_only) != 0)
+  if (syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, &read_only, sizeof read_only) != 0 ||
+      chdir("/tmp") != 0)
     Fail(error_fd, "sandbox: read-only root");
-  // A /proc of this PID namespace: the run sees its own processes only.
-  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-    Fail(error_fd, "sandbox: /proc");
-  // What the run needs from under /tmp (a checkout or a submission unpacked there) is copied
-  // out as detached mounts before the fresh /tmp covers it, then put back at the same paths.
-  std::vector<std::string> needed = policy.keep;
-  needed.insert(needed.end(), policy.writable.begin(), policy.writable.end());
-  std::vector<std::pair<std::string, UniqueFd>> kept;
-  for (const std::string& path : needed) {
-    if (!path.starts_with("/tmp/")) continue;  // visible anyway
-    UniqueFd tree(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, path.c_str(),
-                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
-    if (tree.get() < 0) Fail(error_fd, "sandbox: keep " + path);
-    kept.emplace_back(path, std::move(tree));
+}
+
+// What a root suite still needs once its run is set up: to start programs as their uid,
+// signal them, limit them (prlimit), watch their /proc entries and own their scratch
+// directories. Mounting, networking, modules, raw devices and the rest are gone for good.
+constexpr int kSuiteCapabilities[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
+                                      CAP_FOWNER, CAP_KILL,         CAP_SETGID,
+                                      CAP_SETUID, CAP_SYS_PTRACE,   CAP_SYS_RESOURCE};
+
+// Drops every other capability from the bounding set (what an exec can ever grant), and the
+// inheritable and ambient sets, which an exec would carry past it.
+bool KeepOnlySuiteCapabilities() {
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; ++cap) {
+    if (std::find(std::begin(kSuiteCapabilities), std::end(kSuiteCapabilities), cap) ==
+            std::end(kSuiteCapabilities) &&
+        prctl(PR_CAPBSET_DROP, cap) != 0)
+      return false;
   }
-  MountTmpfs(error_fd, "/tmp", fmt::format("mode=1777,size={}", policy.tmp_bytes));
-  if (access("/dev/shm", F_OK) == 0)
-    MountTmpfs(error_fd, "/dev/shm", fmt::format("mode=1777,size={}", policy.tmp_bytes));
-  for (const auto& [path, tree] : kept) {
-    std::error_code error;
-    std::filesystem::path target(path);
-    std::filesystem::create_directories(target.parent_path(), error);
-    struct stat original = {};
-    if (fstat(tree.get(), &original) != 0) Fail(error_fd, "sandbox: keep " + path);
-    if (S_ISDIR(original.st_mode))
-      std::filesystem::create_directory(target, error);
-    else
-      close(open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-    if (syscall(SYS_move_mount, tree.get(), "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH) !=
-        0)
-      Fail(error_fd, "sandbox: keep " + path);
-  }
-  // Hidden directories look empty; one under /tmp that was not kept is gone already.
-  for (const std::string& dir : policy.hide) {
-    if (access(dir.c_str(), F_OK) != 0) continue;
-    MountTmpfs(error_fd, dir.c_str(), "mode=0755,size=4k", MS_NOSUID | MS_NODEV | MS_RDONLY);
-  }
-  // A bind mount of its own, so that only this directory becomes writable again.
-  struct mount_attr read_write = {};
-  read_write.attr_clr = MOUNT_ATTR_RDONLY;
-  for (const std::string& dir : policy.writable) {
-    if (mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
-        syscall(SYS_mount_setattr, AT_FDCWD, dir.c_str(), 0, &read_write, sizeof read_write) != 0)
-      Fail(error_fd, "sandbox: writable " + dir);
-  }
+  __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  for (auto& word : data) word.inheritable = 0;
+  return syscall(SYS_capset, &header, data) == 0 &&
+         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0;
 }
 
 // Counts the processes of this PID namespace besides its init (us).
@@ -185,18 +299,23 @@ struct InitPipes {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   char go = 0;
   if (read(fds.sync_read, &go, 1) != 1) _exit(127);  // the sandbox died before releasing us
+  // A session of its own: the run has no controlling terminal, so neither /dev/tty nor
+  // TIOCSTI reaches the grader's. It is also the process group the fallback kills.
+  if (setsid() < 0) Fail(fds.error_write, "sandbox: setsid");
   if (policy.namespaces) {
     BringLoopbackUp(fds.error_write);
     SetUpMounts(policy, fds.error_write);
   } else {
-    setpgid(0, 0);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
   }
   prctl(PR_SET_NAME, "forklab-init");
   prctl(PR_SET_DUMPABLE, 0);
 
-  std::vector<std::string> env_strings;
-  for (char** variable = environ; *variable; ++variable) env_strings.emplace_back(*variable);
+  std::vector<std::string> env_strings = {"HOME=/tmp"};
+  for (char** variable = environ; *variable; ++variable) {
+    std::string entry = *variable;
+    if (AllowedInRun(entry.substr(0, entry.find('=')))) env_strings.push_back(entry);
+  }
   for (const auto& [name, value] : policy.env) {
     std::erase_if(env_strings, [&](const std::string& s) { return s.starts_with(name + "="); });
     env_strings.push_back(name + "=" + value);
@@ -225,6 +344,7 @@ struct InitPipes {
       Fail(fds.error_write, "sandbox: suite's descriptors");
     syscall(SYS_close_range, kPassedFileFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
     if (passed < 0) close(kPassedFileFd);
+    if (geteuid() == 0 && !KeepOnlySuiteCapabilities()) Fail(error, "sandbox: drop capabilities");
     if (policy.confinement) {
       if (int failed = ApplyConfinement(*policy.confinement)) {
         errno = failed;
@@ -303,6 +423,11 @@ std::string Seconds(std::chrono::milliseconds time) {
 }
 
 }  // namespace
+
+bool AllowedInRun(const std::string& name) {
+  return name == "PATH" || name == "TZ" || name == "LANG" || name.starts_with("LC_") ||
+         name.starts_with("FORKLAB_");
+}
 
 const std::string& NamespacesRefused() {
   static const std::string reason = Probe();

@@ -15,24 +15,32 @@
 namespace forklab {
 
 /// What a sandboxed run may use and see. The suite runs as pid 2 of a new PID namespace
-/// (pid 1 is the sandbox's init, so when the run ends every process in it dies), in a network
-/// namespace with only loopback up, a mount namespace where everything is read-only but a
-/// private /tmp and /dev/shm (and `writable`), and a user namespace when not root. Zero means
-/// no limit. A suite confines the programs it starts itself; a command that is not a suite (a
-/// submission's build) is confined by the sandbox, through `confinement`.
+/// (pid 1 is the sandbox's init, so when the run ends every process in it dies; init has a
+/// session of its own, so no terminal is reachable), in a network namespace with only loopback
+/// up, a user namespace when not root, and a mount namespace whose root is an allowlist: the
+/// system's directories and `view` read-only, `writable`, a /proc of the run, a minimal /dev,
+/// private /tmp and /dev/shm; nothing else of the host. Its environment is an allowlist too
+/// (see AllowedInRun), plus `env`. Zero means no limit. A suite confines the programs it
+/// starts itself; a command that is not a suite (a submission's build) is confined by the
+/// sandbox, through `confinement`.
 struct SandboxPolicy {
   std::chrono::milliseconds wall{0};       // the whole run, killed at the end of it
   int max_processes = 0;                   // pids.max of the run's cgroup, the suite included
   uint64_t memory_bytes = 0;               // memory limit of the run's cgroup
   uint64_t tmp_bytes = 64ull << 20;        // size of the private /tmp
-  std::vector<std::string> hide;           // directories the run sees empty
-  std::vector<std::string> keep;           // paths under /tmp the run still sees, read-only
-  std::vector<std::string> writable;       // directories the run may write
+  std::vector<std::string> view;           // absolute paths the run sees, read-only, as they are
+  std::vector<std::string> hide;           // directories inside `view` the run sees empty
+  std::vector<std::string> writable;       // directories the run sees and may write
   std::optional<Confinement> confinement;  // applied to the command itself before its exec
   std::string passed_file;                 // given to the suite as kPassedFileFd (empty: none)
   std::map<std::string, std::string> env;  // set for the suite
   bool namespaces = true;                  // false: process group + subreaper + rlimits only
 };
+
+/// Whether the variable `name` of the grader's environment reaches a run: PATH, TZ, LANG,
+/// LC_* and forklab's own (FORKLAB_*). HOME is the run's /tmp; nothing else passes (a CI
+/// secret, a session bus address).
+bool AllowedInRun(const std::string& name);
 
 /// Empty when this machine lets the sandbox create its namespaces, else why not (probed by
 /// trying, once per process).

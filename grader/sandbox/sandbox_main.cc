@@ -53,15 +53,15 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--memory", memory_mib, "Memory of the run, MiB")->check(CLI::PositiveNumber);
   app.add_option("--tmp", tmp_mib, "Size of the private /tmp, MiB")->check(CLI::PositiveNumber);
-  app.add_option("--hide", policy.hide, "Show this directory empty (repeatable)")
+  app.add_option("--hide", policy.hide, "Show this directory of a view empty (repeatable)")
       ->check(CLI::ExistingDirectory);
   app.add_option("--pass-file", policy.passed_file,
                  "Give the suite this file as fd " + std::to_string(forklab::kPassedFileFd) +
                      ", even where the run cannot see it")
       ->check(CLI::ExistingFile);
   app.add_option("--env", env, "NAME=VALUE for the suite (repeatable)");
-  app.add_option("--keep", policy.keep,
-                 "Keep this path under /tmp in sight, read-only (repeatable)")
+  app.add_option("--view", policy.view,
+                 "Show the run this path, read-only, besides the system's directories (repeatable)")
       ->check(CLI::ExistingPath);
   app.add_option("--writable", policy.writable, "Let the run write this directory (repeatable)")
       ->check(CLI::ExistingDirectory);
@@ -109,9 +109,9 @@ int main(int argc, char** argv) {
   policy.memory_bytes = static_cast<uint64_t>(memory_mib) << 20;
   policy.tmp_bytes = static_cast<uint64_t>(tmp_mib) << 20;
   policy.namespaces = !no_namespaces;
-  for (std::string& dir : policy.hide) dir = std::filesystem::canonical(dir);
-  for (std::string& dir : policy.writable) dir = std::filesystem::canonical(dir);
-  for (std::string& path : policy.keep) path = std::filesystem::canonical(path);
+  // Each path is shown where the command is told it is, whatever links lead there.
+  for (auto* paths : {&policy.hide, &policy.writable, &policy.view})
+    for (std::string& path : *paths) path = std::filesystem::absolute(path).lexically_normal();
 
   signal(SIGPIPE, SIG_IGN);
   struct sigaction stop = {};

@@ -1,12 +1,15 @@
 #include "sandbox/sandbox.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "harness/proc.h"
+#include "harness/subprocess.h"
 
 namespace fs = std::filesystem;
 
@@ -64,7 +67,7 @@ TEST_F(SandboxTest, HiddenDirectoriesLookEmptyOrAbsent) {
   std::ofstream(outside / "secret") << "answers";
   std::ofstream(scratch_ / "secret") << "answers";
   SandboxPolicy policy;
-  policy.keep = {FORKLAB_BINARY_DIR};  // as forklab keeps its checkout, should it be in /tmp
+  policy.view = {FORKLAB_BINARY_DIR};  // as forklab shows its suites
   policy.hide = {outside.string(), scratch_.string()};
   SandboxResult result =
       Shell("ls -A " + outside.string() + "; ls " + scratch_.string() + " 2>&1 | wc -l", policy);
@@ -72,14 +75,14 @@ TEST_F(SandboxTest, HiddenDirectoriesLookEmptyOrAbsent) {
   EXPECT_EQ(result.console, "1\n");  // ls of the empty one prints nothing; the other complains
 }
 
-TEST_F(SandboxTest, KeptPathsUnderTmpStayInSightReadOnly) {
-  // A checkout or a submission unpacked under /tmp: kept, it is seen; its hidden part is not.
+TEST_F(SandboxTest, ViewsUnderTmpStayInSightReadOnly) {
+  // A checkout or a submission unpacked under /tmp: shown, it is seen; its hidden part is not.
   fs::create_directories(scratch_ / "checkout" / "reference");
   std::ofstream(scratch_ / "checkout" / "lab") << "the lab";
   std::ofstream(scratch_ / "checkout" / "reference" / "secret") << "answers";
   std::ofstream(scratch_ / "other") << "not kept";
   SandboxPolicy policy;
-  policy.keep = {(scratch_ / "checkout").string()};
+  policy.view = {(scratch_ / "checkout").string()};
   policy.hide = {(scratch_ / "checkout" / "reference").string()};
   SandboxResult result = Shell("cd " + scratch_.string() + "; cat checkout/lab; echo; " +
                                    "ls -A checkout/reference; ls other 2>/dev/null || echo gone; " +
@@ -93,7 +96,7 @@ TEST_F(SandboxTest, OnlyTheWritableDirectoryCanBeWritten) {
   fs::path build = fs::path(FORKLAB_BINARY_DIR) / ("writable-" + std::to_string(getpid()));
   fs::create_directories(build / "inner");
   SandboxPolicy policy;
-  policy.keep = {FORKLAB_BINARY_DIR};
+  policy.view = {FORKLAB_BINARY_DIR};
   policy.writable = {(build / "inner").string(), scratch_.string()};
   SandboxResult result = Shell("echo built > " + (build / "inner" / "out").string() + "; " +
                                    "echo kept > " + (scratch_ / "out").string() + "; touch " +
@@ -104,6 +107,86 @@ TEST_F(SandboxTest, OnlyTheWritableDirectoryCanBeWritten) {
   EXPECT_TRUE(fs::exists(scratch_ / "out"));
   EXPECT_FALSE(fs::exists(build / "beside"));
   fs::remove_all(build);
+}
+
+TEST_F(SandboxTest, TheRootHoldsTheSystemAndTheViewsAlone) {
+  fs::path shown = scratch_ / "shown", beside = scratch_ / "beside";
+  fs::create_directories(shown);
+  fs::create_directories(beside);
+  std::ofstream(shown / "file") << "seen";
+  std::ofstream(beside / "file") << "not seen";
+  SandboxPolicy policy;
+  policy.view = {(shown / "file").string()};
+  SandboxResult result = Shell("ls -A / | tr '\\n' ' '; echo; cat " + (shown / "file").string() +
+                                   "; echo; ls " + beside.string() + " 2>&1 >/dev/null | wc -l; " +
+                                   "ls -A /dev | tr '\\n' ' '; echo; ls -A " + scratch_.string(),
+                               policy);
+  std::vector<std::string> lines = SplitLines(result.console);
+  ASSERT_EQ(lines.size(), 5u) << result.console;
+  for (const char* absent : {"root", "home", "run", "var", "work", "sys", "mnt", "opt", "srv"})
+    EXPECT_EQ(lines[0].find(std::string(absent) + " "), std::string::npos)
+        << "/" << absent << " is in sight: " << lines[0];
+  for (const char* present : {"usr", "etc", "proc", "dev", "tmp"})
+    EXPECT_NE(lines[0].find(std::string(present) + " "), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[1], "seen");
+  EXPECT_EQ(lines[2], "1");  // ls complains: no such directory
+  EXPECT_EQ(lines[3], "fd full null random shm stderr stdin stdout urandom zero ");
+  EXPECT_EQ(lines[4], "shown");
+}
+
+TEST_F(SandboxTest, TheRootAndTheSystemAreReadOnly) {
+  SandboxResult result = Shell(
+      "for d in / /usr /etc /dev; do touch $d/forklab-written 2>/dev/null && echo $d; done; "
+      "echo end");
+  EXPECT_EQ(result.console, "end\n");
+}
+
+TEST_F(SandboxTest, EnvironmentIsAnAllowlist) {
+  setenv("FORKLAB_SANDBOX_TEST_OWN", "passes", 1);
+  setenv("SANDBOX_TEST_SECRET", "hunter2", 1);
+  SandboxPolicy policy;
+  policy.env = {{"GIVEN", "by the policy"}};
+  SandboxResult result = Shell("env | cut -d= -f1 | sort | tr '\\n' ' '; echo $HOME", policy);
+  unsetenv("FORKLAB_SANDBOX_TEST_OWN");
+  unsetenv("SANDBOX_TEST_SECRET");
+  EXPECT_EQ(result.console.find("SANDBOX_TEST_SECRET"), std::string::npos) << result.console;
+  EXPECT_NE(result.console.find("FORKLAB_SANDBOX_TEST_OWN "), std::string::npos) << result.console;
+  EXPECT_NE(result.console.find("GIVEN "), std::string::npos) << result.console;
+  EXPECT_TRUE(result.console.ends_with(" /tmp\n")) << result.console;
+  std::istringstream names(result.console.substr(0, result.console.rfind(' ')));
+  for (std::string name; names >> name;)
+    EXPECT_TRUE(AllowedInRun(name) || name == "HOME" || name == "GIVEN" || name == "PWD" ||
+                name == "SHLVL" || name == "_")
+        << name << " reached the run";
+}
+
+TEST_F(SandboxTest, TheRunHasASessionOfItsOwnAndNoTerminal) {
+  // Fields 6 and 7 of /proc/self/stat: the session (init's, pid 1) and the terminal (none).
+  SandboxResult result = Shell("cut -d' ' -f6,7 /proc/self/stat");
+  EXPECT_EQ(result.console, "1 0\n");
+}
+
+TEST_F(SandboxTest, ARootSuiteKeepsOnlyTheCapabilitiesItUses) {
+  if (geteuid() != 0) GTEST_SKIP() << "an ordinary user's suite has no capabilities to drop";
+  // chown, dac_override, dac_read_search, fowner, kill, setgid, setuid, sys_ptrace and
+  // sys_resource (bits 0-3, 5-7, 19 and 24), of those we have (a container may lack some).
+  unsigned long long ours = 0;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("CapBnd:")) ours = std::stoull(line.substr(7), nullptr, 16);
+  SandboxResult result = Shell("grep -E '^Cap(Inh|Bnd|Amb)' /proc/self/status");
+  EXPECT_EQ(result.console, fmt::format("CapInh:\t{0:016x}\nCapBnd:\t{1:016x}\nCapAmb:\t{0:016x}\n",
+                                        0, ours & 0x10800ef));
+}
+
+TEST_F(SandboxTest, ProgramsOfAnotherUidDoNotSeeTheSuite) {
+  if (geteuid() != 0) GTEST_SKIP() << "only a root grader runs programs as another uid";
+  std::string uid = std::to_string(kProgramUids + kProgramUidCount - 1);
+  // Pid 1 is init, pid 2 this shell (the suite): both root's, both out of the program's sight.
+  SandboxResult result =
+      Shell("cat /proc/2/cmdline >/dev/null && echo root sees it; setpriv --reuid=" + uid +
+            " --regid=" + uid + " --clear-groups ls -d /proc/1 /proc/2 2>&1 | grep -c 'No such'");
+  EXPECT_EQ(result.console, "root sees it\n2\n");
 }
 
 TEST_F(SandboxTest, ConfinementAppliesToTheCommandItself) {

@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include "i18n/messages.h"
+
 namespace forklab {
 
 double CheckReport::earned() const {
@@ -86,35 +88,37 @@ void PrintIndented(std::ostream& out, const std::string& text, const std::string
 
 void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& style) {
   bool withheld = Withheld(check, style.show_hidden);
-  std::string title = withheld ? "hidden check" : check.entry.title;
+  std::string title = withheld ? Tr("hidden check") : check.entry.title;
   out << fmt::format("  {} {:>5}/{:<3} {}", Badge(style, check.result.outcome),
                      Points(check.earned()), Points(check.entry.points), title);
   if (check.result.outcome != Outcome::kPassed || check.result.fraction < 1)
-    out << " (" << OutcomeName(check.result.outcome) << ")";
+    out << " (" << Tr(OutcomeName(check.result.outcome)) << ")";
   out << '\n';
   if (withheld || check.result.outcome == Outcome::kNotBuilt) return;
   if (!check.result.detail.empty()) PrintIndented(out, check.result.detail, "        ");
   if (check.result.outcome != Outcome::kPassed && check.result.outcome != Outcome::kSkipped &&
       !check.entry.hint.empty())
-    out << "        " << Paint(style, "36", "hint: ") << check.entry.hint << '\n';
+    out << "        " << Paint(style, "36", Tr("hint: ")) << check.entry.hint << '\n';
 }
 
 void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style) {
-  out << '\n' << Paint(style, "1", "Summary") << " (" << report.implementation << ")\n";
+  out << '\n' << Paint(style, "1", Tr("Summary")) << " (" << report.implementation << ")\n";
   for (const LabReport& lab : report.labs) {
     out << fmt::format("  {:<52} {:>6}/{:<6}{}\n", lab.lab, Points(lab.earned()),
-                       Points(lab.total()), lab.build_log.empty() ? "" : "  did not build");
+                       Points(lab.total()),
+                       lab.build_log.empty() ? "" : "  " + Tr("did not build"));
     for (const CheckReport& check : lab.checks) {
-      std::string name = Withheld(check, style.show_hidden) ? "(hidden)" : check.entry.test;
+      std::string name = Withheld(check, style.show_hidden) ? Tr("(hidden)") : check.entry.test;
       out << fmt::format("    {:<50} {:>6}/{:<6} {}\n", name, Points(check.earned()),
-                         Points(check.entry.points), OutcomeName(check.result.outcome));
+                         Points(check.entry.points), Tr(OutcomeName(check.result.outcome)));
     }
   }
-  out << fmt::format("  {:<52} {:>6}/{:<6} {:.1f}%\n", "total", Points(report.earned()),
+  out << fmt::format("  {:<52} {:>6}/{:<6} {:.1f}%\n", Tr("total"), Points(report.earned()),
                      Points(report.total()), report.percent());
   for (const std::string& warning : report.warnings)
-    out << Paint(style, "33", "  warning: ") << warning << '\n';
-  if (!report.complete) out << Paint(style, "33", "  incomplete: grading was interrupted") << '\n';
+    out << Paint(style, "33", "  " + Tr("warning: ")) << warning << '\n';
+  if (!report.complete)
+    out << Paint(style, "33", "  " + Tr("incomplete: grading was interrupted")) << '\n';
 }
 
 nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {

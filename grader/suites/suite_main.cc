@@ -12,13 +12,14 @@
 #include "grading/rubric.h"
 #include "harness/confinement.h"
 #include "harness/proc.h"
+#include "i18n/messages.h"
 #include "sandbox/protocol.h"
 #include "suites/suite.h"
 
 namespace forklab {
 namespace {
 
-std::string exe_flag, lab_flag, fake_ping_flag, fault_profile_flag, reference_flag;
+std::string exe_flag, lab_flag, fake_ping_flag, fault_profile_flag, reference_flag, lang_flag;
 
 // How this run confines the programs it starts: set once by main from FORKLAB_CONFINE, when
 // the suite runs inside forklab's sandbox, before any test reads it.
@@ -143,6 +144,8 @@ int main(int argc, char** argv) {
       value(&forklab::fault_profile_flag);
     else if (arg == "--reference")
       value(&forklab::reference_flag);
+    else if (arg == "--lang")
+      value(&forklab::lang_flag);
     else {
       std::cerr << "suite: unknown option " << arg << "\n";
       return 2;
@@ -168,6 +171,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The failure messages in the student's language; without its catalogue, said once, in English.
+  std::string language = forklab::FirstOf(forklab::lang_flag, forklab::kLangEnv, "en");
+  if (std::optional<std::string> why = forklab::UseLanguage(forklab::CatalogueLanguage(language)))
+    std::cerr << "suite: " << *why << "\n";
   // Orphans of the program under test are re-parented to us, so we see and reap them.
   forklab::BecomeSubreaper();
   int result = RUN_ALL_TESTS();

@@ -99,6 +99,26 @@ std::string CleanFailure(const std::string& failure) {
   return text == "Failed\n" || text == "Failed" ? Tr("failed") : text;
 }
 
+// GoogleTest's JSON report writes each byte of a non-ASCII message as its own \u00XX, so the
+// text read back holds the UTF-8 bytes as Latin-1 characters (你 reads as "ä½ ").
+// Those characters, each one byte again, are the message as the suite wrote it (Chinese
+// feedback, a program's UTF-8 output). A character above U+00FF cannot come from GoogleTest:
+// such text is kept as it is.
+std::string GoogleTestText(const std::string& text) {
+  std::string bytes;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      bytes += text[i];
+    } else if ((lead & 0xE0) == 0xC0 && lead <= 0xC3 && i + 1 < text.size()) {
+      bytes += static_cast<char>(((lead & 0x03) << 6) | (text[++i] & 0x3F));
+    } else {
+      return text;
+    }
+  }
+  return bytes;
+}
+
 // A suite reports the program's death with ExitStatus::Describe(): "killed by SIGSEGV ...".
 // SIGKILL is the harness's own doing (a timeout), not a crash of the program.
 bool MentionsCrash(const std::string& text) {
@@ -131,7 +151,7 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
       }
       if (run.contains("failures")) {
         for (const auto& failure : run["failures"])
-          result.detail += CleanFailure(failure.value("failure", "")) + "\n";
+          result.detail += CleanFailure(GoogleTestText(failure.value("failure", ""))) + "\n";
         result.outcome = MentionsCrash(result.detail) ? Outcome::kCrashed : Outcome::kFailed;
         return result;
       }
@@ -143,7 +163,7 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
             value.is_string() ? std::stod(value.get<std::string>()) : value.get<double>();
         result.fraction = std::clamp(fraction, 0.0, 1.0);
       }
-      if (run.contains("note")) result.detail = run["note"].get<std::string>();
+      if (run.contains("note")) result.detail = GoogleTestText(run["note"].get<std::string>());
       return result;
     }
   }

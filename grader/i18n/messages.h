@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace forklab {
 
@@ -42,16 +43,45 @@ const std::string& CurrentLanguage();
 /// no translation for it (the catalogue test makes that a failure for every shipped string).
 std::string Tr(const std::string& english);
 
+/// A floating-point argument of Tr(): a plain `{}` shows it as std::ostream does (six
+/// significant digits, "1.47993"), as the messages did before they were translated; a
+/// placeholder with a format spec (`{:.1f}`) formats it so.
+struct StreamedDouble {
+  double value;
+};
+
+template <class T>
+decltype(auto) Streamed(const T& value) {
+  if constexpr (std::is_floating_point_v<T>)
+    return StreamedDouble{static_cast<double>(value)};
+  else
+    return (value);  // the argument itself, by reference
+}
+
 /// The translated format string `english`, formatted with `args`. A translation whose
 /// placeholders do not fit falls back to the English sentence.
 template <class First, class... Rest>
 std::string Tr(const char* english, const First& first, const Rest&... rest) {
   std::string translated = Tr(std::string(english));
   try {
-    return fmt::format(fmt::runtime(translated), first, rest...);
+    return fmt::format(fmt::runtime(translated), Streamed(first), Streamed(rest)...);
   } catch (const fmt::format_error&) {
-    return fmt::format(fmt::runtime(english), first, rest...);
+    return fmt::format(fmt::runtime(english), Streamed(first), Streamed(rest)...);
   }
 }
 
 }  // namespace forklab
+
+template <>
+struct fmt::formatter<forklab::StreamedDouble> : fmt::formatter<double> {
+  bool plain = false;
+  constexpr auto parse(fmt::format_parse_context& context) {
+    plain = context.begin() == context.end() || *context.begin() == '}';
+    return fmt::formatter<double>::parse(context);
+  }
+  template <class Context>
+  auto format(forklab::StreamedDouble number, Context& context) const {
+    if (plain) return fmt::format_to(context.out(), "{:g}", number.value);
+    return fmt::formatter<double>::format(number.value, context);
+  }
+};

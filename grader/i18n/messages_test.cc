@@ -20,6 +20,13 @@ TEST_F(Messages, EnglishIsTheSourceText) {
   EXPECT_EQ(Tr("{} was {}, expected {}", "lines", 3, 4), "lines was 3, expected 4");
 }
 
+TEST_F(Messages, NumbersReadAsTheyDidWhenStreamed) {
+  EXPECT_EQ(Tr("still running after {} ms", 1.4799320309999997), "still running after 1.47993 ms");
+  EXPECT_EQ(Tr("score {:.1f}% is under --fail-under {}", 77.77, 80.0),
+            "score 77.8% is under --fail-under 80");
+  EXPECT_EQ(Tr("exit {}", 3), "exit 3");
+}
+
 TEST_F(Messages, ChineseComesFromTheBuiltCatalogue) {
   ASSERT_EQ(UseLanguage("zh"), std::nullopt);
   EXPECT_EQ(CurrentLanguage(), "zh");

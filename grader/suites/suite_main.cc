@@ -95,7 +95,7 @@ Variant VariantUnderTest() {
 }
 
 const char* VariantName(Variant variant) {
-  return variant == Variant::kProcesses ? "processes" : "threads";
+  return variant == Variant::kProcesses ? TrLater("processes") : TrLater("threads");
 }
 
 SpawnOptions ProgramOptions(std::vector<std::string> args) {

@@ -19,6 +19,7 @@
 #include "grading/report.h"
 #include "grading/selection.h"
 #include "harness/fault_profile.h"
+#include "i18n/messages.h"
 
 namespace fs = std::filesystem;
 
@@ -33,18 +34,18 @@ Layout ThisForklab() {
 int List(const Layout& layout, const std::vector<std::string>& labs) {
   double total = 0;
   for (const Rubric& rubric : LoadRubrics(layout, labs, std::nullopt)) {
-    fmt::print("{} ({} points)\n", rubric.lab, rubric.total());
+    fmt::print("{}\n", Tr("{} ({} points)", rubric.lab, rubric.total()));
     for (const RubricEntry& entry : rubric.entries) {
-      std::string tags = entry.hidden ? " [hidden]" : "";
+      std::string tags = entry.hidden ? " [" + Tr("hidden") + "]" : "";
       if (!entry.profile.empty())
-        tags += " [fault: " + fs::path(entry.profile).stem().string() + "]";
+        tags += " [" + Tr("fault: {}", fs::path(entry.profile).stem().string()) + "]";
       fmt::print("  {:>4}  {:<48} {}{}\n", entry.points, entry.test, entry.title, tags);
     }
     total += rubric.total();
   }
-  fmt::print("total {} points\n", total);
+  fmt::print("{}\n", Tr("total {} points", total));
 
-  fmt::print("\nfault profiles ({}):\n", layout.faults().string());
+  fmt::print("\n{}\n", Tr("fault profiles ({}):", layout.faults().string()));
   std::vector<fs::path> profiles;
   for (const auto& file : fs::directory_iterator(layout.faults()))
     if (file.path().extension() == ".toml") profiles.push_back(file.path());
@@ -90,9 +91,9 @@ std::vector<Destination> Destinations(const GradeOptions& options) {
   size_t files = options.outputs.size();
   if (files > destinations.size() || files + 1 < destinations.size())
     throw CLI::ValidationError(
-        "--output", fmt::format("{} file format(s) but {} --output: give each --format (but "
-                                "text) its --output, in order; only the last may go to stdout",
-                                destinations.size(), files));
+        "--output", Tr("{} file format(s) but {} --output: give each --format (but text) its "
+                       "--output, in order; only the last may go to stdout",
+                       destinations.size(), files));
   for (size_t i = 0; i < files; ++i) destinations[i].file = options.outputs[i];
   return destinations;
 }
@@ -101,10 +102,11 @@ std::vector<Destination> Destinations(const GradeOptions& options) {
 GradeProgress PrintProgress(std::ostream& out, ProgressPrinter& printer, const TextStyle& style) {
   GradeProgress progress;
   progress.warning = [&out, &style](const std::string& warning) {
-    out << (style.color ? "\033[33mwarning:\033[0m " : "warning: ") << warning << "\n";
+    std::string label = Tr("warning: ");
+    out << (style.color ? "\033[33m" + label + "\033[0m" : label) << warning << "\n";
   };
   progress.lab_started = [&printer](const std::string& lab) { printer.LabStarted(lab); };
-  progress.lab_not_built = [&out](const std::string& log) { out << "  did not build:\n" << log; };
+  progress.lab_not_built = [&out](const std::string& log) { out << "  " << Tr("did not build:") << "\n" << log; };
   progress.check_done = [&printer](const CheckReport& check) { printer.CheckDone(check); };
   progress.lab_done = [&printer](const LabReport& lab) { printer.LabDone(lab); };
   return progress;
@@ -136,12 +138,13 @@ int RunGrade(const Layout& layout, const GradeOptions& options) {
     }
     std::ofstream out(destination.file);
     out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + destination.file);
+    if (!out.flush()) throw std::runtime_error(Tr("cannot write {}", destination.file));
   }
   if (!report.complete) return 130;
   if (options.fail_under && report.percent() < *options.fail_under) {
-    std::cerr << fmt::format("forklab: score {:.1f}% is under --fail-under {}\n", report.percent(),
-                             *options.fail_under);
+    std::cerr << "forklab: "
+              << Tr("score {:.1f}% is under --fail-under {}", report.percent(), *options.fail_under)
+              << "\n";
     return 1;
   }
   return 0;
@@ -262,6 +265,20 @@ void AddLimitOptions(CLI::App* app, GradeRequest* request) {
       ->check(CLI::Range(1, 1 << 12))
       ->capture_default_str();
   app->option_defaults()->group("OPTIONS");
+/// Makes the report speak the student's language: --lang (looked for before parsing, so that
+/// usage errors speak it too), else LC_ALL, LC_MESSAGES or LANG. A catalogue that cannot be
+/// read is said once; the report then stays English.
+void ChooseLanguage(int argc, char** argv) {
+  std::string language = LanguageFromEnvironment();
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--lang" && i + 1 < argc)
+      language = CatalogueLanguage(argv[i + 1]);
+    else if (arg.starts_with("--lang="))
+      language = CatalogueLanguage(std::string(arg.substr(7)));
+  }
+  if (std::optional<std::string> why = UseLanguage(language))
+    std::cerr << "forklab: warning: " << *why << "\n";
 }
 
 }  // namespace
@@ -271,6 +288,12 @@ int main(int argc, char** argv) {
   using namespace forklab;
   CLI::App app{"forklab: grade process and thread labs against their contracts", "forklab"};
   app.require_subcommand(1);
+  // Read by ChooseLanguage before parsing; declared so that it parses and shows in --help.
+  std::string language;
+  app.add_option("--lang", language,
+                 "The report's language: en or zh (default: from LC_ALL, LC_MESSAGES or LANG)");
+  app.fallthrough();
+  ChooseLanguage(argc, argv);
 
   std::vector<std::string> list_labs;
   CLI::App* list = app.add_subcommand("list", "List the labs, their checks and points");
@@ -370,28 +393,28 @@ int main(int argc, char** argv) {
       size_t equals = given.find('=');
       bool named = equals != std::string::npos && IsLab(given.substr(0, equals));
       if (!named && options.request.labs.size() != 1)
-        throw CLI::ValidationError("--exe", "--exe PATH needs exactly one --lab (or use LAB=PATH)");
+        throw CLI::ValidationError("--exe",
+                                   Tr("--exe PATH needs exactly one --lab (or use LAB=PATH)"));
       std::string lab = named ? given.substr(0, equals) : options.request.labs.front();
       std::string path = named ? given.substr(equals + 1) : given;
       if (!std::filesystem::is_regular_file(path))
-        throw CLI::ValidationError("--exe", "no such file: " + path);
+        throw CLI::ValidationError("--exe", Tr("no such file: {}", path));
       options.request.exe_for_lab[lab] = std::filesystem::absolute(path).string();
       if (named && std::find(options.request.labs.begin(), options.request.labs.end(), lab) ==
                        options.request.labs.end())
         options.request.labs.push_back(lab);
     }
     if (!options.exes.empty() && options.request.exe_for_lab.size() != options.request.labs.size())
-      throw CLI::ValidationError("--exe", "every graded --lab needs its --exe");
+      throw CLI::ValidationError("--exe", Tr("every graded --lab needs its --exe"));
     if (!options.exes.empty() && options.impl == "reference")
-      throw CLI::ValidationError("--exe", "--exe and --impl reference exclude each other");
+      throw CLI::ValidationError("--exe", Tr("--exe and --impl reference exclude each other"));
     options.request.reference = options.impl == "reference";
     Destinations(options);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "forklab: " << e.what() << "\n"
-              << "Run 'forklab --help' for usage.\n";
+    std::cerr << "forklab: " << e.what() << "\n" << Tr("Run 'forklab --help' for usage.") << "\n";
     return 2;
   }
 

@@ -16,16 +16,17 @@
 
 #include "harness/confinement.h"
 #include "harness/subprocess.h"
+#include "i18n/messages.h"
 #include "sandbox/protocol.h"
 
 namespace forklab {
 
 const char* OutcomeName(Outcome outcome) {
   static constexpr std::pair<Outcome, const char*> kNames[] = {
-      {Outcome::kPassed, "passed"},          {Outcome::kFailed, "failed"},
-      {Outcome::kTimedOut, "timed out"},     {Outcome::kCrashed, "crashed"},
-      {Outcome::kNotBuilt, "did not build"}, {Outcome::kSkipped, "skipped"},
-      {Outcome::kKilled, "killed"},          {Outcome::kInconclusive, "inconclusive"}};
+      {Outcome::kPassed, TrLater("passed")},          {Outcome::kFailed, TrLater("failed")},
+      {Outcome::kTimedOut, TrLater("timed out")},     {Outcome::kCrashed, TrLater("crashed")},
+      {Outcome::kNotBuilt, TrLater("did not build")}, {Outcome::kSkipped, TrLater("skipped")},
+      {Outcome::kKilled, TrLater("killed")},          {Outcome::kInconclusive, TrLater("inconclusive")}};
   for (const auto& [named, name] : kNames)
     if (named == outcome) return name;
   return "unknown";
@@ -109,16 +110,36 @@ std::string CleanFailure(const std::string& failure) {
   // No message of the suite's: the assertion itself, in plain words.
   std::smatch match;
   if (std::regex_match(text, match, boolean))
-    return match[1].str() + " was " + match[2].str() + ", expected " + match[3].str();
+    return Tr("{} was {}, expected {}", match[1].str(), match[2].str(), match[3].str());
   if (std::regex_search(text, match, equality)) {
     std::string actual = match[2].matched ? match[2].str() : match[1].str();
     std::string expected = match[4].matched ? match[4].str() : match[3].str();
-    return match[1].str() + " was " + actual + ", expected " + expected;
+    return Tr("{} was {}, expected {}", match[1].str(), actual, expected);
   }
   if (std::regex_search(text, match, comparison))
-    return "expected " + match[1].str() + " " + match[2].str() + " " + match[3].str() +
-           ", but they were " + std::regex_replace(match[4].str(), std::regex(" vs "), " and ");
-  return text == "Failed\n" || text == "Failed" ? "failed" : text;
+    return Tr("expected {} {} {}, but they were {}", match[1].str(), match[2].str(), match[3].str(),
+              std::regex_replace(match[4].str(), std::regex(" vs "), " / "));
+  return text == "Failed\n" || text == "Failed" ? Tr("failed") : text;
+}
+
+// GoogleTest's JSON report writes each byte of a non-ASCII message as its own \u00XX, so the
+// text read back holds the UTF-8 bytes as Latin-1 characters (你 reads as "ä½ ").
+// Those characters, each one byte again, are the message as the suite wrote it (Chinese
+// feedback, a program's UTF-8 output). A character above U+00FF cannot come from GoogleTest:
+// such text is kept as it is.
+std::string GoogleTestText(const std::string& text) {
+  std::string bytes;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      bytes += text[i];
+    } else if ((lead & 0xE0) == 0xC0 && lead <= 0xC3 && i + 1 < text.size()) {
+      bytes += static_cast<char>(((lead & 0x03) << 6) | (text[++i] & 0x3F));
+    } else {
+      return text;
+    }
+  }
+  return bytes;
 }
 
 // A suite reports the program's death with ExitStatus::Describe(): "killed by SIGSEGV ...".
@@ -158,7 +179,7 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
       }
       if (run.contains("failures")) {
         for (const auto& failure : run["failures"])
-          result.detail += CleanFailure(failure.value("failure", "")) + "\n";
+          result.detail += CleanFailure(GoogleTestText(failure.value("failure", ""))) + "\n";
         result.outcome = MentionsCrash(result.detail) ? Outcome::kCrashed : Outcome::kFailed;
         return result;
       }
@@ -170,11 +191,11 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
             value.is_string() ? std::stod(value.get<std::string>()) : value.get<double>();
         result.fraction = std::clamp(fraction, 0.0, 1.0);
       }
-      if (run.contains("note")) result.detail = run["note"].get<std::string>();
+      if (run.contains("note")) result.detail = GoogleTestText(run["note"].get<std::string>());
       return result;
     }
   }
-  result.detail = "the suite has no test named " + test + " (rubric and suite disagree)";
+  result.detail = Tr("the suite has no test named {} (rubric and suite disagree)", test);
   return result;
 }
 
@@ -215,33 +236,33 @@ CheckResult FromSandbox(const SandboxResult& run, const std::string& test,
   bool only_wall_time = true;  // a limit hit is the cause; the wall time is then its effect
   for (const ContainmentEvent& event : run.events) {
     if (event.kind == Kind::kNote) {
-      notes += "contained: " + event.text + "\n";
+      notes += Tr("contained: {}", event.text) + "\n";
     } else {
       ended += event.text + "\n";
       only_wall_time = only_wall_time && event.kind == Kind::kWallTime;
     }
   }
   const std::string& console = run.console;
-  for (const std::string& line : ContainmentEventsIn(console)) notes += "contained: " + line + "\n";
+  for (const std::string& line : ContainmentEventsIn(console))
+    notes += Tr("contained: {}", line) + "\n";
 
   nlohmann::json report = nlohmann::json::parse(run.report, nullptr, false);
   if (!ended.empty()) {
     result.outcome = only_wall_time ? Outcome::kTimedOut : Outcome::kKilled;
     result.detail = ended;
     if (only_wall_time)
-      result.detail += "no result within " + std::to_string(timeout.count()) +
-                       " s: the program hung or never answered\n";
+      result.detail +=
+          Tr("no result within {} s: the program hung or never answered", timeout.count()) + "\n";
   } else if (report.is_discarded()) {
     result.outcome = Outcome::kCrashed;
-    std::string how = "it was killed";
+    std::string how = Tr("it was killed");
     if (run.suite_exited) {
       int status = run.suite_wait_status;
-      how = WIFSIGNALED(status) ? std::string("killed by ") + sigabbrev_np(WTERMSIG(status))
-                                : "exit " + std::to_string(WEXITSTATUS(status));
+      how = WIFSIGNALED(status) ? Tr("killed by SIG{}", sigabbrev_np(WTERMSIG(status)))
+                                : Tr("exit {}", WEXITSTATUS(status));
     }
-    result.detail = "the check itself died (" + how +
-                    "; the program under test may have "
-                    "killed it)\n";
+    result.detail =
+        Tr("the check itself died ({}; the program under test may have killed it)", how) + "\n";
     if (!console.empty()) result.detail += console.substr(0, 2000);
   } else {
     result = FromReport(report, test, console);
@@ -265,7 +286,7 @@ SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> a
   try {
     sandbox = Subprocess::Start(sandbox_exe, options);
   } catch (const std::runtime_error& e) {
-    run.failure = std::string("cannot start the sandbox: ") + e.what();
+    run.failure = Tr("cannot start the sandbox: {}", e.what());
     return run;
   }
   std::optional<ExitStatus> status;
@@ -281,8 +302,8 @@ SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> a
       SandboxResult::FromJson(std::string(std::istreambuf_iterator<char>(in), {}));
   if (result) run.result = std::move(*result);
   if (!status || !result) {
-    std::string why = status ? status->Describe() : "hung";
-    run.failure = "the sandbox failed (" + why + "): " + sandbox->stderr_text().substr(0, 2000);
+    std::string why = status ? status->Describe() : Tr("hung");
+    run.failure = Tr("the sandbox failed ({}): {}", why, sandbox->stderr_text().substr(0, 2000));
   }
   return run;
 }
@@ -293,6 +314,7 @@ CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
   // not on a command line, which the program under test could.
   env[kCheckEnv] = entry.test;
   if (!entry.profile.empty()) env[kFaultProfileEnv] = entry.profile;
+  if (CurrentLanguage() != "en") env[kLangEnv] = CurrentLanguage();
   SandboxRun run =
       RunSandbox(target.containment.sandbox, SandboxArgs(entry, target), env, entry.timeout);
   if (!run.failure.empty()) return {Outcome::kCrashed, 0, run.failure, run.time};

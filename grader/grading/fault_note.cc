@@ -1,6 +1,7 @@
 #include "grading/fault_note.h"
 
 #include "harness/fault_profile.h"
+#include "i18n/messages.h"
 
 namespace forklab {
 
@@ -10,7 +11,7 @@ void NoteInjectedFault(const RubricEntry& entry, CheckResult* result) {
     return;
   std::string explained = LoadFaultProfile(entry.profile).Explain();
   if (result->detail.find(explained) == std::string::npos)
-    result->detail = "injected: " + explained + "\n" + result->detail;
+    result->detail = Tr("injected: {}", explained) + "\n" + result->detail;
 }
 
 }  // namespace forklab

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "grading/html_report.h"
+#include "i18n/messages.h"
 
 namespace forklab {
 namespace {
@@ -39,26 +40,26 @@ bool Passed(const CheckReport& check) {
 }
 
 std::string Title(const CheckReport& check, bool show_hidden) {
-  return Withheld(check, show_hidden) ? "hidden check" : check.entry.title;
+  return Withheld(check, show_hidden) ? Tr("hidden check") : check.entry.title;
 }
 
 std::string Cut(std::string text) {
   if (text.size() <= kFeedbackLimit) return text;
   size_t cut = kFeedbackLimit;
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
-  return text.substr(0, cut) + fmt::format("\n[... {} more bytes]", text.size() - cut);
+  return text.substr(0, cut) + "\n" + Tr("[... {} more bytes]", text.size() - cut);
 }
 
 }  // namespace
 
 std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_hidden) {
-  if (Withheld(check, show_hidden)) return OutcomeName(check.result.outcome);
-  std::string text = OutcomeName(check.result.outcome);
+  if (Withheld(check, show_hidden)) return Tr(OutcomeName(check.result.outcome));
+  std::string text = Tr(OutcomeName(check.result.outcome));
   if (check.result.outcome == Outcome::kNotBuilt) return Cut(text + "\n" + lab.build_log);
   if (!check.result.detail.empty()) text += "\n" + check.result.detail;
   if (!Passed(check) && check.result.outcome != Outcome::kSkipped &&
       check.result.outcome != Outcome::kInconclusive && !check.entry.hint.empty())
-    text += "\nhint: " + check.entry.hint;
+    text += "\n" + Tr("hint: ") + check.entry.hint;
   return Cut(text);
 }
 
@@ -69,9 +70,9 @@ namespace {
 std::string Headline(const GradeReport& report) {
   return fmt::format("forklab: {:g}/{:g} ({:.1f}%){}", report.earned(), report.total(),
                      report.percent(),
-                     !report.complete              ? ", incomplete: interrupted"
-                     : !report.RerunArgs().empty() ? ", incomplete: checks to rerun"
-                                                   : "");
+                     !report.complete              ? Tr(", incomplete: interrupted")
+                     : !report.RerunArgs().empty() ? Tr(", incomplete: checks to rerun")
+                                                   : std::string());
 }
 
 double Seconds(const GradeReport& report) {
@@ -85,8 +86,8 @@ std::string Summary(const GradeReport& report) {
   std::string text = Headline(report) + "\n";
   for (const LabReport& lab : report.labs)
     text += fmt::format("  {:<24} {:g}/{:g}{}\n", lab.lab, lab.earned(), lab.total(),
-                        lab.build_log.empty() ? "" : "  did not build");
-  for (const std::string& warning : report.warnings) text += "warning: " + warning + "\n";
+                        lab.build_log.empty() ? "" : "  " + Tr("did not build"));
+  for (const std::string& warning : report.warnings) text += Tr("warning: ") + warning + "\n";
   return text;
 }
 
@@ -193,7 +194,7 @@ std::string Autolab(const GradeReport& report, bool show_hidden) {
     for (size_t c = 0; c < lab.checks.size(); ++c) {
       const CheckReport& check = lab.checks[c];
       std::string name =
-          Withheld(check, show_hidden) ? fmt::format("hidden check {}", c + 1) : check.entry.title;
+          Withheld(check, show_hidden) ? Tr("hidden check {}", c + 1) : check.entry.title;
       checks[name] = {{"passed", Passed(check) || check.result.outcome == Outcome::kSkipped},
                       {"hint", Feedback(check, lab, show_hidden)}};
     }
@@ -320,23 +321,25 @@ std::string Cell(std::string_view raw) {
 
 std::string Markdown(const GradeReport& report, bool show_hidden) {
   std::ostringstream md;
-  md << "## " << Headline(report) << "\n\n| lab | points |\n|---|---:|\n";
+  md << "## " << Headline(report) << "\n\n| " << Tr("lab") << " | " << Tr("points")
+     << " |\n|---|---:|\n";
   for (const LabReport& lab : report.labs)
     md << fmt::format("| {} | {:g}/{:g}{} |\n", Cell(lab.lab), lab.earned(), lab.total(),
-                      lab.build_log.empty() ? "" : " (did not build)");
+                      lab.build_log.empty() ? "" : " (" + Tr("did not build") + ")");
   bool heading = false;
   for (const LabReport& lab : report.labs) {
     for (const CheckReport& check : lab.checks) {
       if (Passed(check) || check.result.outcome == Outcome::kSkipped) continue;
-      if (!heading) md << "\n### Checks to fix\n";
+      if (!heading) md << "\n### " << Tr("Checks to fix") << "\n";
       heading = true;
       md << fmt::format("\n**{}**: {} ({:g}/{:g}, {})\n\n```text\n{}\n```\n", lab.lab,
                         Title(check, show_hidden), check.earned(), check.entry.points,
-                        OutcomeName(check.result.outcome),
+                        Tr(OutcomeName(check.result.outcome)),
                         ValidUtf8(Feedback(check, lab, show_hidden)));
     }
   }
-  for (const std::string& warning : report.warnings) md << "\n> warning: " << warning << "\n";
+  for (const std::string& warning : report.warnings)
+    md << "\n> " << Tr("warning: ") << warning << "\n";
   return md.str();
 }
 

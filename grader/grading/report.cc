@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "i18n/messages.h"
+
 namespace forklab {
 
 double CheckReport::earned() const {
@@ -47,15 +49,15 @@ std::string LabReport::source() const {
 }
 
 std::string LabReport::state() const {
-  if (!build_log.empty()) return fmt::format("did not build: {}", source());
-  if (not_started()) return fmt::format("not started: {}", source());
+  if (!build_log.empty()) return Tr("did not build: {}", source());
+  if (not_started()) return Tr("not started: {}", source());
   auto to_fix = std::ranges::count_if(checks, &CheckReport::to_fix);
   bool all_skipped = std::ranges::all_of(
       checks, [](const CheckReport& check) { return check.result.outcome == Outcome::kSkipped; });
-  if (all_skipped) return "every check skipped";
-  if (to_fix == 0) return "all passed";
-  if (to_fix == 1) return "1 check to fix";
-  return fmt::format("{} checks to fix", to_fix);
+  if (all_skipped) return Tr("every check skipped");
+  if (to_fix == 0) return Tr("all passed");
+  if (to_fix == 1) return Tr("1 check to fix");
+  return Tr("{} checks to fix", to_fix);
 }
 
 bool LabReport::not_started() const {
@@ -140,43 +142,42 @@ void PrintIndented(std::ostream& out, const std::string& text, const std::string
 
 void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& style) {
   bool withheld = Withheld(check, style.show_hidden);
-  std::string title = withheld ? "hidden check" : check.entry.title;
+  std::string title = withheld ? Tr("hidden check") : check.entry.title;
   out << fmt::format("  {} {:>5}/{:<3} {}", Badge(style, check.result.outcome),
                      Points(check.earned()), Points(check.entry.points), title);
   if (check.result.outcome != Outcome::kPassed || check.result.fraction < 1)
-    out << " (" << OutcomeName(check.result.outcome) << ")";
+    out << " (" << Tr(OutcomeName(check.result.outcome)) << ")";
   out << '\n';
   if (withheld || check.result.outcome == Outcome::kNotBuilt) return;
   if (!check.result.detail.empty()) PrintIndented(out, check.result.detail, "        ");
   if (Teaches(check.result.outcome) && !check.entry.hint.empty())
-    out << "        " << Paint(style, "36", "hint: ") << check.entry.hint << '\n';
+    out << "        " << Paint(style, "36", Tr("hint: ")) << check.entry.hint << '\n';
 }
 
 void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style) {
-  out << '\n' << Paint(style, "1", "Summary") << " (" << report.implementation << ")\n";
+  out << '\n' << Paint(style, "1", Tr("Summary")) << " (" << report.implementation << ")\n";
   for (const LabReport& lab : report.labs) {
     out << fmt::format("  {:<28} {:>6}/{:<6} {}\n", lab.lab, Points(lab.earned()),
                        Points(lab.total()), lab.state());
     if (!lab.build_log.empty() || lab.not_started()) continue;
     for (const CheckReport& check : lab.checks) {
       if (!check.to_fix()) continue;
-      std::string name = Withheld(check, style.show_hidden) ? "(hidden)" : check.entry.test;
+      std::string name = Withheld(check, style.show_hidden) ? Tr("(hidden)") : check.entry.test;
       out << fmt::format("    {:<54} {:>6}/{:<6} {}\n", name, Points(check.earned()),
-                         Points(check.entry.points), OutcomeName(check.result.outcome));
+                         Points(check.entry.points), Tr(OutcomeName(check.result.outcome)));
     }
   }
   for (const std::string& warning : report.warnings)
-    out << Paint(style, "33", "  warning: ") << warning << '\n';
-  if (!report.complete) out << Paint(style, "33", "  incomplete: grading was interrupted") << '\n';
+    out << Paint(style, "33", "  " + Tr("warning: ")) << warning << '\n';
+  if (!report.complete) out << Paint(style, "33", "  " + Tr("incomplete: grading was interrupted")) << '\n';
   if (std::vector<std::string> rerun = report.RerunArgs(); !rerun.empty())
-    out << Paint(style, "33", "  incomplete: ")
-        << fmt::format(
-               "the machine was too busy to decide some checks (RERUN); grade them "
-               "again: forklab grade {}",
-               fmt::join(rerun, " "))
+    out << Paint(style, "33", "  " + Tr("incomplete: "))
+        << Tr("the machine was too busy to decide some checks (RERUN); grade them again: "
+              "forklab grade {}",
+              fmt::format("{}", fmt::join(rerun, " ")))
         << '\n';
   out << Paint(style, "1",
-               fmt::format("  {:<28} {:>6}/{:<6} {:.1f}%", "total", Points(report.earned()),
+               fmt::format("  {:<28} {:>6}/{:<6} {:.1f}%", Tr("total"), Points(report.earned()),
                            Points(report.total()), report.percent()))
       << '\n';
 }
@@ -199,8 +200,8 @@ void ProgressPrinter::LabDone(const LabReport& lab) {
     held_.clear();
     out_ << "  "
          << Paint(style_, "33",
-                  fmt::format("not started: {} (its {} checks fail: it says \"not implemented\")",
-                              lab.source(), lab.checks.size()))
+                  Tr("not started: {} (its {} checks fail: it says \"not implemented\")",
+                     lab.source(), lab.checks.size()))
          << '\n';
     return;
   }

@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include "i18n/messages.h"
+
 namespace forklab {
 
 double Rubric::total() const {
@@ -68,12 +70,15 @@ void AddTests(const toml::table& root, const std::filesystem::path& path,
       Fail(path, where + "name '" + entry.test + "' is not Suite.Test");
     for (const RubricEntry& existing : rubric->entries)
       if (existing.test == entry.test) Fail(path, where + "'" + entry.test + "' listed twice");
-    entry.title = RequiredString(*table, "title", path, where);
+    // What the student reads, in the student's language (i18n/messages.h; the catalogue
+    // holds every shipped rubric's titles and hints).
+    entry.title = Tr(RequiredString(*table, "title", path, where));
     auto points = (*table)["points"].value<double>();
     if (!points || *points < 0) Fail(path, where + "'points' must be a number >= 0");
     entry.points = *points;
     entry.hidden = hidden || (*table)["hidden"].value_or(false);
-    entry.hint = (*table)["hint"].value_or(std::string());
+    std::string hint = (*table)["hint"].value_or(std::string());
+    entry.hint = Tr(hint);
     int64_t timeout = (*table)["timeout"].value_or(int64_t{60});
     if (timeout <= 0 || timeout > 3600) Fail(path, where + "'timeout' must be 1..3600 seconds");
     entry.timeout = std::chrono::seconds(timeout);

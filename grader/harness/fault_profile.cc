@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "i18n/messages.h"
+
 namespace forklab {
 
 namespace {
@@ -46,8 +48,8 @@ std::string FaultProfile::Explain() const {
     const char* error = strerrorname_np(point.error);
     points += std::string(" ") + (error ? error : "?");
   }
-  return "fault profile " + name + " (" + description + ": " + points + ", seed " +
-         std::to_string(plan.seed) + "); expected: " + expect;
+  return Tr("fault profile {} ({}: {}, seed {}); expected: {}", name, Tr(description), points,
+            plan.seed, Tr(expect));
 }
 
 FaultProfile LoadFaultProfile(const std::filesystem::path& path) {

@@ -26,6 +26,12 @@ inline constexpr char kFakePingEnv[] = "FORKLAB_FAKE_PING";          // the fake
 inline constexpr char kReferenceEnv[] = "FORKLAB_REFERENCE";         // the lab's reference
 inline constexpr char kFaultProfileEnv[] = "FORKLAB_FAULT_PROFILE";  // a fault check's profile
 inline constexpr char kCheckEnv[] = "FORKLAB_CHECK";  // the one test to run (a gtest filter)
+/// The student's language ("zh"; unset or "en": English): the suite writes its failure
+/// messages from the catalogue <build>/locale/<lang>/LC_MESSAGES/forklab.mo (kLocaleDir),
+/// which the run's view of the tree must hold.
+inline constexpr char kLangEnv[] = "FORKLAB_LANG";
+/// The build tree's folder of compiled catalogues (i18n/messages.h: LocaleDir()).
+inline constexpr char kLocaleDir[] = "locale";
 /// Set by the grader only: the suite runs inside the sandbox and confines every program it
 /// starts as Confinement::Parse of this says.
 inline constexpr char kConfineEnv[] = "FORKLAB_CONFINE";

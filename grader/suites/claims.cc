@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "harness/watch.h"
+#include "i18n/messages.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -34,19 +35,23 @@ RunResult ExpectUsageErrorWith(const SpawnOptions& options, std::chrono::millise
   const std::string command = CommandLine(options.args);
   RunResult result = Run(ExeUnderTest(), options, limit);
   if (result.timed_out()) {
-    ADD_FAILURE() << command << ": still running after " << limit.count()
-                  << " ms; a bad command line must be refused at once with exit 2";
+    ADD_FAILURE() << Tr(
+        "{}: still running after {} ms; a bad command line must be refused at "
+        "once with exit 2",
+        command, limit.count());
     return result;
   }
   EXPECT_TRUE(result.status->ExitedWith(2))
-      << command << ": expected exit 2 (a usage error), got " << result.status->Describe();
-  EXPECT_TRUE(ShowsUsage(result.err)) << command << ": expected a usage message on stderr, got:\n"
-                                      << result.err;
+      << Tr("{}: expected exit 2 (a usage error), got {}", command, result.status->Describe());
+  EXPECT_TRUE(ShowsUsage(result.err))
+      << Tr("{}: expected a usage message on stderr, got:", command) << "\n"
+      << result.err;
   if (ran.empty()) {
-    EXPECT_TRUE(result.out.empty()) << command << " must not run; stdout was:\n" << result.out;
+    EXPECT_TRUE(result.out.empty()) << Tr("{} must not run; stdout was:", command) << "\n"
+                                    << result.out;
   } else {
     EXPECT_EQ(result.out.find(ran), std::string::npos)
-        << command << " must not run, but printed '" << ran << "':\n"
+        << Tr("{} must not run, but printed '{}':", command, ran) << "\n"
         << result.out;
   }
   return result;
@@ -62,9 +67,9 @@ testing::AssertionResult StillRunning(Subprocess& program, std::string_view who,
   char when[32];
   std::snprintf(when, sizeof when, "%.1f s", program.wall_time().count());
   return testing::AssertionFailure()
-         << who << " exited (" << status->Describe() << ") " << when << " after it started, "
-         << after << ": it must keep running, so nothing here could be checked; "
-         << QuotedStderr(program.stderr_text());
+         << Tr("{} exited ({}) {} after it started, {}: it must keep running, so nothing here "
+               "could be checked; {}",
+               who, status->Describe(), when, after, QuotedStderr(program.stderr_text()));
 }
 
 testing::AssertionResult ClosesSilently(LineClient& client, std::chrono::milliseconds timeout) {
@@ -74,12 +79,12 @@ testing::AssertionResult ClosesSilently(LineClient& client, std::chrono::millise
       return testing::AssertionSuccess();
     case LineClient::Closed::kData:
       return testing::AssertionFailure()
-             << "expected the connection to close without a reply, but got " << Quoted(data);
+             << Tr("expected the connection to close without a reply, but got {}", Quoted(data));
     case LineClient::Closed::kTimeout:
       break;
   }
   return testing::AssertionFailure()
-         << "the connection was still open " << timeout.count() << " ms later (no EOF)";
+         << Tr("the connection was still open {} ms later (no EOF)", timeout.count());
 }
 
 testing::AssertionResult Closes(LineClient& client, std::chrono::milliseconds timeout) {
@@ -94,7 +99,7 @@ testing::AssertionResult Closes(LineClient& client, std::chrono::milliseconds ti
   }
   if (closed == LineClient::Closed::kEof) return testing::AssertionSuccess();
   return testing::AssertionFailure()
-         << "the connection was still open " << timeout.count() << " ms later (no EOF)";
+         << Tr("the connection was still open {} ms later (no EOF)", timeout.count());
 }
 
 }  // namespace forklab

@@ -17,6 +17,7 @@
 
 #include "harness/proc.h"
 #include "harness/watch.h"
+#include "i18n/messages.h"
 #include "suites/claims.h"
 
 namespace forklab {
@@ -66,16 +67,18 @@ testing::AssertionResult IsReplyTo(const std::string& reply, std::string_view li
   std::string head = reply.substr(0, kStampSize);
   if (!std::regex_match(head, kStamp)) {
     return testing::AssertionFailure()
-           << "the reply to " << Quoted(line) << " was " << Quoted(reply)
-           << ": it does not start with a zero-padded 24-hour \"[HH:MM:SS] \" timestamp";
+           << Tr("the reply to {} was {}: it does not start with a zero-padded 24-hour "
+                 "\"[HH:MM:SS] \" timestamp",
+                 Quoted(line), Quoted(reply));
   }
   std::string_view echoed = std::string_view(reply).substr(kStampSize);
   if (echoed != line) {
     auto mismatch = std::mismatch(echoed.begin(), echoed.end(), line.begin(), line.end());
     return testing::AssertionFailure()
-           << "the reply to " << Quoted(line) << " was " << Quoted(reply) << ": it echoes "
-           << Quoted(echoed) << " (they differ from byte " << (mismatch.first - echoed.begin())
-           << "; " << echoed.size() << " bytes echoed, " << line.size() << " expected)";
+           << Tr("the reply to {} was {}: it echoes {} (they differ from byte {}; {} bytes "
+                 "echoed, {} expected)",
+                 Quoted(line), Quoted(reply), Quoted(echoed), mismatch.first - echoed.begin(),
+                 echoed.size(), line.size());
   }
   if (stamp) *stamp = reply.substr(1, 8);
   return testing::AssertionSuccess();
@@ -86,8 +89,8 @@ testing::AssertionResult RepliesWith(LineClient& client, std::string_view line, 
   std::optional<std::string> reply = client.ReadLine(timeout);
   if (!reply) {
     return testing::AssertionFailure()
-           << "no reply to " << Quoted(line) << " within " << timeout.count()
-           << " ms; expected \"[HH:MM:SS] \"+" << Quoted(line);
+           << Tr("no reply to {} within {} ms; expected \"[HH:MM:SS] \"+{}", Quoted(line),
+                 timeout.count(), Quoted(line));
   }
   return IsReplyTo(*reply, line, stamp);
 }
@@ -95,7 +98,7 @@ testing::AssertionResult RepliesWith(LineClient& client, std::string_view line, 
 testing::AssertionResult Echoes(LineClient& client, std::string_view line, std::string* stamp) {
   if (!client.Send(std::string(line) + "\n")) {
     return testing::AssertionFailure()
-           << "could not send " << Quoted(std::string(line) + "\n") << ": the connection failed";
+           << Tr("could not send {}: the connection failed", Quoted(std::string(line) + "\n"));
   }
   return RepliesWith(client, line, stamp);
 }
@@ -113,9 +116,10 @@ testing::AssertionResult EchoesAtLocalTime(LineClient& client, const std::string
   for (std::time_t t = before; t <= after; ++t) expected.insert(zone.HhMmSs(t));
   if (expected.count(stamp)) return testing::AssertionSuccess();
   return testing::AssertionFailure()
-         << "the timestamp " << stamp << " is not the local time at reply time under TZ=" << zone.tz
-         << " (" << *expected.begin() << " to " << *expected.rbegin() << "; UTC was "
-         << FixedZone{"UTC0", 0}.HhMmSs(after) << ")";
+         << Tr("the timestamp {} is not the local time at reply time under TZ={} ({} to {}; UTC "
+               "was {})",
+               stamp, zone.tz, *expected.begin(), *expected.rbegin(),
+               FixedZone{"UTC0", 0}.HhMmSs(after));
 }
 
 testing::AssertionResult EachRepliesWith(std::vector<LineClient>& clients,
@@ -129,7 +133,7 @@ testing::AssertionResult EachRepliesWith(std::vector<LineClient>& clients,
         RepliesWith(clients[i], line_of(static_cast<int>(i)), nullptr, left);
     if (!replied) {
       return testing::AssertionFailure()
-             << "client " << i << " was not served: " << replied.message();
+             << Tr("client {} was not served: {}", i, replied.message());
     }
   }
   return testing::AssertionSuccess();
@@ -143,7 +147,7 @@ testing::AssertionResult RepliesInOrder(const std::string& received,
     testing::AssertionResult answers =
         IsReplyTo(received.substr(start, end - start), line_of(replied));
     if (!answers)
-      return testing::AssertionFailure() << "reply " << replied << ": " << answers.message();
+      return testing::AssertionFailure() << Tr("reply {}: {}", replied, answers.message());
   }
   return testing::AssertionSuccess();
 }
@@ -165,9 +169,9 @@ testing::AssertionResult NoneWithin(milliseconds limit,
     return testing::AssertionSuccess();
   }
   testing::AssertionResult failure = testing::AssertionFailure();
-  failure << found.size() << " still there " << limit.count() << " ms later (pid";
-  for (pid_t pid : found) failure << " " << pid;
-  return failure << ")";
+  std::string pids;
+  for (pid_t pid : found) pids += " " + std::to_string(pid);
+  return failure << Tr("{} still there {} ms later (pid{})", found.size(), limit.count(), pids);
 }
 
 testing::AssertionResult LockFixedPort(uint16_t port, UniqueFd* lock) {
@@ -203,8 +207,8 @@ testing::AssertionResult EchoServer::StartServer(std::vector<std::string> args,
 testing::AssertionResult EchoServer::StartServerUnderFaults(const FaultProfile& profile) {
   if (!profile.plan.remote_control) {
     return testing::AssertionFailure()
-           << "this check needs a switched fault profile (switched = true), not "
-           << profile.Explain();
+           << Tr("this check needs a switched fault profile (switched = true), not {}",
+                 profile.Explain());
   }
   fault_profile_ = profile;
   fault_control_ = std::make_unique<FaultControl>();
@@ -237,16 +241,16 @@ testing::AssertionResult EchoServer::Launch(const SpawnOptions& options) {
   if (!line || !std::regex_match(*line, match, kListening)) {
     std::optional<ExitStatus> status = server_->Wait(100ms);
     return testing::AssertionFailure()
-           << "expected the first stdout line \"listening on ADDR:PORT\" within "
-           << kStartTimeout.count() << " ms, got "
-           << (line ? Quoted(*line) : std::string("nothing"))
-           << (status ? "; the server ended: " + status->Describe() : "") << "; "
-           << QuotedStderr(server_->stderr_text());
+           << Tr("expected the first stdout line \"listening on ADDR:PORT\" within {} ms, got "
+                 "{}{}; {}",
+                 kStartTimeout.count(), line ? Quoted(*line) : Tr("nothing"),
+                 status ? Tr("; the server ended: {}", status->Describe()) : "",
+                 QuotedStderr(server_->stderr_text()));
   }
   listening_address_ = match[1];
   long port = std::stol(match[2]);
   if (port <= 0 || port > 65535) {
-    return testing::AssertionFailure() << "the startup line names port " << port;
+    return testing::AssertionFailure() << Tr("the startup line names port {}", port);
   }
   port_ = static_cast<uint16_t>(port);
   return testing::AssertionSuccess();
@@ -262,7 +266,7 @@ std::optional<LineClient> EchoServer::Connect(const std::string& host) {
 testing::AssertionResult EchoServer::StartServerWithClient(std::optional<LineClient>* client) {
   if (testing::AssertionResult started = StartServer(); !started) return started;
   *client = Connect();
-  if (!*client) return testing::AssertionFailure() << "the first client could not connect";
+  if (!*client) return testing::AssertionFailure() << Tr("the first client could not connect");
   return testing::AssertionSuccess();
 }
 
@@ -271,7 +275,7 @@ std::vector<LineClient> EchoServer::ConnectedClients(int count) {
   for (int i = 0; i < count; ++i) {
     std::optional<LineClient> client = Connect();
     if (!client) {
-      ADD_FAILURE() << "client " << i << " could not connect";
+      ADD_FAILURE() << Tr("client {} could not connect", i);
       break;
     }
     clients.push_back(std::move(*client));
@@ -285,7 +289,7 @@ std::vector<LineClient> EchoServer::ServedClients(int count) {
     std::optional<LineClient> client = Connect();
     if (!client) break;
     if (!Echoes(*client, "client " + std::to_string(i))) {
-      ADD_FAILURE() << "client " << i << " was not served";
+      ADD_FAILURE() << Tr("client {} was not served", i);
       break;
     }
     clients.push_back(std::move(*client));
@@ -304,7 +308,7 @@ testing::AssertionResult EchoServer::ClientsComeAndGo(int count) {
   std::vector<LineClient> clients = ServedClients(count);
   if (clients.size() != static_cast<size_t>(count)) {
     return testing::AssertionFailure()
-           << "only " << clients.size() << " of " << count << " clients were served";
+           << Tr("only {} of {} clients were served", clients.size(), count);
   }
   for (size_t i = 0; i < clients.size(); ++i) {
     if (i % 2 == 0) {
@@ -317,8 +321,7 @@ testing::AssertionResult EchoServer::ClientsComeAndGo(int count) {
     testing::AssertionResult closed = Closes(clients[i], kEofCloseTimeout);
     if (!closed) {
       return testing::AssertionFailure()
-             << "client " << i << " left (" << (i % 2 == 0 ? "quit" : "EOF")
-             << "): " << closed.message();
+             << Tr("client {} left ({}): {}", i, i % 2 == 0 ? "quit" : "EOF", closed.message());
     }
   }
   return testing::AssertionSuccess();
@@ -336,15 +339,15 @@ bool EchoServer::StderrGrows(size_t from, milliseconds timeout) {
 }
 
 testing::AssertionResult EchoServer::ServerAlive(std::string_view after) {
-  return StillRunning(*server_, "the server", after);
+  return StillRunning(*server_, Tr("the server"), after);
 }
 
 testing::AssertionResult EchoServer::StillServing() {
-  if (testing::AssertionResult alive = ServerAlive("while it had clients to serve"); !alive)
+  if (testing::AssertionResult alive = ServerAlive(Tr("while it had clients to serve")); !alive)
     return alive;
   std::string error;
   std::optional<LineClient> client = LineClient::Connect(port_, kConnectTimeout, &error);
-  if (!client) return testing::AssertionFailure() << "the server no longer accepts: " << error;
+  if (!client) return testing::AssertionFailure() << Tr("the server no longer accepts: {}", error);
   return Echoes(*client, "still there?");
 }
 
@@ -356,7 +359,7 @@ testing::AssertionResult EchoServer::PauseServer() {
       })) {
     return testing::AssertionSuccess();
   }
-  return testing::AssertionFailure() << "the server was not stopped 2 s after SIGSTOP";
+  return testing::AssertionFailure() << Tr("the server was not stopped 2 s after SIGSTOP");
 }
 
 void EchoServer::ResumeServer() {
@@ -376,7 +379,7 @@ testing::AssertionResult EchoServer::StartWithBystander(const FaultProfile& prof
                                                         std::optional<LineClient>* bystander) {
   if (testing::AssertionResult started = StartServerUnderFaults(profile); !started) return started;
   *bystander = Connect();
-  if (!*bystander) return testing::AssertionFailure() << "the first client could not connect";
+  if (!*bystander) return testing::AssertionFailure() << Tr("the first client could not connect");
   if (testing::AssertionResult replied = Echoes(**bystander, "before"); !replied) return replied;
   Eventually(2s, [&] { return AllThreadsAsleep(server_pid()); });
   return testing::AssertionSuccess();
@@ -384,9 +387,8 @@ testing::AssertionResult EchoServer::StartWithBystander(const FaultProfile& prof
 
 void EchoServer::ExpectServingAfter(LineClient& bystander, const std::string& fault,
                                     const FaultProfile& profile) {
-  EXPECT_TRUE(StillServing()) << "after " << fault << "; under " << profile.Explain();
-  EXPECT_TRUE(Echoes(bystander, "after"))
-      << "a client served before " << fault << " was dropped too";
+  EXPECT_TRUE(StillServing()) << Tr("after {}; under {}", fault, profile.Explain());
+  EXPECT_TRUE(Echoes(bystander, "after")) << Tr("a client served before {} was dropped too", fault);
 }
 
 void EchoServer::CheckSurvivesFault(const FaultProfile& profile, const std::string& call) {
@@ -398,11 +400,11 @@ void EchoServer::CheckSurvivesFault(const FaultProfile& profile, const std::stri
   ASSERT_TRUE(victim);
   victim->Send("caught by the fault\n");
   EXPECT_TRUE(ClosesSilently(*victim, kReplyTimeout))
-      << "when " << call << " fails, that connection must be closed; under " << profile.Explain();
+      << Tr("when {} fails, that connection must be closed; under {}", call, profile.Explain());
   EXPECT_TRUE(StderrGrows(stderr_before, 2s))
-      << "the failure of " << call << " was not reported on stderr; under " << profile.Explain();
+      << Tr("the failure of {} was not reported on stderr; under {}", call, profile.Explain());
   ASSERT_TRUE(SwitchFaults(false));
-  ExpectServingAfter(*bystander, call + " failed for another", profile);
+  ExpectServingAfter(*bystander, Tr("{} failed for another", call), profile);
 }
 
 void EchoServer::CheckStopsOnSignal(int sig) {
@@ -419,19 +421,22 @@ void EchoServer::CheckStopsOnSignal(int sig) {
 
   server_->Signal(sig);
   std::optional<ExitStatus> status = server_->Wait(kShutdownLimit);
-  ASSERT_TRUE(status) << "still running " << kShutdownLimit.count() << " ms after "
-                      << strsignal(sig) << ": read the signal (signalfd or a handler that "
-                      << "wakes the accept loop) and shut down";
-  EXPECT_TRUE(status->ExitedWith(0)) << "after " << strsignal(sig) << ": " << status->Describe();
+  ASSERT_TRUE(status) << Tr(
+      "still running {} ms after SIG{}: read the signal (signalfd or a "
+      "handler that wakes the accept loop) and shut down",
+      kShutdownLimit.count(), sigabbrev_np(sig));
+  EXPECT_TRUE(status->ExitedWith(0))
+      << Tr("after SIG{}: {}", sigabbrev_np(sig), status->Describe());
   for (pid_t child : descendants) {
     std::optional<ProcStat> left = ReadProcStat(child);
     EXPECT_FALSE(left && left->ppid == getpid())
-        << "process " << child << " (" << (left->zombie() ? "a zombie" : "still running")
-        << ") was left behind as an orphan: end (SIGTERM) and reap every child before exiting";
+        << Tr("process {} ({}) was left behind as an orphan: end (SIGTERM) and reap every child "
+              "before exiting",
+              child, left->zombie() ? Tr("a zombie") : Tr("still running"));
   }
   for (LineClient& client : clients) {
     EXPECT_TRUE(client.WaitForClose(1s) != LineClient::Closed::kTimeout)
-        << "a client's connection stayed open after the server exited";
+        << Tr("a client's connection stayed open after the server exited");
   }
 }
 

@@ -11,6 +11,7 @@
 #include "harness/proc.h"
 #include "harness/tcp_client.h"
 #include "harness/watch.h"
+#include "i18n/messages.h"
 #include "suites/echo_server_fixture.h"
 
 namespace forklab {
@@ -28,8 +29,9 @@ TEST_F(ForkEchoServer, OneChildPerConnection) {
   EXPECT_TRUE(
       Eventually(kReplyTimeout,
                  [&] { return (children = ChildrenOf(server_pid()).size()) == clients.size(); }))
-      << "with 4 clients connected the server has " << children << " child processes; "
-      << "fork one child per accepted connection";
+      << Tr("with 4 clients connected the server has {} child processes; fork one child per "
+            "accepted connection",
+            children);
 }
 
 TEST_F(ForkEchoServer, NoZombieAfterClientsQuit) {
@@ -37,10 +39,10 @@ TEST_F(ForkEchoServer, NoZombieAfterClientsQuit) {
   ASSERT_TRUE(ClientsComeAndGo(3));
   // No new client arrives from here on: a server that reaps only after accept() never reaps.
   EXPECT_TRUE(NoneWithin(kReapLimit, [&] { return ZombieChildrenOf(server_pid()); }))
-      << "zombie children of pid " << server_pid() << " remained after their clients quit; "
-      << "the parent only reaps when accept() returns: reap on SIGCHLD (signalfd, or a handler "
-      << "with a self-pipe)";
-  EXPECT_TRUE(ServerAlive("after its clients left"));
+      << Tr("zombie children of pid {} remained after their clients quit; the parent only reaps "
+            "when accept() returns: reap on SIGCHLD (signalfd, or a handler with a self-pipe)",
+            server_pid());
+  EXPECT_TRUE(ServerAlive(Tr("after its clients left")));
 }
 
 TEST_F(ForkEchoServer, ChildDoesNotHoldListener) {
@@ -48,15 +50,16 @@ TEST_F(ForkEchoServer, ChildDoesNotHoldListener) {
   std::vector<LineClient> clients = ServedClients(1);
   ASSERT_EQ(clients.size(), 1u);
   std::vector<pid_t> children;
-  ASSERT_TRUE(
-      Eventually(kReplyTimeout, [&] { return (children = ChildrenOf(server_pid())).size() == 1; }))
-      << "expected one child serving the client, found " << children.size();
+  ASSERT_TRUE(Eventually(kReplyTimeout, [&] {
+    return (children = ChildrenOf(server_pid())).size() == 1;
+  })) << Tr("expected one child serving the client, found {}", children.size());
   TcpSockets sockets;
   EXPECT_TRUE(
       Eventually(kReapLimit, [&] { return (sockets = TcpSocketsOf(children[0])).listening == 0; }))
-      << "child " << children[0] << " holds " << sockets.listening
-      << " listening socket(s): the child only talks to its client, close the listener in it";
-  EXPECT_EQ(sockets.connected, 1) << "the child should hold its client's connection";
+      << Tr("child {} holds {} listening socket(s): the child only talks to its client, close "
+            "the listener in it",
+            children[0], sockets.listening);
+  EXPECT_EQ(sockets.connected, 1) << Tr("the child should hold its client's connection");
 }
 
 TEST_F(ForkEchoServer, ParentHoldsNoConnectedSockets) {
@@ -66,10 +69,11 @@ TEST_F(ForkEchoServer, ParentHoldsNoConnectedSockets) {
   TcpSockets sockets;
   EXPECT_TRUE(
       Eventually(kReapLimit, [&] { return (sockets = TcpSocketsOf(server_pid())).connected == 0; }))
-      << "the parent holds " << sockets.connected << " connected sockets with 3 clients "
-      << "served by children: close the connection in the parent after fork()";
-  EXPECT_TRUE(ServerAlive("while children served 3 clients"));
-  EXPECT_EQ(sockets.listening, 1) << "the parent should hold its one listening socket";
+      << Tr("the parent holds {} connected sockets with 3 clients served by children: close the "
+            "connection in the parent after fork()",
+            sockets.connected);
+  EXPECT_TRUE(ServerAlive(Tr("while children served 3 clients")));
+  EXPECT_EQ(sockets.listening, 1) << Tr("the parent should hold its one listening socket");
 }
 
 TEST_F(ForkEchoServer, ChildDoesNotFallThroughIntoAcceptLoop) {
@@ -77,23 +81,22 @@ TEST_F(ForkEchoServer, ChildDoesNotFallThroughIntoAcceptLoop) {
   ASSERT_TRUE(ClientsComeAndGo(2));
   // Zombies are NoZombieAfterClientsQuit's business; here only live processes count.
   EXPECT_TRUE(NoneWithin(kReapLimit, [&] { return LiveDescendantsOf(server_pid()); }))
-      << "processes still running under the server after every client left: a child whose "
-      << "client is done must _exit(), not return into the accept loop";
-  ASSERT_TRUE(ServerAlive("after its clients left"));
+      << Tr("processes still running under the server after every client left: a child whose "
+            "client is done must _exit(), not return into the accept loop");
+  ASSERT_TRUE(ServerAlive(Tr("after its clients left")));
   // New clients are served by direct children: no child went on accepting and forking.
   std::vector<LineClient> clients = ServedClients(2);
   ASSERT_EQ(clients.size(), 2u);
   for (pid_t pid : LiveDescendantsOf(server_pid())) {
     std::optional<ProcStat> stat = ReadProcStat(pid);
-    EXPECT_TRUE(!stat || stat->ppid == server_pid())
-        << "process " << pid << " was forked by a child";
+    EXPECT_TRUE(!stat || stat->ppid == server_pid()) << Tr("process {} was forked by a child", pid);
   }
 }
 
 TEST_F(ForkEchoServer, ForkFailureClosesConnectionAndKeepsServing) {
   FaultProfile profile;
   FORKLAB_FAULT_CHECK(profile);
-  CheckSurvivesFault(profile, "fork()");
+  CheckSurvivesFault(profile, "fork()");  // a technical token: not translated
 }
 
 // ---- thread_echo_server ---------------------------------------------------------------------
@@ -103,9 +106,10 @@ TEST_F(ThreadEchoServer, NoChildProcesses) {
   std::vector<LineClient> clients = ServedClients(5);
   ASSERT_EQ(clients.size(), 5u);
   std::vector<pid_t> children = ChildrenOf(server_pid());
-  EXPECT_TRUE(children.empty()) << "thread_echo_server has " << children.size()
-                                << " child processes; serve clients with threads, not fork()";
-  EXPECT_TRUE(ServerAlive("while it served 5 clients"));
+  EXPECT_TRUE(children.empty()) << Tr(
+      "thread_echo_server has {} child processes; serve clients with threads, not fork()",
+      children.size());
+  EXPECT_TRUE(ServerAlive(Tr("while it served 5 clients")));
 }
 
 TEST_F(ThreadEchoServer, OneThreadPerConnection) {
@@ -116,8 +120,9 @@ TEST_F(ThreadEchoServer, OneThreadPerConnection) {
   int threads = 0;
   EXPECT_TRUE(Eventually(kReplyTimeout,
                          [&] { return (threads = ThreadCount(server_pid())) >= baseline + 5; }))
-      << threads << " threads with 5 clients connected (" << baseline
-      << " before any): start one std::thread per connection";
+      << Tr("{} threads with 5 clients connected ({} before any): start one std::thread per "
+            "connection",
+            threads, baseline);
 }
 
 TEST_F(ThreadEchoServer, ThreadCountReturnsToBaseline) {
@@ -127,15 +132,16 @@ TEST_F(ThreadEchoServer, ThreadCountReturnsToBaseline) {
   ASSERT_TRUE(ClientsComeAndGo(10));
   int threads = 0;
   EXPECT_TRUE(Eventually(2s, [&] { return (threads = ThreadCount(server_pid())) <= baseline; }))
-      << threads << " threads 2 s after all 10 clients left, " << baseline
-      << " before they came: a session's thread must end when its client is done";
-  EXPECT_TRUE(ServerAlive("after its clients left"));
+      << Tr("{} threads 2 s after all 10 clients left, {} before they came: a session's thread "
+            "must end when its client is done",
+            threads, baseline);
+  EXPECT_TRUE(ServerAlive(Tr("after its clients left")));
 }
 
 TEST_F(ThreadEchoServer, ThreadCreationFailureClosesConnectionAndKeepsServing) {
   FaultProfile profile;
   FORKLAB_FAULT_CHECK(profile);
-  CheckSurvivesFault(profile, "thread creation (std::thread, pthread_create)");
+  CheckSurvivesFault(profile, Tr("thread creation (std::thread, pthread_create)"));
 }
 
 }  // namespace

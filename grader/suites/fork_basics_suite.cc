@@ -24,6 +24,7 @@
 #include "harness/proc.h"
 #include "harness/subprocess.h"
 #include "harness/watch.h"
+#include "i18n/messages.h"
 #include "suites/claims.h"
 #include "suites/suite.h"
 
@@ -105,8 +106,10 @@ std::string Describe(const Timeline& timeline) {
   text << "stdout:";
   for (const Timeline::Line& line : timeline.lines)
     text << "\n  [" << line.at << " s] " << line.text;
-  text << "\nstderr: " << (timeline.err.empty() ? "(empty)" : timeline.err);
-  text << "\nexit: " << (timeline.status ? timeline.status->Describe() : "still running, killed");
+  text << "\nstderr: " << (timeline.err.empty() ? Tr("(empty)") : timeline.err);
+  text << "\n"
+       << Tr("exit: {}",
+             timeline.status ? timeline.status->Describe() : Tr("still running, killed"));
   return text.str();
 }
 
@@ -158,13 +161,13 @@ constexpr milliseconds kShortRunLimit(20'000);
 TEST_F(ForkBasics, LinesInOrder) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
   std::vector<std::string> lines = run.Texts();
-  ASSERT_EQ(lines.size(), 4u) << "expected exactly 4 lines: starting, in child, reaped <pid> "
-                                 "<status>, done\n"
-                              << Describe(run);
+  ASSERT_EQ(lines.size(), 4u)
+      << Tr("expected exactly 4 lines: starting, in child, reaped <pid> <status>, done") << "\n"
+      << Describe(run);
   EXPECT_EQ(lines[0], "starting") << Describe(run);
   EXPECT_EQ(lines[1], "in child") << Describe(run);
   EXPECT_TRUE(std::regex_match(lines[2], kReapedLine))
-      << "expected 'reaped <pid> <status>', two numbers (not Python's tuple)\n"
+      << Tr("expected 'reaped <pid> <status>', two numbers (not Python's tuple)") << "\n"
       << Describe(run);
   EXPECT_EQ(lines[3], "done") << Describe(run);
 }
@@ -172,80 +175,89 @@ TEST_F(ForkBasics, LinesInOrder) {
 TEST_F(ForkBasics, ChildIsSeparateProcess) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
   ASSERT_FALSE(run.alive_seen.empty())
-      << "no child process of pid " << run.pid << " was ever seen while it ran; the child "
-      << "must be created with fork() and live for --child-sleep 0.5 s\n"
+      << Tr("no child process of pid {} was ever seen while it ran; the child must be created "
+            "with fork() and live for --child-sleep 0.5 s",
+            run.pid)
+      << "\n"
       << Describe(run);
-  EXPECT_EQ(run.alive_seen.size(), 1u) << "expected exactly one child\n" << Describe(run);
+  EXPECT_EQ(run.alive_seen.size(), 1u) << Tr("expected exactly one child") << "\n" << Describe(run);
 }
 
 TEST_F(ForkBasics, ChildPrintsItsOwnLine) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
-  ASSERT_FALSE(run.alive_seen.empty()) << "no child was ever seen\n" << Describe(run);
-  if (run.bytes_written.empty()) GTEST_SKIP() << "/proc/PID/io is not readable here";
+  ASSERT_FALSE(run.alive_seen.empty()) << Tr("no child was ever seen") << "\n" << Describe(run);
+  if (run.bytes_written.empty()) GTEST_SKIP() << Tr("/proc/PID/io is not readable here");
   ASSERT_NE(run.Find("in child"), nullptr) << Describe(run);
   long most = 0;
   for (const auto& [child, bytes] : run.bytes_written) most = std::max(most, bytes);
   EXPECT_GE(most, static_cast<long>(sizeof "in child\n" - 1))
-      << "'in child' appeared, but the child had written only " << most << " bytes while it "
-      << "was seen alive: the parent printed it, or the child held it in a buffer until it "
-      << "exited. The child (where fork() returned 0) must print it itself, at once\n"
+      << Tr("'in child' appeared, but the child had written only {} bytes while it was seen "
+            "alive: the parent printed it, or the child held it in a buffer until it exited. The "
+            "child (where fork() returned 0) must print it itself, at once",
+            most)
+      << "\n"
       << Describe(run);
 }
 
 TEST_F(ForkBasics, ReapedPidIsChildPid) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
   std::optional<std::pair<pid_t, int>> reaped = Reaped(run);
-  ASSERT_TRUE(reaped) << "no 'reaped <pid> <status>' line\n" << Describe(run);
-  ASSERT_FALSE(run.alive_seen.empty()) << "no child was ever seen\n" << Describe(run);
+  ASSERT_TRUE(reaped) << Tr("no 'reaped <pid> <status>' line") << "\n" << Describe(run);
+  ASSERT_FALSE(run.alive_seen.empty()) << Tr("no child was ever seen") << "\n" << Describe(run);
   EXPECT_TRUE(run.alive_seen.count(reaped->first))
-      << "'reaped " << reaped->first << "' names no child the grader saw; the child's pid was "
-      << run.alive_seen.begin()->first << ". Print the pid that waitpid() returned\n"
+      << Tr("'reaped {}' names no child the grader saw; the child's pid was {}. Print the pid "
+            "that waitpid() returned",
+            reaped->first, run.alive_seen.begin()->first)
+      << "\n"
       << Describe(run);
 }
 
 TEST_F(ForkBasics, ReapedStatusIsZero) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
   std::optional<std::pair<pid_t, int>> reaped = Reaped(run);
-  ASSERT_TRUE(reaped) << "no 'reaped <pid> <status>' line\n" << Describe(run);
+  ASSERT_TRUE(reaped) << Tr("no 'reaped <pid> <status>' line") << "\n" << Describe(run);
   EXPECT_EQ(reaped->second, 0)
-      << "the child must exit 0, and the line shows its exit status (WEXITSTATUS)\n"
+      << Tr("the child must exit 0, and the line shows its exit status (WEXITSTATUS)") << "\n"
       << Describe(run);
 }
 
 TEST_F(ForkBasics, NoZombieDuringAfterSleep) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
   ASSERT_NE(run.Find("done"), nullptr)
-      << "the run never reached 'done', so the after-sleep window was not seen\n"
+      << Tr("the run never reached 'done', so the after-sleep window was not seen") << "\n"
       << Describe(run);
   pid_t zombie = 0;
   double longest = run.LongestZombie(&zombie);
   // A parent blocked in waitpid reaps its child within microseconds of its exit; a parent
   // that never waits leaves it a zombie for the whole 1.5 s after-sleep.
-  EXPECT_LT(longest, 0.5) << "child " << zombie << " stayed a zombie (state Z) for " << longest
-                          << " s while pid " << run.pid
-                          << " slept: the parent never waited for it. "
-                          << "Call waitpid() on the child before the after-sleep\n"
+  EXPECT_LT(longest, 0.5) << Tr("child {} stayed a zombie (state Z) for {} s while pid {} slept: "
+                                "the parent never waited for it. Call waitpid() on the child "
+                                "before the after-sleep",
+                                zombie, longest, run.pid)
+                          << "\n"
                           << Describe(run);
 }
 
 TEST_F(ForkBasics, ExitsZero) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
-  ASSERT_TRUE(run.status) << "still running after " << kShortRunLimit.count() << " ms\n"
+  ASSERT_TRUE(run.status) << Tr("still running after {} ms", kShortRunLimit.count()) << "\n"
                           << Describe(run);
   EXPECT_TRUE(run.status->ExitedWith(0)) << Describe(run);
 }
 
 TEST_F(ForkBasics, OutputIsUnbuffered) {
   Timeline run = Observe(kShortRun, kShortRunLimit);
-  ASSERT_EQ(run.alive_seen.size(), 1u) << "expected one child\n" << Describe(run);
+  ASSERT_EQ(run.alive_seen.size(), 1u) << Tr("expected one child") << "\n" << Describe(run);
   double child_last_alive = run.alive_seen.begin()->second.second;
   for (const char* text : {"starting", "in child"}) {
     const Timeline::Line* line = run.Find(text);
-    ASSERT_NE(line, nullptr) << "no '" << text << "' line\n" << Describe(run);
+    ASSERT_NE(line, nullptr) << Tr("no '{}' line", text) << "\n" << Describe(run);
     EXPECT_LE(line->at, child_last_alive)
-        << "'" << text << "' reached the grader only after the child had exited: it sat in "
-        << "a stdio buffer (stdout is a pipe, not a terminal). Write each line at once, with "
-        << "one write(2) or a flush\n"
+        << Tr("'{}' reached the grader only after the child had exited: it sat in a stdio buffer "
+              "(stdout is a pipe, not a terminal). Write each line at once, with one write(2) or "
+              "a flush",
+              text)
+        << "\n"
         << Describe(run);
   }
 }
@@ -266,15 +278,18 @@ TEST_F(ForkBasics, SleepsAsRequested) {
   // Truncating to whole seconds would make these 0 and 1.
   Timeline run = Observe({"--child-sleep", "0.8", "--after-sleep", "1.6"}, kShortRunLimit);
   std::optional<Sleeps> sleeps = MeasureSleeps(run);
-  ASSERT_TRUE(sleeps) << "expected one child and a program that exits\n" << Describe(run);
+  ASSERT_TRUE(sleeps) << Tr("expected one child and a program that exits") << "\n" << Describe(run);
   // Sleeps never end early, so only lower bounds, with room for the sampling interval.
-  EXPECT_GE(sleeps->child, 0.55) << "the child lived " << sleeps->child
-                                 << " s; it must sleep --child-sleep 0.8 s (fractional)\n"
-                                 << Describe(run);
-  EXPECT_GE(sleeps->after, 1.3) << "the program exited " << sleeps->after
-                                << " s after its child; it must sleep --after-sleep 1.6 s "
-                                   "(fractional) after reaping it\n"
-                                << Describe(run);
+  EXPECT_GE(sleeps->child, 0.55)
+      << Tr("the child lived {} s; it must sleep --child-sleep 0.8 s (fractional)", sleeps->child)
+      << "\n"
+      << Describe(run);
+  EXPECT_GE(sleeps->after, 1.3)
+      << Tr("the program exited {} s after its child; it must sleep --after-sleep 1.6 s "
+            "(fractional) after reaping it",
+            sleeps->after)
+      << "\n"
+      << Describe(run);
 }
 
 /// The default sleeps as the program asks the kernel for them (SleepRequested, harness/proc.h),
@@ -310,19 +325,21 @@ std::optional<Sleeps> RequestedDefaultSleeps() {
 TEST_F(ForkBasics, DefaultSleepsAreTenAndFifteen) {
   // Waiting out the 25 s of the defaults is the last resort, for sleeps /proc cannot show.
   std::optional<Sleeps> sleeps = RequestedDefaultSleeps();
-  std::string seen = "(the sleeps as the program requested them)";
+  std::string seen = Tr("(the sleeps as the program requested them)");
   if (!sleeps) {
     Timeline run = Observe({}, milliseconds(60'000));
     sleeps = MeasureSleeps(run);
     seen = Describe(run);
-    ASSERT_TRUE(sleeps) << "expected one child and a program that exits\n" << seen;
+    ASSERT_TRUE(sleeps) << Tr("expected one child and a program that exits") << "\n" << seen;
   }
-  EXPECT_GE(sleeps->child, 9.5) << "the default --child-sleep is 10 s\n" << seen;
-  EXPECT_GE(sleeps->after, 14.5) << "the default --after-sleep is 15 s\n" << seen;
+  EXPECT_GE(sleeps->child, 9.5) << Tr("the default --child-sleep is 10 s") << "\n" << seen;
+  EXPECT_GE(sleeps->after, 14.5) << Tr("the default --after-sleep is 15 s") << "\n" << seen;
   // Upper bounds as a ratio, which machine noise barely moves: 15 / 10.
   EXPECT_NEAR(sleeps->after / sleeps->child, 1.5, 0.3)
-      << "the child lived " << sleeps->child << " s and the program " << sleeps->after
-      << " s longer; the defaults are 10 s (child) and 15 s (after)\n"
+      << Tr("the child lived {} s and the program {} s longer; the defaults are 10 s (child) and "
+            "15 s (after)",
+            sleeps->child, sleeps->after)
+      << "\n"
       << seen;
 }
 
@@ -331,8 +348,9 @@ TEST_F(ForkBasics, BadOptionsExitTwo) {
   const std::vector<std::string> good = {"--child-sleep", "0", "--after-sleep", "0"};
   RunResult accepted = forklab::Run(ExeUnderTest(), ProgramOptions(good), kShortRunLimit);
   ASSERT_TRUE(accepted.status && accepted.status->ExitedWith(0))
-      << CommandLine(good) << " must run and exit 0, got "
-      << (accepted.status ? accepted.status->Describe() : "no exit") << "\n"
+      << Tr("{} must run and exit 0, got {}", CommandLine(good),
+            accepted.status ? accepted.status->Describe() : Tr("no exit"))
+      << "\n"
       << accepted.err;
   const std::vector<std::vector<std::string>> bad_options = {
       {"--child-sleep", "-1"}, {"--after-sleep", "-0.5"}, {"--child-sleep", "soon"},
@@ -347,16 +365,18 @@ TEST_F(ForkBasics, NothingOutlivesProgram) {
   Timeline run = Observe({"--child-sleep", "0.3", "--after-sleep", "0.2"}, kShortRunLimit);
   // Only a program that did start a child can show it cleaned up after it.
   ASSERT_TRUE(run.status && run.status->ExitedWith(0)) << Describe(run);
-  ASSERT_FALSE(run.alive_seen.empty()) << "no child was ever seen\n" << Describe(run);
+  ASSERT_FALSE(run.alive_seen.empty()) << Tr("no child was ever seen") << "\n" << Describe(run);
   std::ostringstream orphans;
   for (pid_t orphan : run.left_behind) {
     std::optional<ProcStat> stat = ReadProcStat(orphan);
-    orphans << " " << orphan << (stat && stat->zombie() ? " (zombie)" : " (running)");
+    orphans << " " << orphan << " (" << (stat && stat->zombie() ? Tr("zombie") : Tr("running"))
+            << ")";
   }
   EXPECT_TRUE(run.left_behind.empty())
-      << "after pid " << run.pid
-      << " exited, its orphans were re-parented to the grader:" << orphans.str()
-      << ". The parent must wait for its child before exiting\n"
+      << Tr("after pid {} exited, its orphans were re-parented to the grader:{}. The parent must "
+            "wait for its child before exiting",
+            run.pid, orphans.str())
+      << "\n"
       << Describe(run);
 }
 
@@ -366,19 +386,20 @@ TEST_F(ForkBasics, ForkFailureExitsOne) {
   SpawnOptions options = ProgramOptions(kShortRun);
   ApplyFaults(profile.plan, "", &options);
   RunResult result = forklab::Run(ExeUnderTest(), options, kShortRunLimit);
-  ASSERT_FALSE(result.timed_out()) << "still running with fork() failing\n" << result.out;
+  ASSERT_FALSE(result.timed_out()) << Tr("still running with fork() failing") << "\n" << result.out;
   EXPECT_TRUE(result.status->ExitedWith(1))
-      << "under " << profile.Explain() << "\nexpected exit 1, got " << result.status->Describe()
-      << "\nstdout:\n"
+      << Tr("under {}", profile.Explain()) << "\n"
+      << Tr("expected exit 1, got {}", result.status->Describe()) << "\nstdout:\n"
       << result.out << "stderr:\n"
       << result.err;
   std::vector<std::string> err = SplitLines(result.err);
-  ASSERT_FALSE(err.empty()) << "expected an error line on stderr when fork() fails";
+  ASSERT_FALSE(err.empty()) << Tr("expected an error line on stderr when fork() fails");
   EXPECT_EQ(err[0].rfind(LabUnderTest() + ": ", 0), 0u)
-      << "the error line must start with the program name, e.g. '" << LabUnderTest()
-      << ": fork: Resource temporarily unavailable'; got '" << err[0] << "'";
+      << Tr("the error line must start with the program name, e.g. '{}: fork: Resource "
+            "temporarily unavailable'; got '{}'",
+            LabUnderTest(), err[0]);
   EXPECT_EQ(result.out.find("done"), std::string::npos)
-      << "with fork() failing, the program must stop, not carry on:\n"
+      << Tr("with fork() failing, the program must stop, not carry on:") << "\n"
       << result.out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "i18n/messages.h"
+
 namespace forklab {
 
 namespace {
@@ -45,19 +47,19 @@ std::string Quoted(std::string_view bytes, size_t shown) {
     ++at;
   }
   out += "\"";
-  if (at < bytes.size()) out += "... (" + std::to_string(bytes.size()) + " bytes)";
+  if (at < bytes.size()) out += Tr("... ({} bytes)", bytes.size());
   return out;
 }
 
 std::string QuotedStderr(std::string_view err) {
   constexpr size_t kShown = 600;
-  if (err.empty()) return "nothing on stderr";
-  if (err.size() <= kShown) return "stderr: " + Quoted(err, kShown);
+  if (err.empty()) return Tr("nothing on stderr");
+  if (err.size() <= kShown) return Tr("stderr: {}", Quoted(err, kShown));
   // Its end, from a character's start: the last words are the ones that name the cause.
   size_t from = err.size() - kShown;
   while (from < err.size() && (static_cast<unsigned char>(err[from]) & 0xc0) == 0x80) ++from;
-  return "stderr (its last " + std::to_string(err.size() - from) + " of " +
-         std::to_string(err.size()) + " bytes): " + Quoted(err.substr(from), kShown);
+  return Tr("stderr (its last {} of {} bytes): {}", err.size() - from, err.size(),
+            Quoted(err.substr(from), kShown));
 }
 
 }  // namespace forklab

@@ -8,6 +8,7 @@
 
 #include "harness/fault_profile.h"
 #include "harness/subprocess.h"
+#include "i18n/messages.h"
 
 namespace forklab {
 
@@ -35,12 +36,13 @@ Variant VariantUnderTest();
 const char* VariantName(Variant variant);
 
 /// Opens a check that holds for one variant only: skips it, saying why, for the other.
-#define FORKLAB_ONLY_FOR(variant)                                                \
-  do {                                                                           \
-    if (::forklab::VariantUnderTest() != (variant))                              \
-      GTEST_SKIP() << ::forklab::LabUnderTest() << " uses "                      \
-                   << ::forklab::VariantName(::forklab::VariantUnderTest())      \
-                   << "; this check is for " << ::forklab::VariantName(variant); \
+#define FORKLAB_ONLY_FOR(variant)                                               \
+  do {                                                                          \
+    if (::forklab::VariantUnderTest() != (variant))                             \
+      GTEST_SKIP() << ::forklab::Tr(                                            \
+          "{} uses {}; this check is for {}", ::forklab::LabUnderTest(),        \
+          ::forklab::Tr(::forklab::VariantName(::forklab::VariantUnderTest())), \
+          ::forklab::Tr(::forklab::VariantName(variant)));                      \
   } while (0)
 
 /// The options every program a suite starts (the one under test, the reference) begins from:
@@ -73,7 +75,7 @@ FaultProfile RubricFaultProfile();
   do {                                                                             \
     std::string fault_skip_reason;                                                 \
     if (!::forklab::FaultsCanReach(::forklab::ExeUnderTest(), &fault_skip_reason)) \
-      GTEST_SKIP() << "fault check skipped: " << fault_skip_reason;                \
+      GTEST_SKIP() << ::forklab::Tr("fault check skipped: {}", fault_skip_reason); \
     profile = ::forklab::RubricFaultProfile();                                     \
   } while (0)
 

@@ -17,13 +17,14 @@
 #include "harness/confinement.h"
 #include "harness/proc.h"
 #include "harness/timeline.h"
+#include "i18n/messages.h"
 #include "sandbox/protocol.h"
 #include "suites/suite.h"
 
 namespace forklab {
 namespace {
 
-std::string exe_flag, lab_flag, fake_ping_flag, fault_profile_flag, reference_flag;
+std::string exe_flag, lab_flag, fake_ping_flag, fault_profile_flag, reference_flag, lang_flag;
 
 // How this run confines the programs it starts: set once by main from FORKLAB_CONFINE, when
 // the suite runs inside forklab's sandbox, before any test reads it.
@@ -109,7 +110,7 @@ Variant VariantUnderTest() {
 }
 
 const char* VariantName(Variant variant) {
-  return variant == Variant::kProcesses ? "processes" : "threads";
+  return variant == Variant::kProcesses ? TrLater("processes") : TrLater("threads");
 }
 
 SpawnOptions ProgramOptions(std::vector<std::string> args) {
@@ -185,6 +186,8 @@ int main(int argc, char** argv) {
       value(&forklab::fault_profile_flag);
     else if (arg == "--reference")
       value(&forklab::reference_flag);
+    else if (arg == "--lang")
+      value(&forklab::lang_flag);
     else {
       std::cerr << "suite: unknown option " << arg << "\n";
       return 2;
@@ -210,6 +213,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The failure messages in the student's language; without its catalogue, said once, in English.
+  std::string language = forklab::FirstOf(forklab::lang_flag, forklab::kLangEnv, "en");
+  if (std::optional<std::string> why = forklab::UseLanguage(forklab::CatalogueLanguage(language)))
+    std::cerr << "suite: " << *why << "\n";
   // Read before the grader's variables are cleared below.
   bool record_timelines = forklab::FirstOf("", forklab::kTimelineEnv, "") == "1";
   if (forklab::in_sandbox) {

@@ -265,6 +265,8 @@ void AddLimitOptions(CLI::App* app, GradeRequest* request) {
       ->check(CLI::Range(1, 1 << 12))
       ->capture_default_str();
   app->option_defaults()->group("OPTIONS");
+}
+
 /// Makes the report speak the student's language: --lang (looked for before parsing, so that
 /// usage errors speak it too), else LC_ALL, LC_MESSAGES or LANG. A catalogue that cannot be
 /// read is said once; the report then stays English.

@@ -11,28 +11,9 @@
 namespace forklab {
 namespace {
 
-/// HTML text: valid UTF-8 with the markup characters escaped.
+/// HTML text: the XML escaping suits it.
 std::string Escape(std::string_view raw) {
-  std::string text = ValidUtf8(raw), out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return Xml(raw);
 }
 
 std::string Points(double value) {

@@ -207,6 +207,35 @@ std::string Autolab(const GradeReport& report, bool show_hidden) {
 
 }  // namespace
 
+std::string Xml(std::string_view raw) {
+  std::string out;
+  for (char c : ValidUtf8(raw)) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
+          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
 std::string ValidUtf8(std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size();) {
@@ -237,37 +266,6 @@ std::string ValidUtf8(std::string_view text) {
 }
 
 namespace {
-
-/// XML 1.0 text: valid UTF-8, the five entities escaped, and the control bytes XML cannot
-/// hold shown as "\xNN" (a program's output may contain any byte).
-std::string Xml(std::string_view raw) {
-  std::string out;
-  for (char c : ValidUtf8(raw)) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
-          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        else
-          out += c;
-    }
-  }
-  return out;
-}
 
 std::string Junit(const GradeReport& report, bool show_hidden) {
   std::ostringstream xml;

@@ -43,4 +43,8 @@ std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_h
 /// so formats that must be UTF-8 (XML, Markdown, HTML) stay readable whatever a program printed.
 std::string ValidUtf8(std::string_view text);
 
+/// XML 1.0 text, and so HTML text too: valid UTF-8, the five entities escaped, and the control
+/// bytes XML cannot hold shown as "\xNN" (a program's output may contain any byte).
+std::string Xml(std::string_view raw);
+
 }  // namespace forklab

@@ -157,13 +157,13 @@ void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& st
 void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style) {
   out << '\n' << Paint(style, "1", Tr("Summary")) << " (" << report.implementation << ")\n";
   for (const LabReport& lab : report.labs) {
-    out << fmt::format("  {:<28} {:>6}/{:<6} {}\n", lab.lab, Points(lab.earned()),
+    out << fmt::format("  {:<58} {:>6}/{:<6} {}\n", lab.lab, Points(lab.earned()),
                        Points(lab.total()), lab.state());
     if (!lab.build_log.empty() || lab.not_started()) continue;
     for (const CheckReport& check : lab.checks) {
       if (!check.to_fix()) continue;
       std::string name = Withheld(check, style.show_hidden) ? Tr("(hidden)") : check.entry.test;
-      out << fmt::format("    {:<54} {:>6}/{:<6} {}\n", name, Points(check.earned()),
+      out << fmt::format("    {:<56} {:>6}/{:<6} {}\n", name, Points(check.earned()),
                          Points(check.entry.points), Tr(OutcomeName(check.result.outcome)));
     }
   }
@@ -177,7 +177,7 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
               fmt::format("{}", fmt::join(rerun, " ")))
         << '\n';
   out << Paint(style, "1",
-               fmt::format("  {:<28} {:>6}/{:<6} {:.1f}%", Tr("total"), Points(report.earned()),
+               fmt::format("  {:<58} {:>6}/{:<6} {:.1f}%", Tr("total"), Points(report.earned()),
                            Points(report.total()), report.percent()))
       << '\n';
 }

@@ -128,6 +128,8 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
         result.detail = SkipReason(console);
         return result;
       }
+      result.hint_key = run.value("hint", "");
+      result.precondition = run.value("precondition", "");
       if (run.contains("failures")) {
         for (const auto& failure : run["failures"])
           result.detail += CleanFailure(failure.value("failure", "")) + "\n";
@@ -258,14 +260,42 @@ SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> a
   return run;
 }
 
+namespace {
+
+// `word` as one shell word: as it is when it needs no quoting, else in single quotes.
+std::string ShellWord(const std::string& word) {
+  static const std::regex plain(R"(^[A-Za-z0-9_./=:,+-]+$)");
+  if (std::regex_match(word, plain)) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+std::string ReplayCommand(const RubricEntry& entry, const Target& target) {
+  std::string command;
+  for (const std::string& word : {entry.suite.string(), std::string("--exe"), target.exe,
+                                  std::string("--lab"), target.lab, "--gtest_filter=" + entry.test})
+    command += (command.empty() ? "" : " ") + ShellWord(word);
+  return command;
+}
+
 CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
   std::map<std::string, std::string> env = target.env;
   if (!entry.profile.empty()) env[kFaultProfileEnv] = entry.profile;
   SandboxRun run =
       RunSandbox(target.containment.sandbox, SandboxArgs(entry, target), env, entry.timeout);
-  if (!run.failure.empty()) return {Outcome::kCrashed, 0, run.failure, run.time};
-  CheckResult result = FromSandbox(run.result, entry.test, entry.timeout);
+  CheckResult result;
+  if (run.failure.empty()) {
+    result = FromSandbox(run.result, entry.test, entry.timeout);
+  } else {
+    result.outcome = Outcome::kCrashed;
+    result.detail = run.failure + "\n";
+  }
   result.time = run.time;
+  if (result.outcome != Outcome::kPassed && result.outcome != Outcome::kSkipped)
+    result.detail += "replay: " + ReplayCommand(entry, target) + "\n";
   return result;
 }
 

@@ -22,11 +22,18 @@ const char* OutcomeName(Outcome outcome);
 /// What one check produced. `fraction` is the share of the points a passed check earns
 /// (a suite may grade partially through RecordProperty("fraction", ...)); `detail` is
 /// what the student reads: the suite's failure messages, the skip reason, the signal.
+/// `hint_key` is the keyed hint the check picked by what it observed (RecordProperty("hint",
+/// key); empty: the rubric's default hint); `precondition` the check (Suite.Name) whose
+/// failure left this one not measured (RecordProperty("precondition", ...)): that check names
+/// the cause, so this one shows no hint of its own.
 struct CheckResult {
   Outcome outcome = Outcome::kFailed;
   double fraction = 0;
   std::string detail;
   std::chrono::duration<double> time{};
+  std::string hint_key{};
+  std::string precondition{};
+  std::string fault_points{};  // a fault check's failure points and seed: shown with --verbose
 };
 
 /// How every check is contained: the sandbox's policy (see sandbox/sandbox.h) and the
@@ -53,9 +60,15 @@ struct Target {
   Containment containment;
 };
 
+/// The one command that replays exactly this check outside the grader, for a debugger or a
+/// loop: its suite, run on `target` alone; the suite picks the check's fault profile (and
+/// seed) from the lab's rubric, and its time zones itself, as when graded.
+std::string ReplayCommand(const RubricEntry& entry, const Target& target);
+
 /// Runs `entry.test` of `entry.suite` against `target` in a fresh suite process inside the
 /// sandbox, with the entry's timeout, and classifies the result from what the sandbox saw and
-/// the suite's JSON report. A hung, crashing or hostile check costs only itself.
+/// the suite's JSON report. A hung, crashing or hostile check costs only itself. The detail of a
+/// check that did not pass ends with its "replay: " command.
 CheckResult RunCheck(const RubricEntry& entry, const Target& target);
 
 /// How one run of forklab-sandbox went: the result it wrote, or why there is none.

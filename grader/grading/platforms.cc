@@ -51,8 +51,7 @@ std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_h
   std::string text = OutcomeName(check.result.outcome);
   if (check.result.outcome == Outcome::kNotBuilt) return Cut(text + "\n" + lab.build_log);
   if (!check.result.detail.empty()) text += "\n" + check.result.detail;
-  if (!Passed(check) && check.result.outcome != Outcome::kSkipped && !check.entry.hint.empty())
-    text += "\nhint: " + check.entry.hint;
+  if (std::string hint = check.hint(); !Passed(check) && !hint.empty()) text += "\nhint: " + hint;
   return Cut(text);
 }
 

@@ -4,6 +4,11 @@
 
 namespace forklab {
 
+const std::string& RubricEntry::HintFor(const std::string& key) const {
+  auto keyed = hints.find(key);
+  return keyed != hints.end() ? keyed->second : hint;
+}
+
 double Rubric::total() const {
   double sum = 0;
   for (const RubricEntry& entry : entries) sum += entry.points;
@@ -25,8 +30,7 @@ std::string RequiredString(const toml::table& table, std::string_view key,
 
 // The optional array `key` of `table`, every item a string (`items` says what they are).
 std::vector<std::string> StringArray(const toml::table& table, std::string_view key,
-                                     const std::string& items,
-                                     const std::filesystem::path& path) {
+                                     const std::string& items, const std::filesystem::path& path) {
   std::vector<std::string> strings;
   const toml::node* node = table.get(key);
   if (!node) return strings;
@@ -75,6 +79,14 @@ void AddTests(const toml::table& root, const std::filesystem::path& path,
     entry.points = *points;
     entry.hidden = hidden || (*table)["hidden"].value_or(false);
     entry.hint = (*table)["hint"].value_or(std::string());
+    if (const toml::node* hints = table->get("hints")) {
+      std::string bad = where + "'hints' must be a table of strings: hints = { key = \"...\" }";
+      if (!hints->as_table()) Fail(path, bad);
+      for (const auto& [key, text] : *hints->as_table()) {
+        if (!text.value<std::string>()) Fail(path, bad);
+        entry.hints[std::string(key.str())] = *text.value<std::string>();
+      }
+    }
     int64_t timeout = (*table)["timeout"].value_or(int64_t{60});
     if (timeout <= 0 || timeout > 3600) Fail(path, where + "'timeout' must be 1..3600 seconds");
     entry.timeout = std::chrono::seconds(timeout);

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -20,6 +21,12 @@ struct RubricEntry {
   std::chrono::seconds timeout{60};
   std::filesystem::path suite;  // the suite executable that holds the test
   std::string profile;          // a fault check's profile: a name, resolved to its file
+  // Hints for causes the check tells apart, by key (`hints = { stale = "..." }`); the check
+  // picks one by what it observed, and `hint` stays the default.
+  std::map<std::string, std::string> hints{};
+
+  /// The hint for what the check observed: hints[key], else the default `hint`.
+  const std::string& HintFor(const std::string& key) const;
 };
 
 /// A lab's rubric: the checks that earn its points, in report order, and options the lab
@@ -45,6 +52,7 @@ struct RubricError : std::runtime_error {
 ///   [[test]]
 ///   name = "ForkBasics.LinesInOrder"
 ///   title = "..."; points = 2; hidden = false; timeout = 60; hint = "..."
+///   hints = { stale = "...", utc = "..." }   # optional: hints the check picks by cause
 ///   profile = "fork-eagain"          # fault checks: the fault profile to run under
 /// `hidden` forces every entry hidden (an instructor's hidden-tests directory).
 Rubric LoadRubric(const std::filesystem::path& path, const std::filesystem::path& suite_dir,

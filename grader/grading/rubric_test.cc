@@ -47,6 +47,29 @@ points = 3
             std::string::npos);
 }
 
+TEST_F(RubricTest, KeyedHintsFallBackToTheDefault) {
+  Rubric rubric = LoadRubric(Write("r.toml", R"(
+lab = "thread_echo_server"
+suite = "echo_server_suite"
+[[test]]
+name = "EchoServer.TimestampIsLocalTime"
+title = "local time"
+points = 2
+hint = "use localtime_r"
+hints = { stale = "take the time at each reply", utc = "not gmtime" }
+)"),
+                             "/suites");
+  const RubricEntry& entry = rubric.entries.at(0);
+  EXPECT_EQ(entry.HintFor("stale"), "take the time at each reply");
+  EXPECT_EQ(entry.HintFor("utc"), "not gmtime");
+  EXPECT_EQ(entry.HintFor(""), "use localtime_r");
+  EXPECT_EQ(entry.HintFor("unknown"), "use localtime_r");
+  EXPECT_NE(ErrorOf("lab = \"x\"\nsuite = \"s\"\n[[test]]\nname = \"A.B\"\ntitle = \"t\"\n"
+                    "points = 1\nhints = { stale = 1 }\n")
+                .find("'hints' must be a table of strings"),
+            std::string::npos);
+}
+
 TEST_F(RubricTest, ReadsEntriesInOrderWithDefaults) {
   Rubric rubric = LoadRubric(Write("r.toml", R"(
 lab = "fork_sum"

@@ -1,5 +1,7 @@
 #include "suites/ping_fixture.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <regex>
@@ -101,6 +103,10 @@ SpawnOptions Ping::OptionsFor(const Sweep& sweep) const {
   } else {
     options.unset_env = {"FAKE_PING_SLOW", "FAKE_PING_SLOW_MS"};
   }
+  if (sweep.race_output) {
+    std::string& preload = options.env["LD_PRELOAD"];
+    preload = FORKLAB_OUTPUT_RACE_PRELOAD + (preload.empty() ? "" : ":" + preload);
+  }
   return options;
 }
 
@@ -139,13 +145,39 @@ void Ping::ClearLog() const {
   std::filesystem::remove(log_);
 }
 
+milliseconds Ping::SweepLimit(int latency_ms) {
+  return milliseconds(10 * latency_ms);
+}
+
+std::string Ping::Unfinished(double seconds, const std::vector<std::string>& lines,
+                             int hosts) const {
+  std::vector<LogRecord> records = ReadLog();
+  size_t reported = Report(lines).statuses_by_host.size();
+  int overlap = MaxOverlap(records);
+  size_t ended = std::count_if(records.begin(), records.end(),
+                               [](const LogRecord& record) { return !record.start; });
+  if (overlap == 1 && ended >= 2)
+    return fmt::format(
+        "after {:.1f} s, {} of {} hosts reported, one at a time: the sweep is serial (each ping "
+        "ended before the next one started)",
+        seconds, reported, hosts);
+  return fmt::format(
+      "after {:.1f} s, {} of {} hosts reported, with at most {} pings running at once, and the "
+      "sweep had not ended",
+      seconds, reported, hosts, overlap);
+}
+
 std::optional<int> Ping::MostDuringSlowSweep(const std::function<int(pid_t)>& count) {
-  auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 1500});
+  constexpr int kLatencyMs = 1500;
+  auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = kLatencyMs});
   const pid_t pid = program->pid();
   int most = 0;
-  Watched sweep = Watch(*program, milliseconds(30'000),
+  Watched sweep = Watch(*program, SweepLimit(kLatencyMs),
                         {.sample = [&](double) { most = std::max(most, count(pid)); }});
-  if (!sweep.status) return std::nullopt;
+  if (!sweep.status) {
+    ADD_FAILURE() << Unfinished(sweep.ended_at, program->StdoutLines(), kSlowSweepHosts);
+    return std::nullopt;
+  }
   EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, kSlowSweepHosts)));
   return most;
 }

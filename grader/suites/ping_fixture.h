@@ -70,6 +70,9 @@ class Ping : public ProgramTest {
     std::string slow{};                  // FAKE_PING_SLOW, hosts that take slow_ms instead
     int slow_ms = 0;
     std::optional<std::string> ping_cmd{};  // default: the fake ping with "-c 1"
+    // Preload output_race_preload.cc: a line printed in several pieces (std::cout << a << b)
+    // without a lock is interleaved with other threads' lines every time, not by chance.
+    bool race_output = false;
   };
 
   void SetUp() override;
@@ -88,9 +91,17 @@ class Ping : public ProgramTest {
 
   /// Sweeps kSlowSweepHosts hosts whose pings take 1.5 s (long enough to be sampled many
   /// times), reading `count(pid of the program)` all along, and checks the report. Returns
-  /// the most it read, or nullopt when the sweep did not end.
+  /// the most it read, or nullopt when the sweep did not end (the test has failed, saying why).
   std::optional<int> MostDuringSlowSweep(const std::function<int(pid_t)>& count);
   static constexpr int kSlowSweepHosts = 20;
+  /// How long a sweep whose pings all take `latency_ms` may take: ten latencies, where a
+  /// concurrent sweep takes about one (and a serial one of 20 hosts twenty).
+  static std::chrono::milliseconds SweepLimit(int latency_ms);
+
+  /// Why a sweep of `hosts` hosts had not ended `seconds` into it, from its stdout `lines`
+  /// and the fake ping's log: how many hosts were reported and how many pings ran at once
+  /// ("after 15.0 s, 9 of 20 hosts reported, one at a time: the sweep is serial").
+  std::string Unfinished(double seconds, const std::vector<std::string>& lines, int hosts) const;
 
   /// The usage-error claim (suites/claims.h) for `sweep`, and that no ping ran for it.
   void ExpectUsageErrorSweeping(const Sweep& sweep);

@@ -57,6 +57,29 @@ struct ScratchDir {
 // ("Expected equality of these values:", "Which is: 4"); the suites follow it with the
 // message written for students. Keep that message. An assertion without one is put in plain
 // words ("clients.size() was 1, expected 2"): no student reads GoogleTest's wording.
+std::string CleanFailure(const std::string& failure);
+
+}  // namespace
+
+// A SCOPED_TRACE adds "Google Test trace:" and "file:line: <what>" lines: keep the whats, in
+// plain words, after the cleaned failure.
+std::string PlainFailure(const std::string& failure) {
+  const std::string kTrace = "\nGoogle Test trace:\n";
+  size_t trace = failure.find(kTrace);
+  if (trace == std::string::npos) return CleanFailure(failure);
+  static const std::regex traced(R"(^[^\n]*:\d+: ([^\n]*)$)");
+  std::string during;
+  std::istringstream lines(failure.substr(trace + kTrace.size()));
+  for (std::string line; std::getline(lines, line);)
+    if (std::smatch match; std::regex_match(line, match, traced))
+      during += (during.empty() ? "" : ", ") + match[1].str();
+  std::string cleaned = CleanFailure(failure.substr(0, trace + 1));
+  if (!cleaned.empty() && cleaned.back() != '\n') cleaned += '\n';
+  return during.empty() ? cleaned : cleaned + "(in " + during + ")";
+}
+
+namespace {
+
 std::string CleanFailure(const std::string& failure) {
   static const std::regex location(R"(^[^\n]*\.(cc|cpp|h):\d+\n)");
   static const std::regex boilerplate(
@@ -132,7 +155,7 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
       result.precondition = run.value("precondition", "");
       if (run.contains("failures")) {
         for (const auto& failure : run["failures"])
-          result.detail += CleanFailure(failure.value("failure", "")) + "\n";
+          result.detail += PlainFailure(failure.value("failure", "")) + "\n";
         result.outcome = MentionsCrash(result.detail) ? Outcome::kCrashed : Outcome::kFailed;
         return result;
       }

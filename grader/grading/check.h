@@ -60,6 +60,10 @@ struct Target {
   Containment containment;
 };
 
+/// A GoogleTest failure as a student reads it: GoogleTest's own wording ("Value of:", "Which
+/// is:", file:line, "Google Test trace:") dropped or put in plain words, the suite's message kept.
+std::string PlainFailure(const std::string& failure);
+
 /// The one command that replays exactly this check outside the grader, for a debugger or a
 /// loop: its suite, run on `target` alone; the suite picks the check's fault profile (and
 /// seed) from the lab's rubric, and its time zones itself, as when graded.

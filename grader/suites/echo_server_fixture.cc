@@ -483,7 +483,7 @@ void EchoServer::CheckStopsOnSignal(int sig) {
           "still running {} ms after {}: its child processes ({}) have SIGTERM blocked or "
           "ignored, so they never end and the server waits for them; a child inherits the "
           "parent's signal mask and ignored signals across fork()",
-          kShutdownLimit.count(), strsignal(sig), fmt::join(deaf, " "));
+          kShutdownLimit.count(), std::string("SIG") + sigabbrev_np(sig), fmt::join(deaf, " "));
     }
     FAIL() << "still running " << kShutdownLimit.count() << " ms after " << strsignal(sig)
            << ": read the signal (signalfd or a handler that wakes the accept loop) and shut down";

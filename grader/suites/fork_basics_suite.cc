@@ -124,7 +124,7 @@ std::string Describe(const Timeline& timeline) {
 /// starting a process and a busy machine add. A program still running then never ends on its
 /// own, and waiting longer would only tell the same.
 milliseconds RunLimit(double sleeps) {
-  constexpr milliseconds kSlack(4000);
+  constexpr milliseconds kSlack(5000);
   return milliseconds(static_cast<long>(sleeps * 1000)) + kSlack;
 }
 

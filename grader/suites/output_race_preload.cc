@@ -27,6 +27,14 @@ Function Next(const char* name) {
   return reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
 }
 
+// One character through `put` (putc, fputc), then PauseMidLine.
+int PutThenPause(int (*put)(int, FILE*), int c, FILE* stream) {
+  int result = put(c, stream);
+  char byte = static_cast<char>(c);
+  PauseMidLine(stream, &byte, 1);
+  return result;
+}
+
 }  // namespace
 
 extern "C" {
@@ -47,18 +55,12 @@ int fputs(const char* text, FILE* stream) {
 
 int putc(int c, FILE* stream) {
   static auto next = Next<int (*)(int, FILE*)>("putc");
-  int result = next(c, stream);
-  char byte = static_cast<char>(c);
-  PauseMidLine(stream, &byte, 1);
-  return result;
+  return PutThenPause(next, c, stream);
 }
 
 int fputc(int c, FILE* stream) {
   static auto next = Next<int (*)(int, FILE*)>("fputc");
-  int result = next(c, stream);
-  char byte = static_cast<char>(c);
-  PauseMidLine(stream, &byte, 1);
-  return result;
+  return PutThenPause(next, c, stream);
 }
 
 }  // extern "C"

@@ -47,25 +47,6 @@ points = 3
             std::string::npos);
 }
 
-TEST_F(RubricTest, KeyedHintsFallBackToTheDefault) {
-  Rubric rubric = LoadRubric(Write("r.toml", R"(
-lab = "thread_echo_server"
-suite = "echo_server_suite"
-[[test]]
-name = "EchoServer.TimestampIsLocalTime"
-title = "local time"
-points = 2
-hint = "use localtime_r"
-hints = { stale = "take the time at each reply", utc = "not gmtime" }
-)"),
-                             "/suites");
-  const RubricEntry& entry = rubric.entries.at(0);
-  EXPECT_EQ(entry.HintFor("stale"), "take the time at each reply");
-  EXPECT_EQ(entry.HintFor("utc"), "not gmtime");
-  EXPECT_EQ(entry.HintFor(""), "use localtime_r");
-  EXPECT_EQ(entry.HintFor("unknown"), "use localtime_r");
-}
-
 TEST_F(RubricTest, ReadsEntriesInOrderWithDefaults) {
   Rubric rubric = LoadRubric(Write("r.toml", R"(
 lab = "fork_sum"
@@ -75,6 +56,7 @@ name = "Sum.SumsAreRight"
 title = "sums"
 points = 3
 hint = "loop"
+hints = { closed_form = "no formula: add in a loop" }
 [[test]]
 name = "Sum.Hidden"
 title = "secret"
@@ -91,6 +73,10 @@ suite = "other_suite"
   EXPECT_EQ(rubric.entries[0].timeout, std::chrono::seconds(60));
   EXPECT_FALSE(rubric.entries[0].hidden);
   EXPECT_EQ(rubric.entries[0].hint, "loop");
+  // A keyed hint when the check picks its key, the default for any other key.
+  EXPECT_EQ(rubric.entries[0].HintFor("closed_form"), "no formula: add in a loop");
+  EXPECT_EQ(rubric.entries[0].HintFor(""), "loop");
+  EXPECT_EQ(rubric.entries[0].HintFor("unknown"), "loop");
   EXPECT_TRUE(rubric.entries[1].hidden);
   EXPECT_EQ(rubric.entries[1].suite, "/suites/other_suite");
   EXPECT_EQ(rubric.entries[1].timeout, std::chrono::seconds(5));

@@ -73,6 +73,7 @@ struct GradeOptions {
   std::vector<std::string> outputs;  // one file per file format; the last may go to stdout
   std::optional<double> fail_under;
   bool show_hidden = false;
+  bool verbose = false;
 };
 
 /// A file format and where it goes: a file, or stdout when `file` is empty.
@@ -118,6 +119,7 @@ int RunGrade(const Layout& layout, const GradeOptions& options) {
   std::ostream& progress = result_to_stdout ? std::cerr : std::cout;
   TextStyle style;
   style.show_hidden = options.show_hidden;
+  style.verbose = options.verbose;
   int progress_fd = result_to_stdout ? STDERR_FILENO : STDOUT_FILENO;
   style.color = isatty(progress_fd) && !std::getenv("NO_COLOR");
 
@@ -336,6 +338,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 100.0));
   grade->add_flag("--show-hidden", options.show_hidden,
                   "Show hidden checks' details (instructors)");
+  grade->add_flag("--verbose", options.verbose,
+                  "Show the fault checks' failure points, probabilities and seeds");
   AddLimitOptions(grade, &options.request);
   options.request.jobs = DefaultJobs();
   grade

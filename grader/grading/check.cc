@@ -81,6 +81,29 @@ struct ScratchDir {
 // ("Expected equality of these values:", "Which is: 4"); the suites follow it with the
 // message written for students. Keep that message. An assertion without one is put in plain
 // words ("clients.size() was 1, expected 2"): no student reads GoogleTest's wording.
+std::string CleanFailure(const std::string& failure);
+
+}  // namespace
+
+// A SCOPED_TRACE adds "Google Test trace:" and "file:line: <what>" lines: keep the whats, in
+// plain words, after the cleaned failure.
+std::string PlainFailure(const std::string& failure) {
+  const std::string kTrace = "\nGoogle Test trace:\n";
+  size_t trace = failure.find(kTrace);
+  if (trace == std::string::npos) return CleanFailure(failure);
+  static const std::regex traced(R"(^[^\n]*:\d+: ([^\n]*)$)");
+  std::string during;
+  std::istringstream lines(failure.substr(trace + kTrace.size()));
+  for (std::string line; std::getline(lines, line);)
+    if (std::smatch match; std::regex_match(line, match, traced))
+      during += (during.empty() ? "" : ", ") + match[1].str();
+  std::string cleaned = CleanFailure(failure.substr(0, trace + 1));
+  if (!cleaned.empty() && cleaned.back() != '\n') cleaned += '\n';
+  return during.empty() ? cleaned : cleaned + "(in " + during + ")";
+}
+
+namespace {
+
 std::string CleanFailure(const std::string& failure) {
   static const std::regex location(R"(^[^\n]*\.(cc|cpp|h):\d+\n)");
   static const std::regex boilerplate(
@@ -177,9 +200,11 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
                                                                      : Outcome::kSkipped;
         return result;
       }
+      result.hint_key = run.value("hint", "");
+      result.precondition = run.value("precondition", "");
       if (run.contains("failures")) {
         for (const auto& failure : run["failures"])
-          result.detail += CleanFailure(GoogleTestText(failure.value("failure", ""))) + "\n";
+          result.detail += PlainFailure(GoogleTestText(failure.value("failure", ""))) + "\n";
         result.outcome = MentionsCrash(result.detail) ? Outcome::kCrashed : Outcome::kFailed;
         return result;
       }
@@ -308,6 +333,27 @@ SandboxRun RunSandbox(const std::string& sandbox_exe, std::vector<std::string> a
   return run;
 }
 
+namespace {
+
+// `word` as one shell word: as it is when it needs no quoting, else in single quotes.
+std::string ShellWord(const std::string& word) {
+  static const std::regex plain(R"(^[A-Za-z0-9_./=:,+-]+$)");
+  if (std::regex_match(word, plain)) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+std::string ReplayCommand(const RubricEntry& entry, const Target& target) {
+  std::string command;
+  for (const std::string& word : {entry.suite.string(), std::string("--exe"), target.exe,
+                                  std::string("--lab"), target.lab, "--gtest_filter=" + entry.test})
+    command += (command.empty() ? "" : " ") + ShellWord(word);
+  return command;
+}
+
 CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
   std::map<std::string, std::string> env = target.env;
   // The check is named in the environment, which only the sandbox and the suite can read,
@@ -317,9 +363,16 @@ CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
   if (CurrentLanguage() != "en") env[kLangEnv] = CurrentLanguage();
   SandboxRun run =
       RunSandbox(target.containment.sandbox, SandboxArgs(entry, target), env, entry.timeout);
-  if (!run.failure.empty()) return {Outcome::kCrashed, 0, run.failure, run.time};
-  CheckResult result = FromSandbox(run.result, entry.test, entry.timeout);
+  CheckResult result;
+  if (run.failure.empty()) {
+    result = FromSandbox(run.result, entry.test, entry.timeout);
+  } else {
+    result.outcome = Outcome::kCrashed;
+    result.detail = run.failure + "\n";
+  }
   result.time = run.time;
+  if (result.outcome != Outcome::kPassed && result.outcome != Outcome::kSkipped)
+    result.detail += "replay: " + ReplayCommand(entry, target) + "\n";
   return result;
 }
 

@@ -37,6 +37,10 @@ const char* OutcomeName(Outcome outcome);
 /// what the student reads: the suite's failure messages, the skip reason, the signal.
 /// `timeline` is what the check's processes did, when the grader asked for it
 /// (GradeRequest::timelines) and the suite returned one.
+/// `hint_key` is the keyed hint the check picked by what it observed (RecordProperty("hint",
+/// key); empty: the rubric's default hint); `precondition` the check (Suite.Name) whose
+/// failure left this one not measured (RecordProperty("precondition", ...)): that check names
+/// the cause, so this one shows no hint of its own.
 struct CheckResult {
   Outcome outcome = Outcome::kFailed;
   double fraction = 0;
@@ -45,6 +49,9 @@ struct CheckResult {
   std::optional<ProcessTimeline> timeline = std::nullopt;
   std::optional<SpeedupMeasurement> speedup =
       std::nullopt;  // the sums' speedup check: what it measured
+  std::string hint_key{};
+  std::string precondition{};
+  std::string fault_points{};  // a fault check's failure points and seed: shown with --verbose
 };
 
 /// How every check is contained: the sandbox's policy (see sandbox/sandbox.h) and the
@@ -71,9 +78,19 @@ struct Target {
   Containment containment;
 };
 
+/// A GoogleTest failure as a student reads it: GoogleTest's own wording ("Value of:", "Which
+/// is:", file:line, "Google Test trace:") dropped or put in plain words, the suite's message kept.
+std::string PlainFailure(const std::string& failure);
+
+/// The one command that replays exactly this check outside the grader, for a debugger or a
+/// loop: its suite, run on `target` alone; the suite picks the check's fault profile (and
+/// seed) from the lab's rubric, and its time zones itself, as when graded.
+std::string ReplayCommand(const RubricEntry& entry, const Target& target);
+
 /// Runs `entry.test` of `entry.suite` against `target` in a fresh suite process inside the
 /// sandbox, with the entry's timeout, and classifies the result from what the sandbox saw and
-/// the suite's JSON report. A hung, crashing or hostile check costs only itself.
+/// the suite's JSON report. A hung, crashing or hostile check costs only itself. The detail of a
+/// check that did not pass ends with its "replay: " command.
 CheckResult RunCheck(const RubricEntry& entry, const Target& target);
 
 /// How one run of forklab-sandbox went: the result it wrote, or why there is none.

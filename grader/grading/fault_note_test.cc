@@ -10,20 +10,30 @@ namespace {
 class FaultNoteTest : public testing::Test {
  protected:
   RubricEntry entry_;
-  std::string explained_;
+  std::string explained_;  // with the internals
+  std::string plain_;      // without
   void SetUp() override {
     entry_.profile = std::string(FORKLAB_SOURCE_DIR) + "/fixtures/faults/fork-eagain.toml";
-    explained_ = LoadFaultProfile(entry_.profile).Explain();
+    FaultProfile profile = LoadFaultProfile(entry_.profile);
+    explained_ = profile.Explain();
+    plain_ = "fault profile fork-eagain (" + profile.description + "); expected: " + profile.expect;
   }
 };
 
 TEST_F(FaultNoteTest, AFailedFaultCheckSaysWhichFault) {
   CheckResult result{Outcome::kFailed, 0, "lines missing\n", {}};
   NoteInjectedFault(entry_, &result);
-  EXPECT_EQ(result.detail, "injected: " + explained_ + "\nlines missing\n");
+  EXPECT_EQ(result.detail, "injected: " + plain_ + "\nlines missing\n");
 
   NoteInjectedFault(entry_, &result);  // said once, however often asked
-  EXPECT_EQ(result.detail, "injected: " + explained_ + "\nlines missing\n");
+  EXPECT_EQ(result.detail, "injected: " + plain_ + "\nlines missing\n");
+}
+
+TEST_F(FaultNoteTest, TheProfilesInternalsMoveOutOfTheDetail) {
+  CheckResult result{Outcome::kFailed, 0, "under " + explained_ + "\nexit 3\n", {}};
+  NoteInjectedFault(entry_, &result);
+  EXPECT_EQ(result.detail, "under " + plain_ + "\nexit 3\n");
+  EXPECT_EQ(result.fault_points, "posix/proc/fork always EAGAIN, seed 1");
 }
 
 TEST_F(FaultNoteTest, PassedSkippedAndOrdinaryChecksAreLeftAlone) {

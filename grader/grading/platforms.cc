@@ -57,9 +57,8 @@ std::string Feedback(const CheckReport& check, const LabReport& lab, bool show_h
   std::string text = Tr(OutcomeName(check.result.outcome));
   if (check.result.outcome == Outcome::kNotBuilt) return Cut(text + "\n" + lab.build_log);
   if (!check.result.detail.empty()) text += "\n" + check.result.detail;
-  if (!Passed(check) && check.result.outcome != Outcome::kSkipped &&
-      check.result.outcome != Outcome::kInconclusive && !check.entry.hint.empty())
-    text += "\n" + Tr("hint: ") + check.entry.hint;
+  if (std::string hint = check.hint(); !Passed(check) && !hint.empty())
+    text += "\n" + Tr("hint: ") + hint;
   return Cut(text);
 }
 

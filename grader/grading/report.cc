@@ -22,6 +22,16 @@ bool CheckReport::to_fix() const {
   return !passed && result.outcome != Outcome::kSkipped;
 }
 
+// A check that did not pass shows the lesson's hint, unless it says nothing about the
+// program: skipped (does not apply here), inconclusive (the machine was too busy), or not
+// measured (the precondition's check names the cause).
+std::string CheckReport::hint() const {
+  if (result.outcome == Outcome::kPassed || result.outcome == Outcome::kSkipped ||
+      result.outcome == Outcome::kInconclusive || !result.precondition.empty())
+    return "";
+  return entry.HintFor(result.hint_key);
+}
+
 namespace {
 
 /// The sum of `value` over `items`.
@@ -121,15 +131,41 @@ std::string Badge(const TextStyle& style, Outcome outcome) {
   return Paint(style, colour, kBadges.at(outcome));
 }
 
-// A check that did not pass shows the lesson's hint, unless it says nothing about the
-// program: skipped (does not apply here) or inconclusive (the machine was too busy).
-bool Teaches(Outcome outcome) {
-  return outcome != Outcome::kPassed && outcome != Outcome::kSkipped &&
-         outcome != Outcome::kInconclusive;
-}
-
 bool Withheld(const CheckReport& check, bool show_hidden) {
   return check.entry.hidden && !show_hidden;
+}
+
+}  // namespace
+
+size_t DisplayWidth(std::string_view text) {
+  size_t width = 0;
+  for (size_t i = 0; i < text.size();) {
+    unsigned char lead = static_cast<unsigned char>(text[i]);
+    size_t length = lead < 0x80       ? 1
+                    : lead >> 5 == 6  ? 2
+                    : lead >> 4 == 14 ? 3
+                    : lead >> 3 == 30 ? 4
+                                      : 1;
+    char32_t code = length == 1 ? lead : lead & (0x7F >> length);
+    for (size_t k = 1; k < length && i + k < text.size(); ++k)
+      code = code << 6 | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    // East Asian wide and fullwidth characters take two columns on a terminal.
+    bool wide = (code >= 0x1100 && code <= 0x115F) || (code >= 0x2E80 && code <= 0xA4CF) ||
+                (code >= 0xAC00 && code <= 0xD7A3) || (code >= 0xF900 && code <= 0xFAFF) ||
+                (code >= 0xFE30 && code <= 0xFE4F) || (code >= 0xFF00 && code <= 0xFF60) ||
+                (code >= 0xFFE0 && code <= 0xFFE6) || (code >= 0x1F300 && code <= 0x1FAFF);
+    width += wide ? 2 : 1;
+    i += length;
+  }
+  return width;
+}
+
+namespace {
+
+/// `text` and spaces up to `width` terminal columns.
+std::string PadTo(const std::string& text, size_t width) {
+  size_t used = DisplayWidth(text);
+  return used >= width ? text : text + std::string(width - used, ' ');
 }
 
 void PrintIndented(std::ostream& out, const std::string& text, const std::string& indent) {
@@ -150,21 +186,33 @@ void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& st
   out << '\n';
   if (withheld || check.result.outcome == Outcome::kNotBuilt) return;
   if (!check.result.detail.empty()) PrintIndented(out, check.result.detail, "        ");
-  if (Teaches(check.result.outcome) && !check.entry.hint.empty())
-    out << "        " << Paint(style, "36", Tr("hint: ")) << check.entry.hint << '\n';
+  if (style.verbose && !check.result.fault_points.empty())
+    out << "        " << Tr("fault points: ") << check.result.fault_points << '\n';
+  if (std::string hint = check.hint(); !hint.empty())
+    out << "        " << Paint(style, "36", Tr("hint: ")) << hint << '\n';
 }
 
 void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style) {
   out << '\n' << Paint(style, "1", Tr("Summary")) << " (" << report.implementation << ")\n";
+  // The checks by the titles the list above shows, every column aligned for the longest.
+  auto name_of = [&](const CheckReport& check) {
+    return Withheld(check, style.show_hidden) ? Tr("(hidden check)") : check.entry.title;
+  };
+  size_t width = DisplayWidth(Tr("total"));
   for (const LabReport& lab : report.labs) {
-    out << fmt::format("  {:<58} {:>6}/{:<6} {}\n", lab.lab, Points(lab.earned()),
+    width = std::max(width, DisplayWidth(lab.lab));
+    for (const CheckReport& check : lab.checks)
+      if (check.to_fix()) width = std::max(width, DisplayWidth(name_of(check)) + 2);
+  }
+  for (const LabReport& lab : report.labs) {
+    out << fmt::format("  {} {:>6}/{:<6} {}\n", PadTo(lab.lab, width), Points(lab.earned()),
                        Points(lab.total()), lab.state());
     if (!lab.build_log.empty() || lab.not_started()) continue;
     for (const CheckReport& check : lab.checks) {
       if (!check.to_fix()) continue;
-      std::string name = Withheld(check, style.show_hidden) ? Tr("(hidden)") : check.entry.test;
-      out << fmt::format("    {:<56} {:>6}/{:<6} {}\n", name, Points(check.earned()),
-                         Points(check.entry.points), Tr(OutcomeName(check.result.outcome)));
+      out << fmt::format("    {} {:>6}/{:<6} {}\n", PadTo(name_of(check), width - 2),
+                         Points(check.earned()), Points(check.entry.points),
+                         Tr(OutcomeName(check.result.outcome)));
     }
   }
   for (const std::string& warning : report.warnings)
@@ -177,8 +225,8 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
               fmt::format("{}", fmt::join(rerun, " ")))
         << '\n';
   out << Paint(style, "1",
-               fmt::format("  {:<58} {:>6}/{:<6} {:.1f}%", Tr("total"), Points(report.earned()),
-                           Points(report.total()), report.percent()))
+               fmt::format("  {} {:>6}/{:<6} {:.1f}%", PadTo(Tr("total"), width),
+                           Points(report.earned()), Points(report.total()), report.percent()))
       << '\n';
 }
 
@@ -230,9 +278,10 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
           item["profile"] = std::filesystem::path(check.entry.profile).stem().string();
         item["title"] = check.entry.title;
         item["detail"] = check.result.detail;
-        if (check.result.outcome != Outcome::kPassed &&
-            check.result.outcome != Outcome::kInconclusive)
-          item["hint"] = check.entry.hint;
+        if (std::string hint = check.hint(); !hint.empty()) item["hint"] = hint;
+        if (!check.result.fault_points.empty()) item["fault_points"] = check.result.fault_points;
+        if (!check.result.precondition.empty())
+          item["not_measured_because"] = check.result.precondition;
       }
       checks.push_back(std::move(item));
     }

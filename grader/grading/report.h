@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "grading/check.h"
@@ -19,6 +20,10 @@ struct CheckReport {
   double earned() const;
   /// Neither passed in full nor skipped: the student has something to do here.
   bool to_fix() const;
+  /// The lesson shown with the check when it did not pass: the hint the check picked by what it
+  /// observed; none when it was not measured (the precondition's check names the cause) or
+  /// passed or skipped.
+  std::string hint() const;
 };
 
 /// One lab as graded. `build_log` is set when the lab did not build; every check then
@@ -64,7 +69,12 @@ struct TextStyle {
   bool color = false;
   /// Show hidden checks' titles and details (instructors); students see only their points.
   bool show_hidden = false;
+  /// Show the internals of a fault check's profile (failure points, probabilities, seed).
+  bool verbose = false;
 };
+
+/// How many terminal columns `text` (UTF-8) takes: East Asian wide characters take two.
+size_t DisplayWidth(std::string_view text);
 
 /// One line per check as it finishes ("PASS 2/2 title"), plus the teaching feedback of a
 /// check that did not pass: what went wrong and the lesson's hint.

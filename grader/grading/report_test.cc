@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 
 namespace forklab {
@@ -69,6 +70,38 @@ TEST(Report, FailedChecksTeach) {
   EXPECT_NE(text.str().find("observed: detail of Sum.B"), std::string::npos);
   EXPECT_NE(text.str().find("hint: the lesson"), std::string::npos);
   EXPECT_EQ(text.str().find("\033["), std::string::npos);  // no colour unless asked
+}
+
+TEST(Report, TheHintFitsWhatTheCheckObserved) {
+  CheckReport check = Check("Echo.Stamp", 2, Outcome::kFailed, 0);
+  check.entry.hints = {{"stale", "take the time at each reply"}};
+  check.result.hint_key = "stale";
+  std::ostringstream text;
+  PrintCheck(text, check, TextStyle{});
+  EXPECT_NE(text.str().find("hint: take the time at each reply"), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find("the lesson"), std::string::npos) << text.str();
+  // Not measured: the check named by the precondition gives the lesson, this one none.
+  check.result.precondition = "Echo.Cause";
+  EXPECT_EQ(check.hint(), "");
+  GradeReport report{"x", true, "namespaces", {}, {LabReport{"lab", "/x", "", {check}}}};
+  EXPECT_EQ(ToJson(report, false)["labs"][0]["checks"][0]["not_measured_because"], "Echo.Cause");
+}
+
+TEST(Report, SummaryUsesTheTitlesAligned) {
+  GradeReport report = SampleReport();
+  report.labs[0].checks[0].entry.title = "UTF-8 (你好) comes back byte for byte";
+  std::ostringstream text;
+  PrintSummary(text, report, TextStyle{});
+  EXPECT_NE(text.str().find("title of Sum.B"), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find("    Sum.B"), std::string::npos) << text.str();
+  // Every points column starts at the same terminal column, wide characters counted twice.
+  std::istringstream lines(text.str());
+  std::set<size_t> columns;
+  for (std::string line; std::getline(lines, line);)
+    if (size_t slash = line.find('/'); slash != std::string::npos && line.find("(") != 0)
+      columns.insert(DisplayWidth(line.substr(0, slash)));
+  EXPECT_EQ(columns.size(), 1u) << text.str();
+  EXPECT_EQ(DisplayWidth("你好 ok"), 7u);
 }
 
 TEST(Report, EveryOutcomeIsNamedDistinctly) {

@@ -6,6 +6,11 @@
 
 namespace forklab {
 
+const std::string& RubricEntry::HintFor(const std::string& key) const {
+  auto keyed = hints.find(key);
+  return keyed != hints.end() ? keyed->second : hint;
+}
+
 double Rubric::total() const {
   double sum = 0;
   for (const RubricEntry& entry : entries) sum += entry.points;
@@ -77,8 +82,15 @@ void AddTests(const toml::table& root, const std::filesystem::path& path,
     if (!points || *points < 0) Fail(path, where + "'points' must be a number >= 0");
     entry.points = *points;
     entry.hidden = hidden || (*table)["hidden"].value_or(false);
-    std::string hint = (*table)["hint"].value_or(std::string());
-    entry.hint = Tr(hint);
+    entry.hint = Tr((*table)["hint"].value_or(std::string()));
+    if (const toml::node* hints = table->get("hints")) {
+      std::string bad = where + "'hints' must be a table of strings: hints = { key = \"...\" }";
+      if (!hints->as_table()) Fail(path, bad);
+      for (const auto& [key, text] : *hints->as_table()) {
+        if (!text.value<std::string>()) Fail(path, bad);
+        entry.hints[std::string(key.str())] = Tr(*text.value<std::string>());
+      }
+    }
     int64_t timeout = (*table)["timeout"].value_or(int64_t{60});
     if (timeout <= 0 || timeout > 3600) Fail(path, where + "'timeout' must be 1..3600 seconds");
     entry.timeout = std::chrono::seconds(timeout);

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,6 +22,12 @@ struct RubricEntry {
   std::filesystem::path suite;  // the suite executable that holds the test
   std::string profile;          // a fault check's profile: a name, resolved to its file
   bool exclusive = false;       // it measures time: runs with no other check beside it
+  // Hints for causes the check tells apart, by key (`hints = { stale = "..." }`); the check
+  // picks one by what it observed, and `hint` stays the default.
+  std::map<std::string, std::string> hints{};
+
+  /// The hint for what the check observed: hints[key], else the default `hint`.
+  const std::string& HintFor(const std::string& key) const;
 };
 
 /// A lab's rubric: the checks that earn its points, in report order, and options the lab
@@ -46,6 +53,7 @@ struct RubricError : std::runtime_error {
 ///   [[test]]
 ///   name = "ForkBasics.LinesInOrder"
 ///   title = "..."; points = 2; hidden = false; timeout = 60; hint = "..."
+///   hints = { stale = "...", utc = "..." }   # optional: hints the check picks by cause
 ///   profile = "fork-eagain"          # fault checks: the fault profile to run under
 ///   exclusive = true                 # timing checks: nothing else runs beside it
 /// `hidden` forces every entry hidden (an instructor's hidden-tests directory).

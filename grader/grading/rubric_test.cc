@@ -56,6 +56,7 @@ name = "Sum.SumsAreRight"
 title = "sums"
 points = 3
 hint = "loop"
+hints = { closed_form = "no formula: add in a loop" }
 [[test]]
 name = "Sum.Hidden"
 title = "secret"
@@ -73,6 +74,10 @@ exclusive = true
   EXPECT_EQ(rubric.entries[0].timeout, std::chrono::seconds(60));
   EXPECT_FALSE(rubric.entries[0].hidden);
   EXPECT_EQ(rubric.entries[0].hint, "loop");
+  // A keyed hint when the check picks its key, the default for any other key.
+  EXPECT_EQ(rubric.entries[0].HintFor("closed_form"), "no formula: add in a loop");
+  EXPECT_EQ(rubric.entries[0].HintFor(""), "loop");
+  EXPECT_EQ(rubric.entries[0].HintFor("unknown"), "loop");
   EXPECT_TRUE(rubric.entries[1].hidden);
   EXPECT_EQ(rubric.entries[1].suite, "/suites/other_suite");
   EXPECT_EQ(rubric.entries[1].timeout, std::chrono::seconds(5));
@@ -116,6 +121,8 @@ TEST_F(RubricTest, ErrorsNameTheFileAndTheReason) {
   EXPECT_NE(ErrorOf(entry + "points = -1").find("'points' must be"), std::string::npos);
   EXPECT_NE(ErrorOf(entry + "points = 1\ntimeout = 0").find("'timeout'"), std::string::npos);
   EXPECT_NE(ErrorOf(entry + "points = 1\nexclusive = \"yes\"").find("'exclusive' must be"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(entry + "points = 1\nhints = { stale = 1 }").find("'hints' must be a table"),
             std::string::npos);
   EXPECT_NE(ErrorOf(entry + "points = 1\n" + "[[test]]\nname = \"A.B\"\ntitle = \"t\"\npoints = 1")
                 .find("listed twice"),

@@ -36,7 +36,7 @@ int ErrnoFromName(const std::string& name) {
   return 0;
 }
 
-std::string FaultProfile::Explain() const {
+std::string FaultProfile::PointsAndSeed() const {
   std::string points;
   for (const FaultPoint& point : plan.points) {
     if (!points.empty()) points += ", ";
@@ -48,8 +48,16 @@ std::string FaultProfile::Explain() const {
     const char* error = strerrorname_np(point.error);
     points += std::string(" ") + (error ? error : "?");
   }
-  return Tr("fault profile {} ({}: {}, seed {}); expected: {}", name, Tr(description), points,
-            plan.seed, Tr(expect));
+  return Tr("{}, seed {}", points, plan.seed);
+}
+
+std::string FaultProfile::Explain() const {
+  return Tr("fault profile {} ({}: {}); expected: {}", name, Tr(description), PointsAndSeed(),
+            Tr(expect));
+}
+
+std::string FaultProfile::Describe() const {
+  return Tr("fault profile {} ({}); expected: {}", name, Tr(description), Tr(expect));
 }
 
 FaultProfile LoadFaultProfile(const std::filesystem::path& path) {

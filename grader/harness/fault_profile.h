@@ -32,6 +32,10 @@ struct FaultProfile {
   /// "fault profile fork-eagain (every fork() fails with EAGAIN: posix/proc/fork always
   /// EAGAIN); expected: ..." for failure messages and reports.
   std::string Explain() const;
+  /// Explain() without the failure points and seed: what a student reads.
+  std::string Describe() const;
+  /// "posix/proc/fork always EAGAIN, seed 11": the internals, for --verbose.
+  std::string PointsAndSeed() const;
 };
 
 /// A profile that cannot be used; what() is one line naming the file and the reason.

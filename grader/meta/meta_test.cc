@@ -52,7 +52,7 @@ std::string Failures(const nlohmann::json& result) {
     for (const auto& check : lab["checks"])
       if (check["outcome"] != "passed" || check["earned"] != check["points"])
         text += "  " + check.value("test", "?") + " [" + check["outcome"].get<std::string>() +
-                "]: " + check.value("detail", "") + "\n";
+                "]: " + check.value("detail", "") + "\n  hint: " + check.value("hint", "") + "\n";
   return text;
 }
 
@@ -78,18 +78,27 @@ std::string UnreadableParts(const nlohmann::json& result) {
 struct FixtureProgram {
   std::string name;
   std::string lab;
-  std::set<std::string> fails;     // mutants: the checks it must fail
-  std::set<std::string> may_fail;  // mutants: checks (or wildcards) its bug fails only at times
-  std::set<std::string> says;      // mutants: words the report of its failures must use
+  std::set<std::string> fails;      // mutants: the checks it must fail
+  std::set<std::string> may_fail;   // mutants: checks (or wildcards) its bug fails only at times
+  std::set<std::string> says;       // mutants: words the report of its failures must use
+  std::vector<std::string> checks;  // mutants: grade only these (empty: the whole lab)
+  double graded_within = 0;         // mutants: seconds its checks may take in all (0: any)
+  bool diagnosed = false;           // mutants: no check times out, each says what it saw
+  std::string cause;  // mutants: the one check naming the cause; the others "not measured"
 };
 
 std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::string& manifest) {
   std::vector<FixtureProgram> programs;
   for (const auto& [name, table] : FixtureManifests(kind, manifest)) {
-    FixtureProgram program{name, table["lab"].value_or(std::string()), {}, {}, {}};
+    FixtureProgram program{name, table["lab"].value_or(std::string()), {}, {}, {}, {}, 0, false,
+                           ""};
     ManifestStrings(table, "fails", std::inserter(program.fails, program.fails.end()));
     ManifestStrings(table, "may_fail", std::inserter(program.may_fail, program.may_fail.end()));
     ManifestStrings(table, "says", std::inserter(program.says, program.says.end()));
+    ManifestStrings(table, "checks", std::back_inserter(program.checks));
+    program.graded_within = table["graded_within"].value_or(0.0);
+    program.diagnosed = table["diagnosed"].value_or(false);
+    program.cause = table["cause"].value_or(std::string());
     programs.push_back(std::move(program));
   }
   return programs;
@@ -138,9 +147,28 @@ class Mutant : public testing::TestWithParam<FixtureProgram> {};
 TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
   const FixtureProgram& mutant = GetParam();
   ASSERT_FALSE(mutant.fails.empty()) << mutant.name << ": mutant.toml declares no 'fails'";
-  Grading grading = Forklab({"grade", "--lab", mutant.lab, "--exe",
-                             (kBuild / "fixtures" / "mutants" / mutant.name).string()});
+  std::vector<std::string> args = {"grade", "--lab", mutant.lab, "--exe",
+                                   (kBuild / "fixtures" / "mutants" / mutant.name).string()};
+  for (const std::string& check : mutant.checks) args.insert(args.end(), {"--check", check});
+  Grading grading = Forklab(args);
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  if (mutant.graded_within > 0) {
+    double seconds = 0;
+    for (const auto& check : grading.result["labs"][0]["checks"])
+      seconds += check["seconds"].get<double>();
+    EXPECT_LE(seconds, mutant.graded_within)
+        << "its checks took " << seconds << " s in all: a check must stop waiting once the "
+        << "contract's own deadline has passed";
+  }
+  for (const auto& check : grading.result["labs"][0]["checks"]) {
+    if (!mutant.cause.empty() && check["outcome"] != "passed" && check["test"] != mutant.cause) {
+      EXPECT_EQ(check.value("not_measured_because", ""), mutant.cause)
+          << "only " << mutant.cause << " may name the cause: " << check.dump();
+    }
+    if (mutant.diagnosed) {
+      EXPECT_NE(check["outcome"], "timed out") << check.dump();
+    }
+  }
   // Every declared check fails (or could not be measured here), and no other check fails.
   Verdicts verdicts = VerdictsOf(grading.result);
   for (const std::string& check : mutant.fails)

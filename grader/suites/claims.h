@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,11 +36,28 @@ RunResult ExpectUsageError(const std::vector<std::string>& args, std::chrono::mi
 testing::AssertionResult StillRunning(Subprocess& program, std::string_view who,
                                       std::string_view after);
 
+/// Picks the keyed hint `key` of this check's rubric entry (`hints = { key = "..." }`) for its
+/// report, by what the check observed (a stale timestamp rather than a UTC one, say). The
+/// report shows the entry's `hint` when no key is picked or the entry lacks it.
+void UseHint(std::string_view key);
+
+/// Marks this check "not measured": `check` (Suite.Name), which names the cause, failed a
+/// precondition of it. The report then points there and shows no hint of this check's own:
+/// one cause is named once.
+void NotMeasuredBecause(std::string_view check);
+
+/// Says why a connection is still open, for a claim that it closes.
+using WhyOpen = std::function<std::string()>;
+
 /// The server closes `client`'s connection within `timeout` without sending anything first.
-testing::AssertionResult ClosesSilently(LineClient& client, std::chrono::milliseconds timeout);
+/// When it is still open then, the failure adds `why_open()`, if given.
+testing::AssertionResult ClosesSilently(LineClient& client, std::chrono::milliseconds timeout,
+                                        const WhyOpen& why_open = nullptr);
 
 /// The server closes `client`'s connection within `timeout`, whatever it sends first.
-testing::AssertionResult Closes(LineClient& client, std::chrono::milliseconds timeout);
+/// When it is still open then, the failure adds `why_open()`, if given.
+testing::AssertionResult Closes(LineClient& client, std::chrono::milliseconds timeout,
+                                const WhyOpen& why_open = nullptr);
 
 /// ExpectUsageError for a program started with `options` (ProgramOptions(args) and an
 /// environment of the suite's), for a suite that watches what a command line it wrongly

@@ -1,6 +1,8 @@
 #include "suites/echo_server_fixture.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <thread>
@@ -103,8 +106,30 @@ testing::AssertionResult Echoes(LineClient& client, std::string_view line, std::
   return RepliesWith(client, line, stamp);
 }
 
+namespace {
+
+// What a timestamp that is not the local time between `before` and `after` is instead: the
+// hint key of EchoesAtLocalTime's `cause`.
+std::string WrongStampCause(const std::string& stamp, const FixedZone& zone, std::time_t before,
+                            std::time_t after) {
+  const FixedZone utc{"UTC0", 0};
+  for (std::time_t t = before - 1; t <= after + 1; ++t) {
+    if (utc.HhMmSs(t) == stamp) return "utc";
+    std::string local = zone.HhMmSs(t);
+    int hour = std::stoi(local.substr(0, 2)) % 12;
+    if (fmt::format("{:02}", hour == 0 ? 12 : hour) + local.substr(2) == stamp)
+      return "twelve_hour";
+  }
+  constexpr std::time_t kRecent = 3600;
+  for (std::time_t t = before - kRecent; t < before; ++t)
+    if (zone.HhMmSs(t) == stamp) return "stale";
+  return "";
+}
+
+}  // namespace
+
 testing::AssertionResult EchoesAtLocalTime(LineClient& client, const std::string& line,
-                                           const FixedZone& zone) {
+                                           const FixedZone& zone, std::string* cause) {
   // The server reads the same clock as we do; 50 ms of slack covers coarse clocks.
   std::time_t before = std::time(nullptr);
   std::this_thread::sleep_for(50ms);
@@ -115,6 +140,7 @@ testing::AssertionResult EchoesAtLocalTime(LineClient& client, const std::string
   std::set<std::string> expected;
   for (std::time_t t = before; t <= after; ++t) expected.insert(zone.HhMmSs(t));
   if (expected.count(stamp)) return testing::AssertionSuccess();
+  *cause = WrongStampCause(stamp, zone, before, after);
   return testing::AssertionFailure()
          << Tr("the timestamp {} is not the local time at reply time under TZ={} ({} to {}; UTC "
                "was {})",
@@ -318,13 +344,38 @@ testing::AssertionResult EchoServer::ClientsComeAndGo(int count) {
     }
   }
   for (size_t i = 0; i < clients.size(); ++i) {
-    testing::AssertionResult closed = Closes(clients[i], kEofCloseTimeout);
+    testing::AssertionResult closed = ServerCloses(clients[i], kEofCloseTimeout, false);
     if (!closed) {
       return testing::AssertionFailure()
              << Tr("client {} left ({}): {}", i, i % 2 == 0 ? "quit" : "EOF", closed.message());
     }
   }
   return testing::AssertionSuccess();
+}
+
+testing::AssertionResult EchoServer::ServerCloses(LineClient& client, milliseconds timeout,
+                                                  bool silently) {
+  WhyOpen why = [this] { return WhyStillOpen(); };
+  return silently ? ClosesSilently(client, timeout, why) : Closes(client, timeout, why);
+}
+
+std::string EchoServer::WhyStillOpen() {
+  const pid_t pid = server_pid();
+  const int in_server = TcpSocketsOf(pid).connected;
+  if (ForkVariant() && in_server > 0) {
+    NotMeasuredBecause("ForkEchoServer.ParentHoldsNoConnectedSockets");
+    return fmt::format(
+        "not measured: the server process (pid {}) itself holds {} connected socket(s), so a "
+        "connection stays open after its child closes it; ForkEchoServer."
+        "ParentHoldsNoConnectedSockets names this cause",
+        pid, in_server);
+  }
+  int in_others = 0;
+  for (pid_t descendant : LiveDescendantsOf(pid)) in_others += TcpSocketsOf(descendant).connected;
+  return fmt::format(
+      "a connection closes only when every process holding its socket has closed it; the "
+      "server process (pid {}) holds {} connected socket(s) and its child processes {}",
+      pid, in_server, in_others);
 }
 
 bool EchoServer::ServerRunning() {
@@ -339,7 +390,9 @@ bool EchoServer::StderrGrows(size_t from, milliseconds timeout) {
 }
 
 testing::AssertionResult EchoServer::ServerAlive(std::string_view after) {
-  return StillRunning(*server_, Tr("the server"), after);
+  testing::AssertionResult alive = StillRunning(*server_, Tr("the server"), after);
+  if (!alive) UseHint("died");  // the lesson is why it died, not what it would have shown
+  return alive;
 }
 
 testing::AssertionResult EchoServer::StillServing() {
@@ -399,7 +452,7 @@ void EchoServer::CheckSurvivesFault(const FaultProfile& profile, const std::stri
   std::optional<LineClient> victim = Connect();
   ASSERT_TRUE(victim);
   victim->Send("caught by the fault\n");
-  EXPECT_TRUE(ClosesSilently(*victim, kReplyTimeout))
+  EXPECT_TRUE(ServerCloses(*victim, kReplyTimeout))
       << Tr("when {} fails, that connection must be closed; under {}", call, profile.Explain());
   EXPECT_TRUE(StderrGrows(stderr_before, 2s))
       << Tr("the failure of {} was not reported on stderr; under {}", call, profile.Explain());
@@ -421,10 +474,24 @@ void EchoServer::CheckStopsOnSignal(int sig) {
 
   server_->Signal(sig);
   std::optional<ExitStatus> status = server_->Wait(kShutdownLimit);
-  ASSERT_TRUE(status) << Tr(
-      "still running {} ms after SIG{}: read the signal (signalfd or a "
-      "handler that wakes the accept loop) and shut down",
-      kShutdownLimit.count(), sigabbrev_np(sig));
+  if (!status) {
+    // Whose the hang is: the parent's, or that of children that never see the signal.
+    std::vector<pid_t> deaf;
+    for (pid_t child : LiveChildrenOf(pid))
+      if (SignalBlockedOrIgnored(child, SIGTERM)) deaf.push_back(child);
+    if (!deaf.empty()) {
+      UseHint("children_blocked");
+      FAIL() << Tr(
+          "still running {} ms after SIG{}: its child processes ({}) have SIGTERM blocked or "
+          "ignored, so they never end and the server waits for them; a child inherits the "
+          "parent's signal mask and ignored signals across fork()",
+          kShutdownLimit.count(), sigabbrev_np(sig), fmt::format("{}", fmt::join(deaf, " ")));
+    }
+    FAIL() << Tr(
+        "still running {} ms after SIG{}: read the signal (signalfd or a "
+        "handler that wakes the accept loop) and shut down",
+        kShutdownLimit.count(), sigabbrev_np(sig));
+  }
   EXPECT_TRUE(status->ExitedWith(0))
       << Tr("after SIG{}: {}", sigabbrev_np(sig), status->Describe());
   for (pid_t child : descendants) {
@@ -438,6 +505,16 @@ void EchoServer::CheckStopsOnSignal(int sig) {
     EXPECT_TRUE(client.WaitForClose(1s) != LineClient::Closed::kTimeout)
         << Tr("a client's connection stayed open after the server exited");
   }
+}
+
+bool SignalBlockedOrIgnored(pid_t pid, int sig) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  const uint64_t bit = uint64_t{1} << (sig - 1);
+  bool deaf = false;
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("SigBlk:") || line.starts_with("SigIgn:"))
+      deaf = deaf || (std::stoull(line.substr(7), nullptr, 16) & bit);
+  return deaf;
 }
 
 void ForkEchoServer::SetUp() {

@@ -85,9 +85,12 @@ testing::AssertionResult RepliesWith(LineClient& client, std::string_view line,
 testing::AssertionResult Echoes(LineClient& client, std::string_view line,
                                 std::string* stamp = nullptr);
 
-/// Sent `line`, the client gets a reply stamped with `zone`'s local time at reply time.
+/// Sent `line`, the client gets a reply stamped with `zone`'s local time at reply time. When
+/// the stamp is another time, `cause` receives the rubric's hint key for what it is: "utc"
+/// (UTC's time), "twelve_hour" (the local time on a 12-hour clock), "stale" (a local time
+/// from before the line was sent), else "".
 testing::AssertionResult EchoesAtLocalTime(LineClient& client, const std::string& line,
-                                           const FixedZone& zone);
+                                           const FixedZone& zone, std::string* cause);
 
 /// Client `i` of `clients` has been sent `line_of(i)`: each gets its reply, all within
 /// `timeout` together.
@@ -109,6 +112,9 @@ std::optional<std::string> UncaughtExceptionIn(const std::string& err);
 /// `processes()` comes up empty within `limit`; else how many it still found, and which.
 testing::AssertionResult NoneWithin(std::chrono::milliseconds limit,
                                     const std::function<std::vector<pid_t>()>& processes);
+
+/// Whether process `pid` has `sig` blocked or ignored (/proc/PID/status): it will not end on it.
+bool SignalBlockedOrIgnored(pid_t pid, int sig);
 
 /// Takes the machine-wide lock (flock) that tests using fixed `port` take in turn; released
 /// when `lock` is closed.
@@ -154,13 +160,24 @@ class EchoServer : public ProgramTest {
   /// and the server closes each connection.
   testing::AssertionResult ClientsComeAndGo(int count);
 
+  /// The server closes `client`'s connection within `timeout`, with no reply first when
+  /// `silently`. When it does not, says why a connection stays open (every process holding
+  /// its socket must close it), from the server's sockets: a fork server whose parent holds
+  /// connected sockets makes this check "not measured", ParentHoldsNoConnectedSockets naming
+  /// the cause.
+  testing::AssertionResult ServerCloses(LineClient& client, std::chrono::milliseconds timeout,
+                                        bool silently = true);
+  /// Why connections of the server stay open: which of its processes hold connected sockets.
+  std::string WhyStillOpen();
+
   /// True while the server process is still running (its output is drained meanwhile).
   bool ServerRunning();
   /// Waits up to `timeout` for the server to print more than `from` bytes on stderr.
   bool StderrGrows(size_t from, std::chrono::milliseconds timeout);
   /// The server has not ended: the "still alive" half of each absence claim about it (no
   /// zombie, no leftover process, no extra thread, no busy loop). Else says how and when it
-  /// ended, `after` what ("after its clients left"), and what it wrote on stderr.
+  /// ended, `after` what ("after its clients left"), and what it wrote on stderr; the check's
+  /// report then gives the rubric's `died` hint, if it has one.
   testing::AssertionResult ServerAlive(std::string_view after);
   /// A new client still gets a reply, and the server process still runs.
   testing::AssertionResult StillServing();

@@ -5,6 +5,7 @@
 // many bytes each has written). Sleeps are short and chosen by the test; times are only ever
 // compared with those sleeps, never asserted in absolute terms. The long default sleeps are
 // read from /proc as the program requests them, and timed only when they cannot be read.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@ struct Timeline {
     double at = 0;  // when the grader read it
   };
   pid_t pid = 0;
+  double sleeps = 0;  // the contract's sleeps for this run: when it should have ended
   std::vector<Line> lines;
   std::optional<ExitStatus> status;  // nullopt: still running at the time limit, killed
   double exited_at = 0;
@@ -107,17 +109,43 @@ std::string Describe(const Timeline& timeline) {
   for (const Timeline::Line& line : timeline.lines)
     text << "\n  [" << line.at << " s] " << line.text;
   text << "\nstderr: " << (timeline.err.empty() ? Tr("(empty)") : timeline.err);
-  text << "\n"
-       << Tr("exit: {}",
-             timeline.status ? timeline.status->Describe() : Tr("still running, killed"));
+  text << "\n";
+  if (timeline.status) {
+    text << Tr("exit: {}", timeline.status->Describe());
+  } else {
+    text << Tr("exit: none: still running {} s after its sleeps ({} s in all) should have ended; "
+               "the grader stopped waiting and killed it",
+               fmt::format("{:.1f}", timeline.exited_at - timeline.sleeps),
+               fmt::format("{:.1f}", timeline.sleeps));
+  }
   return text.str();
 }
 
+/// How long a run whose sleeps add up to `sleeps` seconds may take: the sleeps plus what
+/// starting a process and a busy machine add. A program still running then never ends on its
+/// own, and waiting longer would only tell the same.
+milliseconds RunLimit(double sleeps) {
+  constexpr milliseconds kSlack(5000);
+  return milliseconds(static_cast<long>(sleeps * 1000)) + kSlack;
+}
+
+/// The contract's sleeps in `args` (--child-sleep, --after-sleep; the defaults are 10 and 15).
+double SleepsOf(const std::vector<std::string>& args) {
+  double child = 10, after = 15;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--child-sleep") child = std::stod(args[i + 1]);
+    if (args[i] == "--after-sleep") after = std::stod(args[i + 1]);
+  }
+  return child + after;
+}
+
 /// Runs the program under test with `args`, watching it (harness/watch.h) until it exits or
-/// `limit` passes: each stdout line stamped as it arrives, its children sampled about every
-/// 20 ms.
-Timeline Observe(const std::vector<std::string>& args, milliseconds limit) {
+/// its sleeps and a few seconds more have passed (RunLimit): each stdout line stamped as it
+/// arrives, its children sampled about every 20 ms.
+Timeline Observe(const std::vector<std::string>& args) {
   Timeline timeline;
+  timeline.sleeps = SleepsOf(args);
+  const milliseconds limit = RunLimit(timeline.sleeps);
   std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), ProgramOptions(args));
   timeline.pid = program->pid();
   Watched watched = Watch(*program, limit,
@@ -156,10 +184,9 @@ class ForkBasics : public ProgramTest {};
 // Short sleeps: the child lives long enough to be sampled many times, and the after-sleep
 // window is long enough that a zombie left in it cannot be missed.
 const std::vector<std::string> kShortRun = {"--child-sleep", "0.5", "--after-sleep", "1.5"};
-constexpr milliseconds kShortRunLimit(20'000);
 
 TEST_F(ForkBasics, LinesInOrder) {
-  Timeline run = Observe(kShortRun, kShortRunLimit);
+  Timeline run = Observe(kShortRun);
   std::vector<std::string> lines = run.Texts();
   ASSERT_EQ(lines.size(), 4u)
       << Tr("expected exactly 4 lines: starting, in child, reaped <pid> <status>, done") << "\n"
@@ -173,7 +200,7 @@ TEST_F(ForkBasics, LinesInOrder) {
 }
 
 TEST_F(ForkBasics, ChildIsSeparateProcess) {
-  Timeline run = Observe(kShortRun, kShortRunLimit);
+  Timeline run = Observe(kShortRun);
   ASSERT_FALSE(run.alive_seen.empty())
       << Tr("no child process of pid {} was ever seen while it ran; the child must be created "
             "with fork() and live for --child-sleep 0.5 s",
@@ -184,7 +211,7 @@ TEST_F(ForkBasics, ChildIsSeparateProcess) {
 }
 
 TEST_F(ForkBasics, ChildPrintsItsOwnLine) {
-  Timeline run = Observe(kShortRun, kShortRunLimit);
+  Timeline run = Observe(kShortRun);
   ASSERT_FALSE(run.alive_seen.empty()) << Tr("no child was ever seen") << "\n" << Describe(run);
   if (run.bytes_written.empty()) GTEST_SKIP() << Tr("/proc/PID/io is not readable here");
   ASSERT_NE(run.Find("in child"), nullptr) << Describe(run);
@@ -200,7 +227,7 @@ TEST_F(ForkBasics, ChildPrintsItsOwnLine) {
 }
 
 TEST_F(ForkBasics, ReapedPidIsChildPid) {
-  Timeline run = Observe(kShortRun, kShortRunLimit);
+  Timeline run = Observe(kShortRun);
   std::optional<std::pair<pid_t, int>> reaped = Reaped(run);
   ASSERT_TRUE(reaped) << Tr("no 'reaped <pid> <status>' line") << "\n" << Describe(run);
   ASSERT_FALSE(run.alive_seen.empty()) << Tr("no child was ever seen") << "\n" << Describe(run);
@@ -213,7 +240,7 @@ TEST_F(ForkBasics, ReapedPidIsChildPid) {
 }
 
 TEST_F(ForkBasics, ReapedStatusIsZero) {
-  Timeline run = Observe(kShortRun, kShortRunLimit);
+  Timeline run = Observe(kShortRun);
   std::optional<std::pair<pid_t, int>> reaped = Reaped(run);
   ASSERT_TRUE(reaped) << Tr("no 'reaped <pid> <status>' line") << "\n" << Describe(run);
   EXPECT_EQ(reaped->second, 0)
@@ -222,7 +249,7 @@ TEST_F(ForkBasics, ReapedStatusIsZero) {
 }
 
 TEST_F(ForkBasics, NoZombieDuringAfterSleep) {
-  Timeline run = Observe(kShortRun, kShortRunLimit);
+  Timeline run = Observe(kShortRun);
   ASSERT_NE(run.Find("done"), nullptr)
       << Tr("the run never reached 'done', so the after-sleep window was not seen") << "\n"
       << Describe(run);
@@ -239,14 +266,13 @@ TEST_F(ForkBasics, NoZombieDuringAfterSleep) {
 }
 
 TEST_F(ForkBasics, ExitsZero) {
-  Timeline run = Observe(kShortRun, kShortRunLimit);
-  ASSERT_TRUE(run.status) << Tr("still running after {} ms", kShortRunLimit.count()) << "\n"
-                          << Describe(run);
+  Timeline run = Observe(kShortRun);
+  ASSERT_TRUE(run.status) << Tr("the program never exited") << "\n" << Describe(run);
   EXPECT_TRUE(run.status->ExitedWith(0)) << Describe(run);
 }
 
 TEST_F(ForkBasics, OutputIsUnbuffered) {
-  Timeline run = Observe(kShortRun, kShortRunLimit);
+  Timeline run = Observe(kShortRun);
   ASSERT_EQ(run.alive_seen.size(), 1u) << Tr("expected one child") << "\n" << Describe(run);
   double child_last_alive = run.alive_seen.begin()->second.second;
   for (const char* text : {"starting", "in child"}) {
@@ -276,7 +302,7 @@ std::optional<Sleeps> MeasureSleeps(const Timeline& run) {
 
 TEST_F(ForkBasics, SleepsAsRequested) {
   // Truncating to whole seconds would make these 0 and 1.
-  Timeline run = Observe({"--child-sleep", "0.8", "--after-sleep", "1.6"}, kShortRunLimit);
+  Timeline run = Observe({"--child-sleep", "0.8", "--after-sleep", "1.6"});
   std::optional<Sleeps> sleeps = MeasureSleeps(run);
   ASSERT_TRUE(sleeps) << Tr("expected one child and a program that exits") << "\n" << Describe(run);
   // Sleeps never end early, so only lower bounds, with room for the sampling interval.
@@ -327,7 +353,7 @@ TEST_F(ForkBasics, DefaultSleepsAreTenAndFifteen) {
   std::optional<Sleeps> sleeps = RequestedDefaultSleeps();
   std::string seen = Tr("(the sleeps as the program requested them)");
   if (!sleeps) {
-    Timeline run = Observe({}, milliseconds(60'000));
+    Timeline run = Observe({});
     sleeps = MeasureSleeps(run);
     seen = Describe(run);
     ASSERT_TRUE(sleeps) << Tr("expected one child and a program that exits") << "\n" << seen;
@@ -346,10 +372,12 @@ TEST_F(ForkBasics, DefaultSleepsAreTenAndFifteen) {
 TEST_F(ForkBasics, BadOptionsExitTwo) {
   // Rejecting is only worth something from a program that accepts good options.
   const std::vector<std::string> good = {"--child-sleep", "0", "--after-sleep", "0"};
-  RunResult accepted = forklab::Run(ExeUnderTest(), ProgramOptions(good), kShortRunLimit);
+  RunResult accepted = forklab::Run(ExeUnderTest(), ProgramOptions(good), RunLimit(SleepsOf(good)));
   ASSERT_TRUE(accepted.status && accepted.status->ExitedWith(0))
       << Tr("{} must run and exit 0, got {}", CommandLine(good),
-            accepted.status ? accepted.status->Describe() : Tr("no exit"))
+            accepted.status ? accepted.status->Describe()
+                            : Tr("still running {} ms later, with nothing to sleep",
+                                 RunLimit(0).count()))
       << "\n"
       << accepted.err;
   const std::vector<std::vector<std::string>> bad_options = {
@@ -362,7 +390,7 @@ TEST_F(ForkBasics, BadOptionsExitTwo) {
 }
 
 TEST_F(ForkBasics, NothingOutlivesProgram) {
-  Timeline run = Observe({"--child-sleep", "0.3", "--after-sleep", "0.2"}, kShortRunLimit);
+  Timeline run = Observe({"--child-sleep", "0.3", "--after-sleep", "0.2"});
   // Only a program that did start a child can show it cleaned up after it.
   ASSERT_TRUE(run.status && run.status->ExitedWith(0)) << Describe(run);
   ASSERT_FALSE(run.alive_seen.empty()) << Tr("no child was ever seen") << "\n" << Describe(run);
@@ -385,7 +413,7 @@ TEST_F(ForkBasics, ForkFailureExitsOne) {
   FORKLAB_FAULT_CHECK(profile);
   SpawnOptions options = ProgramOptions(kShortRun);
   ApplyFaults(profile.plan, "", &options);
-  RunResult result = forklab::Run(ExeUnderTest(), options, kShortRunLimit);
+  RunResult result = forklab::Run(ExeUnderTest(), options, RunLimit(SleepsOf(kShortRun)));
   ASSERT_FALSE(result.timed_out()) << Tr("still running with fork() failing") << "\n" << result.out;
   EXPECT_TRUE(result.status->ExitedWith(1))
       << Tr("under {}", profile.Explain()) << "\n"

@@ -27,9 +27,9 @@ TEST_F(Ping, SweepIsConcurrent) {
   RunResult run = RunSweep({.targets = {"127.0.0.1-60"}, .latency_ms = kLatencyMs},
                            milliseconds(15 * kLatencyMs));
   ASSERT_FALSE(run.timed_out()) << kHosts << " pings of " << kLatencyMs
-                                << " ms each did not finish in 15 latencies: they ran one "
-                                   "after another (serially that is "
-                                << kHosts << " latencies)";
+                                << " ms each did not finish in 15 latencies (serially they take "
+                                << kHosts
+                                << "): " << Unfinished(run.wall_time.count(), run.Lines(), kHosts);
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)));
   double latencies = run.wall_time.count() * 1000 / kLatencyMs;
   EXPECT_LT(latencies, 10) << "the sweep took " << latencies << " ping latencies; run "
@@ -85,7 +85,8 @@ TEST_F(Ping, NoProcessOutlivesTheProgram) {
   auto program = StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 300});
   pid_t pid = program->pid();
   auto status = program->Wait(milliseconds(30'000));
-  ASSERT_TRUE(status.has_value()) << "the sweep did not end";
+  ASSERT_TRUE(status.has_value()) << Unfinished(program->wall_time().count(),
+                                                program->StdoutLines(), kHosts);
   // Checked at the moment of exit: the suite is a subreaper, so anything the program left
   // running or unreaped is now a child of ours.
   std::vector<pid_t> leftovers;
@@ -121,7 +122,7 @@ TEST_F(Ping, NoZombieLingersDuringTheSweep) {
       if (at - it->second >= kLingerSeconds) lingering.insert(zombie);
     }
   }});
-  ASSERT_TRUE(sweep.status.has_value());
+  ASSERT_TRUE(sweep.status.has_value()) << Unfinished(sweep.ended_at, program->StdoutLines(), 20);
   EXPECT_TRUE(lingering.empty()) << lingering.size() << " child(ren) stayed zombies for over "
                                  << kLingerSeconds << " s: reap each child as soon as it "
                                  << "ends (waitpid for any child), not in order or at the end";
@@ -132,7 +133,7 @@ TEST_F(Ping, ForkVariantRunsOneChildPerHost) {
   FORKLAB_ONLY_FOR(Variant::kProcesses);
   std::optional<int> most_children =
       MostDuringSlowSweep([](pid_t pid) { return static_cast<int>(ChildrenOf(pid).size()); });
-  ASSERT_TRUE(most_children.has_value()) << "the sweep did not end";
+  if (!most_children) return;  // the sweep did not end: failed, saying why
   EXPECT_GE(*most_children, kSlowSweepHosts)
       << "at most " << *most_children << " children of the program were seen at once; with "
       << kSlowSweepHosts << " hosts and no --jobs cap there is one child process per host";

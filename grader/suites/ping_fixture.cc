@@ -1,5 +1,7 @@
 #include "suites/ping_fixture.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <regex>
@@ -105,6 +107,10 @@ SpawnOptions Ping::OptionsFor(const Sweep& sweep) const {
     options.env["FAKE_PING_HOLD"] = sweep.hold;
   else
     options.unset_env.push_back("FAKE_PING_HOLD");
+  if (sweep.race_output) {
+    std::string& preload = options.env["LD_PRELOAD"];
+    preload = FORKLAB_OUTPUT_RACE_PRELOAD + (preload.empty() ? "" : ":" + preload);
+  }
   return options;
 }
 
@@ -143,6 +149,28 @@ void Ping::ClearLog() const {
   std::filesystem::remove(log_);
 }
 
+milliseconds Ping::SweepLimit(int latency_ms) {
+  return milliseconds(10 * latency_ms);
+}
+
+std::string Ping::Unfinished(double seconds, const std::vector<std::string>& lines,
+                             int hosts) const {
+  std::vector<LogRecord> records = ReadLog();
+  size_t reported = Report(lines).statuses_by_host.size();
+  int overlap = MaxOverlap(records);
+  size_t ended = std::count_if(records.begin(), records.end(),
+                               [](const LogRecord& record) { return !record.start; });
+  if (overlap == 1 && ended >= 2)
+    return fmt::format(
+        "after {:.1f} s, {} of {} hosts reported, one at a time: the sweep is serial (each ping "
+        "ended before the next one started)",
+        seconds, reported, hosts);
+  return fmt::format(
+      "after {:.1f} s, {} of {} hosts reported, with at most {} pings running at once, and the "
+      "sweep had not ended",
+      seconds, reported, hosts, overlap);
+}
+
 std::optional<int> Ping::MostDuringSlowSweep(const std::function<int(pid_t)>& count) {
   const std::filesystem::path release = dir_ / "release";
   auto program =
@@ -159,7 +187,10 @@ std::optional<int> Ping::MostDuringSlowSweep(const std::function<int(pid_t)>& co
       released = true;
     }
   }});
-  if (!sweep.status) return std::nullopt;
+  if (!sweep.status) {
+    ADD_FAILURE() << Unfinished(sweep.ended_at, program->StdoutLines(), kSlowSweepHosts);
+    return std::nullopt;
+  }
   EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, kSlowSweepHosts)));
   return most;
 }

@@ -71,6 +71,9 @@ class Ping : public ProgramTest {
     int slow_ms = 0;
     std::optional<std::string> ping_cmd{};  // default: the fake ping with "-c 1"
     std::string hold{};  // FAKE_PING_HOLD: pings wait for this file before their latency
+    // Preload output_race_preload.cc: a line printed in several pieces (std::cout << a << b)
+    // without a lock is interleaved with other threads' lines every time, not by chance.
+    bool race_output = false;
   };
 
   void SetUp() override;
@@ -98,6 +101,14 @@ class Ping : public ProgramTest {
   /// How long a sweep of 254 hosts may take: only a bound for a hung program, since a loaded
   /// machine (other checks beside, other work) starts 254 processes slowly.
   static constexpr std::chrono::milliseconds kLongSweepLimit{90'000};
+  /// How long a sweep whose pings all take `latency_ms` may take: ten latencies, where a
+  /// concurrent sweep takes about one (and a serial one of 20 hosts twenty).
+  static std::chrono::milliseconds SweepLimit(int latency_ms);
+
+  /// Why a sweep of `hosts` hosts had not ended `seconds` into it, from its stdout `lines`
+  /// and the fake ping's log: how many hosts were reported and how many pings ran at once
+  /// ("after 15.0 s, 9 of 20 hosts reported, one at a time: the sweep is serial").
+  std::string Unfinished(double seconds, const std::vector<std::string>& lines, int hosts) const;
 
   /// The usage-error claim (suites/claims.h) for `sweep`, and that no ping ran for it.
   void ExpectUsageErrorSweeping(const Sweep& sweep);

@@ -135,6 +135,11 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
   }
   out << fmt::format("  {:<52} {:>6}/{:<6} {:.1f}%\n", "total", Points(report.earned()),
                      Points(report.total()), report.percent());
+  if (report.wall_seconds > 0)
+    out << fmt::format(
+        "  time: {:.1f} s; floor {:.1f} s (the checks' own durations, fully "
+        "overlapped but for the timed ones)\n",
+        report.wall_seconds, report.floor_seconds);
   for (const std::string& warning : report.warnings)
     out << Paint(style, "33", "  warning: ") << warning << '\n';
   if (!report.complete) out << Paint(style, "33", "  incomplete: grading was interrupted") << '\n';
@@ -187,6 +192,8 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
           {"earned", report.earned()},
           {"total", report.total()},
           {"percent", report.percent()},
+          {"seconds", report.wall_seconds},
+          {"floor_seconds", report.floor_seconds},
           {"labs", std::move(labs)}};
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -52,13 +53,16 @@ std::vector<std::string> GradeReport::RerunArgs() const {
   std::vector<std::string> labs_args, checks_args;
   bool hidden = false;  // a hidden check's name is withheld: its labs are rerun whole
   for (const LabReport& lab : labs) {
-    size_t before = checks_args.size();
+    bool undecided = false;
     for (const CheckReport& check : lab.checks) {
       if (check.result.outcome != Outcome::kInconclusive) continue;
+      undecided = true;
       hidden |= check.entry.hidden;
-      checks_args.insert(checks_args.end(), {"--check", check.entry.test});
+      // Checks shared by several labs are named once: --check applies to every lab graded.
+      if (std::find(checks_args.begin(), checks_args.end(), check.entry.test) == checks_args.end())
+        checks_args.insert(checks_args.end(), {"--check", check.entry.test});
     }
-    if (checks_args.size() > before) labs_args.insert(labs_args.end(), {"--lab", lab.lab});
+    if (undecided) labs_args.insert(labs_args.end(), {"--lab", lab.lab});
   }
   if (!hidden) labs_args.insert(labs_args.end(), checks_args.begin(), checks_args.end());
   return labs_args;

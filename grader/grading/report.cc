@@ -94,13 +94,16 @@ std::vector<std::string> GradeReport::RerunArgs() const {
   std::vector<std::string> labs_args, checks_args;
   bool hidden = false;  // a hidden check's name is withheld: its labs are rerun whole
   for (const LabReport& lab : labs) {
-    size_t before = checks_args.size();
+    bool undecided = false;
     for (const CheckReport& check : lab.checks) {
       if (check.result.outcome != Outcome::kInconclusive) continue;
+      undecided = true;
       hidden |= check.entry.hidden;
-      checks_args.insert(checks_args.end(), {"--check", check.entry.test});
+      // Checks shared by several labs are named once: --check applies to every lab graded.
+      if (std::find(checks_args.begin(), checks_args.end(), check.entry.test) == checks_args.end())
+        checks_args.insert(checks_args.end(), {"--check", check.entry.test});
     }
-    if (checks_args.size() > before) labs_args.insert(labs_args.end(), {"--lab", lab.lab});
+    if (undecided) labs_args.insert(labs_args.end(), {"--lab", lab.lab});
   }
   if (!hidden) labs_args.insert(labs_args.end(), checks_args.begin(), checks_args.end());
   return labs_args;
@@ -215,6 +218,13 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
                          Tr(OutcomeName(check.result.outcome)));
     }
   }
+  if (report.wall_seconds > 0)
+    out << "  "
+        << Tr("time: {} s; floor {} s (the checks' own durations, fully overlapped but for the "
+              "timed ones)",
+              fmt::format("{:.1f}", report.wall_seconds), fmt::format("{:.1f}", report.floor_seconds))
+        << '
+';
   for (const std::string& warning : report.warnings)
     out << Paint(style, "33", "  " + Tr("warning: ")) << warning << '\n';
   if (!report.complete) out << Paint(style, "33", "  " + Tr("incomplete: grading was interrupted")) << '\n';
@@ -303,6 +313,8 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
           {"earned", report.earned()},
           {"total", report.total()},
           {"percent", report.percent()},
+          {"seconds", report.wall_seconds},
+          {"floor_seconds", report.floor_seconds},
           {"labs", std::move(labs)}};
 }
 

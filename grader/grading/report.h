@@ -55,6 +55,11 @@ struct GradeReport {
   std::string isolation;              // what contained the checks ("namespaces", "fallback: ...")
   std::vector<std::string> warnings;  // said once, before the first check
   std::vector<LabReport> labs;
+  /// Seconds the run took, and its floor: the least it could take with its checks' own
+  /// durations, the exclusive ones (timed checks, builds) one after another and every other
+  /// check fully overlapped between them. Wall time far above the floor is scheduling or load.
+  double wall_seconds = 0;
+  double floor_seconds = 0;
 
   double earned() const;
   double total() const;

@@ -43,6 +43,12 @@ TEST(Report, AnInconclusiveCheckEarnsNothingStaysInTheTotalAndIsNamedToRerun) {
   EXPECT_NE(text.str().find("forklab grade --lab fork_sum --check Sum.B"), std::string::npos)
       << text.str();
   EXPECT_FALSE(ToJson(report, false)["complete"]);
+  // A check of two labs is named once, after both labs.
+  GradeReport two_labs = report;
+  two_labs.labs.push_back(report.labs[0]);
+  two_labs.labs[1].lab = "thread_sum";
+  EXPECT_EQ(two_labs.RerunArgs(), (std::vector<std::string>{"--lab", "fork_sum", "--lab",
+                                                            "thread_sum", "--check", "Sum.B"}));
   // A hidden check is not named: its lab is graded again.
   report.labs[0].checks[4].result.outcome = Outcome::kInconclusive;
   EXPECT_EQ(report.RerunArgs(), (std::vector<std::string>{"--lab", "fork_sum"}));

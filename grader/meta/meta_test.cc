@@ -46,6 +46,24 @@ Verdicts VerdictsOf(const nlohmann::json& result) {
   return verdicts;
 }
 
+// Every check of `grading` earned its points, but those the machine left inconclusive after
+// the regrades (GradeDecided), which are listed for the skip.
+void ExpectFullMarksOrUndecided(const Grading& grading) {
+  std::string undecided, failures;
+  for (const auto& lab : grading.result["labs"])
+    for (const auto& check : lab["checks"]) {
+      std::string line = "  " + check.value("test", "?") + " [" +
+                         check["outcome"].get<std::string>() + "]: " + check.value("detail", "") +
+                         "\n";
+      if (check["outcome"] == "inconclusive")
+        undecided += line;
+      else if (check["outcome"] != "skipped" && check["earned"] != check["points"])
+        failures += line;
+    }
+  EXPECT_EQ(failures, "") << "checks short of full marks";
+  if (!undecided.empty()) GTEST_SKIP() << "the machine was too busy to decide:\n" << undecided;
+}
+
 std::string Failures(const nlohmann::json& result) {
   std::string text;
   for (const auto& lab : result["labs"])
@@ -122,7 +140,7 @@ class ReferenceScoresFull : public testing::TestWithParam<std::string> {};
 TEST_P(ReferenceScoresFull, EveryCheckPasses) {
   Grading grading = GradeDecided({"grade", "--impl", "reference", "--lab", GetParam()});
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
-  EXPECT_EQ(grading.result["percent"], 100.0) << Failures(grading.result);
+  ExpectFullMarksOrUndecided(grading);
 }
 
 INSTANTIATE_TEST_SUITE_P(Labs, ReferenceScoresFull, testing::ValuesIn(Labs()), LabName);
@@ -210,7 +228,7 @@ TEST_P(Alternative, ScoresFull) {
       GradeDecided({"grade", "--lab", alternative.lab, "--exe",
                     (kBuild / "fixtures" / "alternatives" / alternative.name).string()});
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
-  EXPECT_EQ(grading.result["percent"], 100.0) << Failures(grading.result);
+  ExpectFullMarksOrUndecided(grading);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, Alternative,

@@ -9,6 +9,7 @@
 
 #include "harness/proc.h"
 #include "harness/watch.h"
+#include "i18n/messages.h"
 #include "suites/ping_fixture.h"
 
 namespace forklab {
@@ -19,11 +20,12 @@ using std::chrono::milliseconds;
 TEST_F(Ping, ThreadVariantIsMultiThreaded) {
   FORKLAB_ONLY_FOR(Variant::kThreads);
   std::optional<int> most_threads = MostDuringSlowSweep(ThreadCount);
-  ASSERT_TRUE(most_threads.has_value()) << "the sweep did not end";
-  EXPECT_GT(*most_threads, 1) << "the program never had more than one thread";
+  ASSERT_TRUE(most_threads.has_value()) << Tr("the sweep did not end");
+  EXPECT_GT(*most_threads, 1) << Tr("the program never had more than one thread");
   EXPECT_GE(*most_threads, kSlowSweepHosts)
-      << "at most " << *most_threads << " threads were seen; with " << kSlowSweepHosts
-      << " hosts and no --jobs cap there is one thread per host";
+      << Tr("at most {} threads were seen; with {} hosts and no --jobs cap there is one thread "
+            "per host",
+            *most_threads, kSlowSweepHosts);
 }
 
 TEST_F(Ping, ThreadVariantRunsNoChildButPingCommands) {
@@ -48,11 +50,10 @@ TEST_F(Ping, ThreadVariantRunsNoChildButPingCommands) {
     }
   }});
   ASSERT_TRUE(sweep.status.has_value());
-  EXPECT_TRUE(strangers.empty()) << "children other than the ping command (no shell, no worker "
-                                    "processes: the threads do the work):\n  "
-                                 << Join(std::vector<std::string>(strangers.begin(),
-                                                                  strangers.end()),
-                                         "\n  ");
+  EXPECT_TRUE(strangers.empty())
+      << Tr("children other than the ping command (no shell, no "
+            "worker processes: the threads do the work):")
+      << "\n  " << Join(std::vector<std::string>(strangers.begin(), strangers.end()), "\n  ");
   EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, 20)));
 }
 
@@ -61,7 +62,7 @@ TEST_F(Ping, ThreadVariantLinesStayWellFormedWith254Hosts) {
   // 254 threads finishing within moments of each other: lines written in pieces (a
   // std::cout << chain) interleave; one write(2) per line never does.
   for (int round = 0; round < 2; ++round) {
-    SCOPED_TRACE("round " + std::to_string(round + 1));
+    SCOPED_TRACE(Tr("round {}", round + 1));
     RunResult run = RunSweep({.targets = {"127.0.0.0/24"}, .up = "odd", .latency_ms = 300});
     ASSERT_FALSE(run.timed_out());
     ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 254)));

@@ -58,7 +58,7 @@ struct ScratchDir {
 // ("Expected equality of these values:", "Which is: 4"); the suites follow it with the
 // message written for students. Keep that message. An assertion without one is put in plain
 // words ("clients.size() was 1, expected 2"): no student reads GoogleTest's wording.
-std::string CleanFailure(const std::string& failure) {
+std::string CleanAssertion(const std::string& failure) {
   static const std::regex location(R"(^[^\n]*\.(cc|cpp|h):\d+\n)");
   static const std::regex boilerplate(
       R"(^(Expected|Value of:|Actual:|Which is:|With diff:|Failed$|The difference|  ))");
@@ -117,6 +117,21 @@ std::string GoogleTestText(const std::string& text) {
     }
   }
   return bytes;
+}
+
+// A failure inside SCOPED_TRACE ends with GoogleTest's "Google Test trace:" and one
+// "file:line: what" per trace: the assertion, then what was being checked, in plain words.
+std::string CleanFailure(const std::string& failure) {
+  static const std::string kTrace = "\nGoogle Test trace:\n";
+  static const std::regex location(R"(^[^\n]*\.(cc|cpp|h):\d+: )");
+  size_t trace = failure.find(kTrace);
+  if (trace == std::string::npos) return CleanAssertion(failure);
+  std::string text = CleanAssertion(failure.substr(0, trace));
+  std::istringstream traces(failure.substr(trace + kTrace.size()));
+  for (std::string line; std::getline(traces, line);)
+    if (!line.empty())
+      text += "\n" + Tr("while checking {}", std::regex_replace(line, location, ""));
+  return text;
 }
 
 // A suite reports the program's death with ExitStatus::Describe(): "killed by SIGSEGV ...".

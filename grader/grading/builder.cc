@@ -14,6 +14,7 @@
 
 #include "harness/subprocess.h"
 #include "harness/unique_fd.h"
+#include "i18n/messages.h"
 
 namespace forklab {
 
@@ -75,7 +76,7 @@ std::string LabBuilder::RunCmake(const std::vector<std::string>& args) {
   bool exited = run.result.suite_exited;
   int status = run.result.suite_wait_status;
   if (exited && WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
-  return log.empty() ? "cmake failed" : log;
+  return log.empty() ? Tr("cmake failed") : log;
 }
 
 LabBuild LabBuilder::Build(const std::string& lab) {
@@ -96,11 +97,12 @@ LabBuild LabBuilder::Build(const std::string& lab) {
     return build;
   }
   if (!std::filesystem::exists(labs_dir_ / "CMakeLists.txt")) {
-    build.log = "configuring labs/ failed:\nno CMakeLists.txt in " + labs_dir_.string();
+    build.log =
+        Tr("configuring labs/ failed:") + "\n" + Tr("no CMakeLists.txt in {}", labs_dir_.string());
     return build;
   }
   if (std::string error = PrepareBuildTree(build_dir_, containment_.program.uid); !error.empty()) {
-    build.log = "configuring labs/ failed:\n" + error;
+    build.log = Tr("configuring labs/ failed:") + "\n" + error;
     return build;
   }
   if (!configured_) {
@@ -109,7 +111,7 @@ LabBuild LabBuilder::Build(const std::string& lab) {
         {"-S", labs_dir_.string(), "-B", build_dir_.string(), "-DCMAKE_BUILD_TYPE=RelWithDebInfo"});
   }
   if (!configure_error_.empty()) {
-    build.log = "configuring labs/ failed:\n" + CompilerMessage(configure_error_);
+    build.log = Tr("configuring labs/ failed:") + "\n" + CompilerMessage(configure_error_);
     return build;
   }
   std::string error = RunCmake({"--build", build_dir_.string(), "--target", "labs_" + lab});
@@ -136,7 +138,7 @@ std::string CompilerMessage(const std::string& log, size_t max_lines) {
   std::ostringstream message;
   size_t end = std::min(lines.size(), first + max_lines);
   for (size_t i = first; i < end; ++i) message << lines[i] << '\n';
-  if (end < lines.size()) message << "(" << lines.size() - end << " more lines)\n";
+  if (end < lines.size()) message << Tr("({} more lines)", lines.size() - end) << "\n";
   return message.str();
 }
 

@@ -81,30 +81,7 @@ struct ScratchDir {
 // ("Expected equality of these values:", "Which is: 4"); the suites follow it with the
 // message written for students. Keep that message. An assertion without one is put in plain
 // words ("clients.size() was 1, expected 2"): no student reads GoogleTest's wording.
-std::string CleanFailure(const std::string& failure);
-
-}  // namespace
-
-// A SCOPED_TRACE adds "Google Test trace:" and "file:line: <what>" lines: keep the whats, in
-// plain words, after the cleaned failure.
-std::string PlainFailure(const std::string& failure) {
-  const std::string kTrace = "\nGoogle Test trace:\n";
-  size_t trace = failure.find(kTrace);
-  if (trace == std::string::npos) return CleanFailure(failure);
-  static const std::regex traced(R"(^[^\n]*:\d+: ([^\n]*)$)");
-  std::string during;
-  std::istringstream lines(failure.substr(trace + kTrace.size()));
-  for (std::string line; std::getline(lines, line);)
-    if (std::smatch match; std::regex_match(line, match, traced))
-      during += (during.empty() ? "" : ", ") + match[1].str();
-  std::string cleaned = CleanFailure(failure.substr(0, trace + 1));
-  if (!cleaned.empty() && cleaned.back() != '\n') cleaned += '\n';
-  return during.empty() ? cleaned : cleaned + "(in " + during + ")";
-}
-
-namespace {
-
-std::string CleanFailure(const std::string& failure) {
+std::string CleanAssertion(const std::string& failure) {
   static const std::regex location(R"(^[^\n]*\.(cc|cpp|h):\d+\n)");
   static const std::regex boilerplate(
       R"(^(Expected|Value of:|Actual:|Which is:|With diff:|Failed$|The difference|  ))");
@@ -225,6 +202,22 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
 }
 
 }  // namespace
+
+// A failure inside SCOPED_TRACE ends with GoogleTest's "Google Test trace:" and one
+// "file:line: what" per trace: the assertion, then what was being checked, in plain words.
+std::string PlainFailure(const std::string& failure) {
+  static const std::string kTrace = "\nGoogle Test trace:\n";
+  static const std::regex location(R"(^[^\n]*\.(cc|cpp|h):\d+: )");
+  size_t trace = failure.find(kTrace);
+  if (trace == std::string::npos) return CleanAssertion(failure);
+  std::string text = CleanAssertion(failure.substr(0, trace));
+  std::istringstream traces(failure.substr(trace + kTrace.size()));
+  for (std::string line; std::getline(traces, line);)
+    if (!line.empty())
+      text += "\n" + Tr("while checking {}", std::regex_replace(line, location, ""));
+  return text;
+}
+
 
 std::vector<std::string> Containment::SandboxOptions() const {
   std::vector<std::string> args;

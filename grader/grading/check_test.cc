@@ -63,7 +63,7 @@ TEST(Check, FailuresAreInPlainWords) {
   EXPECT_EQ(PlainFailure("../s/ping_threads.cc:73\nValue of: run.timed_out()\n  Actual: true\n"
                          "Expected: false\nafter 30.1 s, 84 of 254 hosts reported\n"
                          "Google Test trace:\n../s/ping_threads.cc:67: round 1\n"),
-            "after 30.1 s, 84 of 254 hosts reported\n(in round 1)");
+            "after 30.1 s, 84 of 254 hosts reported\nwhile checking round 1");
   EXPECT_EQ(PlainFailure("a.cc:3\nValue of: ok\n  Actual: false\nExpected: true\n"),
             "ok was false, expected true");
 }

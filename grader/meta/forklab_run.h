@@ -70,6 +70,8 @@ inline Grading Forklab(std::vector<std::string> args, bool json = true,
     forklab = prefix.front();
   }
   options.env["NO_COLOR"] = "1";
+  // The reports are read in English (a mutant's `says`), whatever the developer's locale.
+  options.unset_env = {"LC_ALL", "LC_MESSAGES", "LANG"};
   Grading grading{Run(forklab, options, std::chrono::minutes(20)), nullptr};
   if (json && fs::exists(output)) {
     std::ifstream in(output);

@@ -12,6 +12,7 @@
 #include "harness/proc.h"
 #include "harness/tcp_client.h"
 #include "harness/unique_fd.h"
+#include "i18n/messages.h"
 #include "suites/claims.h"
 #include "suites/echo_server_fixture.h"
 
@@ -33,9 +34,9 @@ TEST_F(EchoServer, StartupLine) {
   ASSERT_TRUE(StartServer());
   EXPECT_EQ(listening_address_, "127.0.0.1");
   EXPECT_EQ(TcpSocketsOf(server_pid()).listening, 1)
-      << "the server should hold exactly one listening socket";
+      << Tr("the server should hold exactly one listening socket");
   std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client) << "the port in the startup line is not the one the server listens on";
+  ASSERT_TRUE(client) << Tr("the port in the startup line is not the one the server listens on");
   EXPECT_TRUE(Echoes(*client, "ping"));
 }
 
@@ -45,7 +46,7 @@ TEST_F(EchoServer, DefaultHostAndPort) {
   UniqueFd lock;
   ASSERT_TRUE(LockFixedPort(kDefaultPort, &lock));
   if (!LoopbackPortIsFree(kDefaultPort)) {
-    GTEST_SKIP() << "port " << kDefaultPort << " is in use on this machine";
+    GTEST_SKIP() << Tr("port {} is in use on this machine", kDefaultPort);
   }
   ASSERT_TRUE(StartServer({}));
   EXPECT_EQ(listening_address_ + ":" + std::to_string(port_), "127.0.0.1:12345");
@@ -61,7 +62,7 @@ TEST_F(EchoServer, HostOption) {
   ASSERT_TRUE(client);
   EXPECT_TRUE(Echoes(*client, "on .2"));
   EXPECT_FALSE(LineClient::Connect(port_, kConnectTimeout, nullptr, "127.0.0.1"))
-      << "with --host 127.0.0.2 the server must listen on that address only";
+      << Tr("with --host 127.0.0.2 the server must listen on that address only");
 }
 
 TEST_F(EchoServer, RestartOnSamePort) {
@@ -77,8 +78,9 @@ TEST_F(EchoServer, RestartOnSamePort) {
     EXPECT_TRUE(ClosesSilently(*client, kReplyTimeout));
   }
   ASSERT_TRUE(StartServer({"--port", std::to_string(port)}))
-      << "a restart on port " << port << " failed while its old connection is in TIME_WAIT: "
-      << "set SO_REUSEADDR before bind";
+      << Tr("a restart on port {} failed while its old connection is in TIME_WAIT: set "
+            "SO_REUSEADDR before bind",
+            port);
   EXPECT_EQ(port_, port);
   EXPECT_TRUE(StillServing());
 }
@@ -102,12 +104,12 @@ TEST_F(EchoServer, ReplyFormat) {
   ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(client->Send("hello world\n"));
   std::optional<std::string> reply = client->ReadLine(kReplyTimeout);
-  ASSERT_TRUE(reply) << "no reply within " << kReplyTimeout.count() << " ms";
+  ASSERT_TRUE(reply) << Tr("no reply within {} ms", kReplyTimeout.count());
   EXPECT_TRUE(std::regex_match(*reply, std::regex(R"(^\[\d\d:\d\d:\d\d\] hello world$)")))
-      << "expected \"[HH:MM:SS] hello world\", got " << Quoted(*reply);
+      << Tr("expected \"[HH:MM:SS] hello world\", got {}", Quoted(*reply));
   // The line's bytes come back as they are: no trimming of spaces or tabs.
   EXPECT_TRUE(Echoes(*client, "  two  spaces\t "));
-  EXPECT_FALSE(client->ReadLine(200ms)) << "one reply line per line received, nothing more";
+  EXPECT_FALSE(client->ReadLine(200ms)) << Tr("one reply line per line received, nothing more");
 }
 
 TEST_F(EchoServer, TimestampIsLocalTime) {
@@ -137,8 +139,9 @@ TEST_F(EchoServer, TimestampZeroPadded) {
   std::optional<std::string> reply = client->ReadLine(kReplyTimeout);
   ASSERT_TRUE(reply);
   EXPECT_TRUE(std::regex_match(*reply, std::regex(R"(^\[05:04:0\d\] early$)")))
-      << "at 05:04:0x local time (TZ=" << zone.tz << ") the reply was " << Quoted(*reply)
-      << "; fields are zero-padded to two digits (%H:%M:%S)";
+      << Tr("at 05:04:0x local time (TZ={}) the reply was {}; fields are zero-padded to two "
+            "digits (%H:%M:%S)",
+            zone.tz, Quoted(*reply));
 }
 
 TEST_F(EchoServer, Utf8ByteExact) {
@@ -152,16 +155,17 @@ TEST_F(EchoServer, Utf8ByteExact) {
 TEST_F(EchoServer, EmptyLine) {
   std::optional<LineClient> client;
   ASSERT_TRUE(StartServerWithClient(&client));
-  EXPECT_TRUE(Echoes(*client, "")) << "an empty line gets \"[HH:MM:SS] \"";
-  EXPECT_TRUE(Echoes(*client, "after the empty line")) << "an empty line must not end the session";
+  EXPECT_TRUE(Echoes(*client, "")) << Tr("an empty line gets \"[HH:MM:SS] \"");
+  EXPECT_TRUE(Echoes(*client, "after the empty line"))
+      << Tr("an empty line must not end the session");
 }
 
 TEST_F(EchoServer, LongLine64KiB) {
   std::optional<LineClient> client;
   ASSERT_TRUE(StartServerWithClient(&client));
   EXPECT_TRUE(Echoes(*client, VaryingLine(kMaxLine)))
-      << "a 64 KiB line must come back whole, in one reply: recv() returns any piece of the "
-      << "stream, so buffer until '\\n'";
+      << Tr("a 64 KiB line must come back whole, in one reply: recv() returns any piece of the "
+            "stream, so buffer until '\\n'");
   EXPECT_TRUE(Echoes(*client, "short"));
 }
 
@@ -175,11 +179,11 @@ TEST_F(EchoServer, OverlongLineKeepsServerUp) {
     if (client->Send(line + "\n")) {
       std::optional<std::string> reply = client->ReadLine(kReplyTimeout);
       if (reply) {
-        EXPECT_TRUE(IsReplyTo(*reply, line)) << "a line longer than 64 KiB was cut";
+        EXPECT_TRUE(IsReplyTo(*reply, line)) << Tr("a line longer than 64 KiB was cut");
       }
     }
   }
-  EXPECT_TRUE(StillServing()) << "after a 256 KiB line";
+  EXPECT_TRUE(StillServing()) << Tr("after a 256 KiB line");
 }
 
 TEST_F(EchoServer, LineInDelayedPieces) {
@@ -191,7 +195,7 @@ TEST_F(EchoServer, LineInDelayedPieces) {
     std::this_thread::sleep_for(80ms);
   }
   EXPECT_TRUE(RepliesWith(*client, "hello, world 你 end"))
-      << "a line that arrives in pieces is still one line: buffer until '\\n'";
+      << Tr("a line that arrives in pieces is still one line: buffer until '\\n'");
 }
 
 TEST_F(EchoServer, SeveralLinesInOneSegment) {
@@ -199,7 +203,7 @@ TEST_F(EchoServer, SeveralLinesInOneSegment) {
   ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(client->Send("one\ntwo\n\nthree\n"));
   for (std::string_view line : {"one", "two", "", "three"}) {
-    EXPECT_TRUE(RepliesWith(*client, line)) << "one reply per line, in order";
+    EXPECT_TRUE(RepliesWith(*client, line)) << Tr("one reply per line, in order");
   }
 }
 
@@ -207,8 +211,8 @@ TEST_F(EchoServer, CarriageReturnStripped) {
   std::optional<LineClient> client;
   ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(client->Send("dos line\r\n"));
-  EXPECT_TRUE(RepliesWith(*client, "dos line")) << "the trailing \\r of \\r\\n is stripped";
-  EXPECT_TRUE(Echoes(*client, "inner\rreturn")) << "only a trailing \\r is stripped";
+  EXPECT_TRUE(RepliesWith(*client, "dos line")) << Tr("the trailing \\r of \\r\\n is stripped");
+  EXPECT_TRUE(Echoes(*client, "inner\rreturn")) << Tr("only a trailing \\r is stripped");
 }
 
 TEST_F(EchoServer, QuitWithWhitespaceCloses) {
@@ -216,13 +220,13 @@ TEST_F(EchoServer, QuitWithWhitespaceCloses) {
   ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(Echoes(*client, "before"));
   ASSERT_TRUE(client->Send("  quit  \n"));
-  EXPECT_TRUE(ServerCloses(*client, kQuitCloseLimit)) << "after \"  quit  \\n\"";
+  EXPECT_TRUE(ServerCloses(*client, kQuitCloseLimit)) << Tr("after \"  quit  \\n\"");
 
   std::optional<LineClient> other = Connect();
   ASSERT_TRUE(other);
-  EXPECT_TRUE(Echoes(*other, "quitter")) << "only a line that is exactly quit quits";
+  EXPECT_TRUE(Echoes(*other, "quitter")) << Tr("only a line that is exactly quit quits");
   ASSERT_TRUE(other->Send("\t quit\r\n"));
-  EXPECT_TRUE(ServerCloses(*other, kQuitCloseLimit)) << "after \"\\t quit\\r\\n\"";
+  EXPECT_TRUE(ServerCloses(*other, kQuitCloseLimit)) << Tr("after \"\\t quit\\r\\n\"");
 }
 
 TEST_F(EchoServer, EofEchoesFinalLineAndCloses) {
@@ -232,14 +236,14 @@ TEST_F(EchoServer, EofEchoesFinalLineAndCloses) {
   client->ShutdownWrite();
   EXPECT_TRUE(RepliesWith(*client, "full line"));
   EXPECT_TRUE(RepliesWith(*client, "no newline"))
-      << "at EOF the last line without '\\n' is echoed too";
+      << Tr("at EOF the last line without '\\n' is echoed too");
   EXPECT_TRUE(ServerCloses(*client, kEofCloseTimeout))
-      << "after the client's EOF (recv() returning 0) the server must close";
+      << Tr("after the client's EOF (recv() returning 0) the server must close");
 
   std::optional<LineClient> plain = Connect();
   ASSERT_TRUE(plain);
   plain->ShutdownWrite();
-  EXPECT_TRUE(ServerCloses(*plain, kEofCloseTimeout)) << "EOF without any line";
+  EXPECT_TRUE(ServerCloses(*plain, kEofCloseTimeout)) << Tr("EOF without any line");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "harness/proc.h"
 #include "harness/tcp_client.h"
 #include "harness/watch.h"
+#include "i18n/messages.h"
 #include "suites/claims.h"
 #include "suites/echo_server_fixture.h"
 
@@ -42,8 +43,8 @@ std::string LineUnderMallocFaults(int client, int line) {
 testing::AssertionResult IsOnlyReplyTo(const std::string& received, const std::string& line) {
   if (received.empty() || received.find('\n') != received.size() - 1 ||
       !IsReplyTo(received.substr(0, received.size() - 1), line)) {
-    return testing::AssertionFailure() << "got " << Quoted(received) << ", expected one reply"
-                                       << " to " << Quoted(line) << " and then EOF";
+    return testing::AssertionFailure()
+           << Tr("got {}, expected one reply to {} and then EOF", Quoted(received), Quoted(line));
   }
   return testing::AssertionSuccess();
 }
@@ -70,8 +71,10 @@ TEST_F(EchoServer, SilentClientDoesNotDelayOthers) {
   std::optional<LineClient> other = Connect();
   ASSERT_TRUE(other);
   EXPECT_TRUE(Echoes(*other, "am I served?"))
-      << "while two clients were connected but silent; serve each client in its own "
-      << (ForkVariant() ? "process" : "thread");
+      << (ForkVariant() ? Tr("while two clients were connected but silent; serve each client "
+                             "in its own process")
+                        : Tr("while two clients were connected but silent; serve each client "
+                             "in its own thread"));
   ASSERT_TRUE(half_line->Send(" now\n"));
   EXPECT_TRUE(RepliesWith(*half_line, "not finished now"));
 }
@@ -105,15 +108,16 @@ TEST_F(EchoServer, TwoHundredClientsAtOnce) {
     if (replied)
       ++served;
     else if (first_unserved.empty())
-      first_unserved = "client " + std::to_string(i) + ": " + replied.message();
+      first_unserved = Tr("client {}", i) + ": " + replied.message();
   }
   if (clients.size() < size_t{kManyClients}) UseHint("backlog");
   EXPECT_TRUE(clients.size() == size_t{kManyClients} && served == clients.size())
-      << "connected " << clients.size() << "/" << kManyClients << " within "
-      << kConnectDeadline.count() / 1000 << " s, served " << served << " of them within "
-      << 2 * kReplyTimeout.count() / 1000 << " s"
-      << (clients.size() < size_t{kManyClients} && !error.empty() ? "; the next connect: " + error
-                                                                  : "")
+      << Tr("connected {}/{} within {} s, served {} of them within {} s", clients.size(),
+            kManyClients, kConnectDeadline.count() / 1000, served,
+            2 * kReplyTimeout.count() / 1000)
+      << (clients.size() < size_t{kManyClients} && !error.empty()
+              ? "; " + Tr("the next connect: {}", error)
+              : "")
       << (first_unserved.empty() ? "" : "; " + first_unserved);
 }
 
@@ -127,20 +131,21 @@ TEST_F(EchoServer, BurstOf200Connects) {
   ASSERT_TRUE(burst) << error;
   int queued = 0;
   Eventually(2s, [&] { return (queued = burst->Connected()) >= kMinBacklog; });
-  ASSERT_GE(queued, kMinBacklog) << "only " << queued << " of a burst of " << kManyClients
-                                 << " connections were queued: listen() with a backlog of at "
-                                 << "least 128, not listen(1)";
+  ASSERT_GE(queued, kMinBacklog) << Tr(
+      "only {} of a burst of {} connections were queued: listen() with a backlog of at "
+      "least 128, not listen(1)",
+      queued, kManyClients);
   ResumeServer();
 
   int connected = burst->AwaitConnected(10s);
   ASSERT_EQ(connected, kManyClients)
-      << connected << " of " << kManyClients << " connections completed";
+      << Tr("{} of {} connections completed", connected, kManyClients);
   for (int i = 0; i < kManyClients; ++i) {
-    ASSERT_TRUE(burst->Send(i, BurstLine(i) + "\nquit\n")) << "burst client " << i;
+    ASSERT_TRUE(burst->Send(i, BurstLine(i) + "\nquit\n")) << Tr("burst client {}", i);
   }
   std::vector<ConnectBurst::Received> received = burst->ReadUntilClosed(2 * kReplyTimeout);
   for (int i = 0; i < kManyClients; ++i) {
-    ASSERT_TRUE(IsOnlyReplyTo(received[i].bytes, BurstLine(i))) << "burst client " << i;
+    ASSERT_TRUE(IsOnlyReplyTo(received[i].bytes, BurstLine(i))) << Tr("burst client {}", i);
   }
 }
 
@@ -151,8 +156,9 @@ TEST_F(EchoServer, ResetClientLeavesServerServing) {
     ASSERT_TRUE(client);
     ResetMidReply(*client);
   }
-  EXPECT_TRUE(StillServing()) << "after clients reset their connections mid-reply: send with "
-                              << "MSG_NOSIGNAL (or ignore SIGPIPE) and end only that session";
+  EXPECT_TRUE(StillServing()) << Tr(
+      "after clients reset their connections mid-reply: send with "
+      "MSG_NOSIGNAL (or ignore SIGPIPE) and end only that session");
 }
 
 TEST_F(EchoServer, ResetIsReportedOnStderr) {
@@ -162,8 +168,8 @@ TEST_F(EchoServer, ResetIsReportedOnStderr) {
   ASSERT_TRUE(client);
   ResetMidReply(*client);
   EXPECT_TRUE(StderrGrows(stderr_before, 2s))
-      << "a connection reset mid-reply (ECONNRESET/EPIPE from recv or send) was not reported "
-      << "on stderr";
+      << Tr("a connection reset mid-reply (ECONNRESET/EPIPE from recv or send) was not reported "
+            "on stderr");
   EXPECT_TRUE(StillServing());
 }
 
@@ -200,13 +206,13 @@ TEST_F(EchoServer, MallocFailureDropsOnlyThatClient) {
     for (int line = 0; line < kLinesEach; ++line) lines += line_of(line) + "\n";
     std::optional<ConnectBurst::Received> session = SessionOf(lines);
     if (!(accepting = session.has_value())) break;  // judged below, with the server's fate
-    ASSERT_TRUE(session->closed)
-        << "client " << i << " was neither served to its 'quit' nor dropped: its connection was "
-        << "still open " << kReplyTimeout.count() << " ms later (no EOF): " << WhyStillOpen()
-        << "; under " << profile.Explain();
+    ASSERT_TRUE(session->closed) << Tr(
+        "client {} was neither served to its 'quit' nor dropped: its connection was still "
+        "open {} ms later (no EOF): {}; under {}",
+        i, kReplyTimeout.count(), WhyStillOpen(), profile.Explain());
     // A failed allocation may cut a session short, never garble it.
     ASSERT_TRUE(RepliesInOrder(session->bytes, line_of))
-        << "client " << i << "; under " << profile.Explain();
+        << Tr("client {}; under {}", i, profile.Explain());
   }
 
   bool running = ServerRunning();  // and the server's stderr is read up to now
@@ -216,13 +222,14 @@ TEST_F(EchoServer, MallocFailureDropsOnlyThatClient) {
   // server stopped accepting or is aborting, give it those moments, so its end is reported.
   if (running && (!accepting || uncaught)) running = !server_->Wait(kShutdownLimit).has_value();
   if (uncaught) {
-    ADD_FAILURE() << "an exception escaped a session and aborted its process: " << Quoted(*uncaught)
-                  << "; catch std::bad_alloc per session and "
-                  << "end only that session; under " << profile.Explain();
+    ADD_FAILURE() << Tr(
+        "an exception escaped a session and aborted its process: {}; catch "
+        "std::bad_alloc per session and end only that session; under {}",
+        Quoted(*uncaught), profile.Explain());
   }
-  ASSERT_TRUE(running) << "the server died while malloc() failed now and then: "
-                       << server_->status()->Describe() << "; under " << profile.Explain() << "; "
-                       << QuotedStderr(server_->stderr_text());
+  ASSERT_TRUE(running) << Tr("the server died while malloc() failed now and then: {}; under {}; {}",
+                             server_->status()->Describe(), profile.Explain(),
+                             QuotedStderr(server_->stderr_text()));
   ASSERT_TRUE(SwitchFaults(false));
   ExpectServingAfter(*bystander, "malloc() failed in other sessions", profile);
 }
@@ -238,11 +245,11 @@ TEST_F(EchoServer, AcceptEmfileBacksOffAndRecovers) {
   // The next descriptor the server opens would be this one: from now on accept() fails with
   // EMFILE, while the waiting client stays queued in the backlog.
   int next_fd = LowestFreeFd(pid);
-  ASSERT_GE(next_fd, 0) << "the server is gone";
+  ASSERT_GE(next_fd, 0) << Tr("the server is gone");
   rlimit tight = original;
   tight.rlim_cur = static_cast<rlim_t>(next_fd);
   if (int error = ProgramPrlimit(pid, RLIMIT_NOFILE, &tight, nullptr)) {
-    GTEST_SKIP() << "cannot lower the server's RLIMIT_NOFILE: " << std::strerror(error);
+    GTEST_SKIP() << Tr("cannot lower the server's RLIMIT_NOFILE: {}", std::strerror(error));
   }
   size_t stderr_before = server_->stderr_text().size();
   std::optional<LineClient> waiting = Connect();
@@ -250,17 +257,19 @@ TEST_F(EchoServer, AcceptEmfileBacksOffAndRecovers) {
   ASSERT_TRUE(waiting->Send("waiting in the queue\n"));
 
   CpuUse use = WatchServerCpu(600ms);
-  EXPECT_TRUE(ServerAlive("while accept() failed with EMFILE"))
-      << "on EMFILE, pause briefly and try again; the server must not end";
-  EXPECT_LT(use.share, 0.25) << "the server used " << static_cast<int>(use.share * 100)
-                             << "% of a CPU while accept() kept failing with EMFILE: pause "
-                             << "briefly after EMFILE/ENFILE instead of retrying at once";
-  EXPECT_TRUE(StderrGrows(stderr_before, 1s)) << "accept's EMFILE was not reported on stderr";
+  EXPECT_TRUE(ServerAlive(Tr("while accept() failed with EMFILE")))
+      << Tr("on EMFILE, pause briefly and try again; the server must not end");
+  EXPECT_LT(use.share, 0.25) << Tr(
+      "the server used {}% of a CPU while accept() kept failing with "
+      "EMFILE: pause briefly after EMFILE/ENFILE instead of retrying "
+      "at once",
+      static_cast<int>(use.share * 100));
+  EXPECT_TRUE(StderrGrows(stderr_before, 1s)) << Tr("accept's EMFILE was not reported on stderr");
 
   error = ProgramPrlimit(pid, RLIMIT_NOFILE, &original, nullptr);
   ASSERT_EQ(error, 0) << std::strerror(error);
   EXPECT_TRUE(RepliesWith(*waiting, "waiting in the queue"))
-      << "the queued client was not served once descriptors were available again";
+      << Tr("the queued client was not served once descriptors were available again");
 }
 
 // ---- Signals --------------------------------------------------------------------------------
@@ -281,10 +290,10 @@ TEST_F(EchoServer, SignalDuringAcceptKeepsServing) {
     if (ForkVariant()) Eventually(kReapLimit, [&] { return LiveDescendantsOf(pid).empty(); });
     Eventually(2s, [&] { return !ServerRunning() || AllThreadsAsleep(pid); });
     if (ServerRunning()) kill(pid, SIGCHLD);
-    ASSERT_TRUE(ServerAlive(round == 0 ? "after the first client left"
-                                       : "after client " + std::to_string(round + 1) + " left"))
-        << "a signal (SIGCHLD) interrupted its wait for a connection: when accept() (or poll) "
-        << "fails with EINTR, call it again";
+    ASSERT_TRUE(ServerAlive(round == 0 ? Tr("after the first client left")
+                                       : Tr("after client {} left", round + 1)))
+        << Tr("a signal (SIGCHLD) interrupted its wait for a connection: when accept() (or poll) "
+              "fails with EINTR, call it again");
   }
   EXPECT_TRUE(StillServing());
 }

@@ -139,6 +139,11 @@ double SleepsOf(const std::vector<std::string>& args) {
   return child + after;
 }
 
+/// A failure message: what went wrong, then the run as it was observed.
+std::string Told(const std::string& why, const Timeline& run) {
+  return why + "\n" + Describe(run);
+}
+
 /// Runs the program under test with `args`, watching it (harness/watch.h) until it exits or
 /// its sleeps and a few seconds more have passed (RunLimit): each stdout line stamped as it
 /// arrives, its children sampled about every 20 ms.
@@ -188,103 +193,95 @@ const std::vector<std::string> kShortRun = {"--child-sleep", "0.5", "--after-sle
 TEST_F(ForkBasics, LinesInOrder) {
   Timeline run = Observe(kShortRun);
   std::vector<std::string> lines = run.Texts();
-  ASSERT_EQ(lines.size(), 4u)
-      << Tr("expected exactly 4 lines: starting, in child, reaped <pid> <status>, done") << "\n"
-      << Describe(run);
+  ASSERT_EQ(lines.size(), 4u) << Told(
+      Tr("expected exactly 4 lines: starting, in child, reaped <pid> <status>, done"), run);
   EXPECT_EQ(lines[0], "starting") << Describe(run);
   EXPECT_EQ(lines[1], "in child") << Describe(run);
   EXPECT_TRUE(std::regex_match(lines[2], kReapedLine))
-      << Tr("expected 'reaped <pid> <status>', two numbers (not Python's tuple)") << "\n"
-      << Describe(run);
+      << Told(Tr("expected 'reaped <pid> <status>', two numbers (not Python's tuple)"), run);
   EXPECT_EQ(lines[3], "done") << Describe(run);
 }
 
 TEST_F(ForkBasics, ChildIsSeparateProcess) {
   Timeline run = Observe(kShortRun);
   ASSERT_FALSE(run.alive_seen.empty())
-      << Tr("no child process of pid {} was ever seen while it ran; the child must be created "
-            "with fork() and live for --child-sleep 0.5 s",
-            run.pid)
-      << "\n"
-      << Describe(run);
-  EXPECT_EQ(run.alive_seen.size(), 1u) << Tr("expected exactly one child") << "\n" << Describe(run);
+      << Told(Tr("no child process of pid {} was ever seen while it ran; the child must be created "
+                 "with fork() and live for --child-sleep 0.5 s",
+                 run.pid),
+              run);
+  EXPECT_EQ(run.alive_seen.size(), 1u) << Told(Tr("expected exactly one child"), run);
 }
 
 TEST_F(ForkBasics, ChildPrintsItsOwnLine) {
   Timeline run = Observe(kShortRun);
-  ASSERT_FALSE(run.alive_seen.empty()) << Tr("no child was ever seen") << "\n" << Describe(run);
+  ASSERT_FALSE(run.alive_seen.empty()) << Told(Tr("no child was ever seen"), run);
   if (run.bytes_written.empty()) GTEST_SKIP() << Tr("/proc/PID/io is not readable here");
   ASSERT_NE(run.Find("in child"), nullptr) << Describe(run);
   long most = 0;
   for (const auto& [child, bytes] : run.bytes_written) most = std::max(most, bytes);
-  EXPECT_GE(most, static_cast<long>(sizeof "in child\n" - 1))
-      << Tr("'in child' appeared, but the child had written only {} bytes while it was seen "
-            "alive: the parent printed it, or the child held it in a buffer until it exited. The "
-            "child (where fork() returned 0) must print it itself, at once",
-            most)
-      << "\n"
-      << Describe(run);
+  EXPECT_GE(most, static_cast<long>(sizeof "in child\n" - 1)) << Told(
+      Tr("'in child' appeared, but the child had written only {} bytes while it was seen "
+         "alive: the parent printed it, or the child held it in a buffer until it exited. The "
+         "child (where fork() returned 0) must print it itself, at once",
+         most),
+      run);
 }
 
 TEST_F(ForkBasics, ReapedPidIsChildPid) {
   Timeline run = Observe(kShortRun);
   std::optional<std::pair<pid_t, int>> reaped = Reaped(run);
-  ASSERT_TRUE(reaped) << Tr("no 'reaped <pid> <status>' line") << "\n" << Describe(run);
-  ASSERT_FALSE(run.alive_seen.empty()) << Tr("no child was ever seen") << "\n" << Describe(run);
+  ASSERT_TRUE(reaped) << Told(Tr("no 'reaped <pid> <status>' line"), run);
+  ASSERT_FALSE(run.alive_seen.empty()) << Told(Tr("no child was ever seen"), run);
   EXPECT_TRUE(run.alive_seen.count(reaped->first))
-      << Tr("'reaped {}' names no child the grader saw; the child's pid was {}. Print the pid "
-            "that waitpid() returned",
-            reaped->first, run.alive_seen.begin()->first)
-      << "\n"
-      << Describe(run);
+      << Told(Tr("'reaped {}' names no child the grader saw; the child's pid was {}. Print the pid "
+                 "that waitpid() returned",
+                 reaped->first, run.alive_seen.begin()->first),
+              run);
 }
 
 TEST_F(ForkBasics, ReapedStatusIsZero) {
   Timeline run = Observe(kShortRun);
   std::optional<std::pair<pid_t, int>> reaped = Reaped(run);
-  ASSERT_TRUE(reaped) << Tr("no 'reaped <pid> <status>' line") << "\n" << Describe(run);
-  EXPECT_EQ(reaped->second, 0)
-      << Tr("the child must exit 0, and the line shows its exit status (WEXITSTATUS)") << "\n"
-      << Describe(run);
+  ASSERT_TRUE(reaped) << Told(Tr("no 'reaped <pid> <status>' line"), run);
+  EXPECT_EQ(reaped->second, 0) << Told(
+      Tr("the child must exit 0, and the line shows its exit status (WEXITSTATUS)"), run);
 }
 
 TEST_F(ForkBasics, NoZombieDuringAfterSleep) {
   Timeline run = Observe(kShortRun);
   ASSERT_NE(run.Find("done"), nullptr)
-      << Tr("the run never reached 'done', so the after-sleep window was not seen") << "\n"
-      << Describe(run);
+      << Told(Tr("the run never reached 'done', so the after-sleep window was not seen"), run);
   pid_t zombie = 0;
   double longest = run.LongestZombie(&zombie);
   // A parent blocked in waitpid reaps its child within microseconds of its exit; a parent
   // that never waits leaves it a zombie for the whole 1.5 s after-sleep.
-  EXPECT_LT(longest, 0.5) << Tr("child {} stayed a zombie (state Z) for {} s while pid {} slept: "
-                                "the parent never waited for it. Call waitpid() on the child "
-                                "before the after-sleep",
-                                zombie, longest, run.pid)
-                          << "\n"
-                          << Describe(run);
+  EXPECT_LT(longest, 0.5) << Told(
+      Tr("child {} stayed a zombie (state Z) for {} s while pid {} slept: "
+         "the parent never waited for it. Call waitpid() on the child "
+         "before the after-sleep",
+         zombie, longest, run.pid),
+      run);
 }
 
 TEST_F(ForkBasics, ExitsZero) {
   Timeline run = Observe(kShortRun);
-  ASSERT_TRUE(run.status) << Tr("the program never exited") << "\n" << Describe(run);
+  ASSERT_TRUE(run.status) << Told(Tr("the program never exited"), run);
   EXPECT_TRUE(run.status->ExitedWith(0)) << Describe(run);
 }
 
 TEST_F(ForkBasics, OutputIsUnbuffered) {
   Timeline run = Observe(kShortRun);
-  ASSERT_EQ(run.alive_seen.size(), 1u) << Tr("expected one child") << "\n" << Describe(run);
+  ASSERT_EQ(run.alive_seen.size(), 1u) << Told(Tr("expected one child"), run);
   double child_last_alive = run.alive_seen.begin()->second.second;
   for (const char* text : {"starting", "in child"}) {
     const Timeline::Line* line = run.Find(text);
-    ASSERT_NE(line, nullptr) << Tr("no '{}' line", text) << "\n" << Describe(run);
-    EXPECT_LE(line->at, child_last_alive)
-        << Tr("'{}' reached the grader only after the child had exited: it sat in a stdio buffer "
-              "(stdout is a pipe, not a terminal). Write each line at once, with one write(2) or "
-              "a flush",
-              text)
-        << "\n"
-        << Describe(run);
+    ASSERT_NE(line, nullptr) << Told(Tr("no '{}' line", text), run);
+    EXPECT_LE(line->at, child_last_alive) << Told(
+        Tr("'{}' reached the grader only after the child had exited: it sat in a stdio buffer "
+           "(stdout is a pipe, not a terminal). Write each line at once, with one write(2) or "
+           "a flush",
+           text),
+        run);
   }
 }
 
@@ -304,18 +301,16 @@ TEST_F(ForkBasics, SleepsAsRequested) {
   // Truncating to whole seconds would make these 0 and 1.
   Timeline run = Observe({"--child-sleep", "0.8", "--after-sleep", "1.6"});
   std::optional<Sleeps> sleeps = MeasureSleeps(run);
-  ASSERT_TRUE(sleeps) << Tr("expected one child and a program that exits") << "\n" << Describe(run);
+  ASSERT_TRUE(sleeps) << Told(Tr("expected one child and a program that exits"), run);
   // Sleeps never end early, so only lower bounds, with room for the sampling interval.
-  EXPECT_GE(sleeps->child, 0.55)
-      << Tr("the child lived {} s; it must sleep --child-sleep 0.8 s (fractional)", sleeps->child)
-      << "\n"
-      << Describe(run);
-  EXPECT_GE(sleeps->after, 1.3)
-      << Tr("the program exited {} s after its child; it must sleep --after-sleep 1.6 s "
-            "(fractional) after reaping it",
-            sleeps->after)
-      << "\n"
-      << Describe(run);
+  EXPECT_GE(sleeps->child, 0.55) << Told(
+      Tr("the child lived {} s; it must sleep --child-sleep 0.8 s (fractional)", sleeps->child),
+      run);
+  EXPECT_GE(sleeps->after, 1.3) << Told(
+      Tr("the program exited {} s after its child; it must sleep --after-sleep 1.6 s "
+         "(fractional) after reaping it",
+         sleeps->after),
+      run);
 }
 
 /// The default sleeps as the program asks the kernel for them (SleepRequested, harness/proc.h),
@@ -393,19 +388,18 @@ TEST_F(ForkBasics, NothingOutlivesProgram) {
   Timeline run = Observe({"--child-sleep", "0.3", "--after-sleep", "0.2"});
   // Only a program that did start a child can show it cleaned up after it.
   ASSERT_TRUE(run.status && run.status->ExitedWith(0)) << Describe(run);
-  ASSERT_FALSE(run.alive_seen.empty()) << Tr("no child was ever seen") << "\n" << Describe(run);
+  ASSERT_FALSE(run.alive_seen.empty()) << Told(Tr("no child was ever seen"), run);
   std::ostringstream orphans;
   for (pid_t orphan : run.left_behind) {
     std::optional<ProcStat> stat = ReadProcStat(orphan);
     orphans << " " << orphan << " (" << (stat && stat->zombie() ? Tr("zombie") : Tr("running"))
             << ")";
   }
-  EXPECT_TRUE(run.left_behind.empty())
-      << Tr("after pid {} exited, its orphans were re-parented to the grader:{}. The parent must "
-            "wait for its child before exiting",
-            run.pid, orphans.str())
-      << "\n"
-      << Describe(run);
+  EXPECT_TRUE(run.left_behind.empty()) << Told(
+      Tr("after pid {} exited, its orphans were re-parented to the grader:{}. The parent must "
+         "wait for its child before exiting",
+         run.pid, orphans.str()),
+      run);
 }
 
 TEST_F(ForkBasics, ForkFailureExitsOne) {

@@ -11,6 +11,7 @@
 
 #include "harness/proc.h"
 #include "harness/watch.h"
+#include "i18n/messages.h"
 #include "suites/ping_fixture.h"
 
 namespace forklab {
@@ -26,37 +27,38 @@ TEST_F(Ping, SweepIsConcurrent) {
   const int kHosts = 60, kLatencyMs = 1000;
   RunResult run = RunSweep({.targets = {"127.0.0.1-60"}, .latency_ms = kLatencyMs},
                            milliseconds(15 * kLatencyMs));
-  ASSERT_FALSE(run.timed_out()) << kHosts << " pings of " << kLatencyMs
-                                << " ms each did not finish in 15 latencies (serially they take "
-                                << kHosts
-                                << "): " << Unfinished(run.wall_time.count(), run.Lines(), kHosts);
+  ASSERT_FALSE(run.timed_out()) << Tr(
+      "{} pings of {} ms each did not finish in 15 latencies (serially they take {}): {}",
+      kHosts, kLatencyMs, kHosts, Unfinished(run.wall_time.count(), run.Lines(), kHosts));
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)));
   double latencies = run.wall_time.count() * 1000 / kLatencyMs;
-  EXPECT_LT(latencies, 10) << "the sweep took " << latencies << " ping latencies; run "
-                           << "concurrently it takes about 1, serially " << kHosts;
+  EXPECT_LT(latencies, 10) << Tr(
+      "the sweep took {} ping latencies; run concurrently it takes "
+      "about 1, serially {}",
+      latencies, kHosts);
   // How many overlap also depends on how fast processes start here, so the bar is set far
   // above what a serial sweep or a small fixed pool reaches, and well below 60.
   int overlap = MaxOverlap(ReadLog());
-  EXPECT_GE(overlap, kHosts / 6) << "at most " << overlap << " of " << kHosts
-                                 << " pings were running at once; without --jobs all overlap";
+  EXPECT_GE(overlap, kHosts / 6) << Tr(
+      "at most {} of {} pings were running at once; without --jobs all overlap", overlap, kHosts);
 }
 
 TEST_F(Ping, JobsCapIsRespected) {
   const int kHosts = 12, kLatencyMs = 150;
   for (int jobs : {1, 3}) {
-    SCOPED_TRACE("--jobs " + std::to_string(jobs));
+    SCOPED_TRACE("--jobs " + std::to_string(jobs));  // a command line: not translated
     RunResult run = RunSweep({.targets = {"127.0.0.1-12"},
                               .options = {"--jobs", std::to_string(jobs)},
                               .latency_ms = kLatencyMs});
     ASSERT_FALSE(run.timed_out());
     ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)));
     auto records = ReadLog();
-    ASSERT_EQ(records.size(), 2u * kHosts) << "every ping has a start and an end record";
+    ASSERT_EQ(records.size(), 2u * kHosts) << Tr("every ping has a start and an end record");
     int overlap = MaxOverlap(records);
-    EXPECT_LE(overlap, jobs) << overlap << " pings ran at once with --jobs " << jobs;
+    EXPECT_LE(overlap, jobs) << Tr("{} pings ran at once with --jobs {}", overlap, jobs);
     if (jobs > 1) {
-      EXPECT_GT(overlap, 1) << "--jobs " << jobs << " allows concurrency, but pings ran one at "
-                            << "a time";
+      EXPECT_GT(overlap, 1) << Tr("--jobs {} allows concurrency, but pings ran one at a time",
+                                  jobs);
     }
     ClearLog();
   }
@@ -69,11 +71,12 @@ TEST_F(Ping, LinesArriveAsSoonAsPrinted) {
   auto program = StartSweep(
       {.targets = {"127.0.0.1-5"}, .latency_ms = 50, .slow = "127.0.0.5", .slow_ms = kSlowMs});
   std::optional<std::string> first = program->ReadLine(milliseconds(kSlowMs / 2));
-  ASSERT_TRUE(first.has_value()) << "no line on stdout within " << kSlowMs / 2
-                                 << " ms although 4 of 5 hosts answer in 50 ms: output is "
-                                    "held in a buffer (or the results wait for the slowest)";
+  ASSERT_TRUE(first.has_value()) << Tr(
+      "no line on stdout within {} ms although 4 of 5 hosts answer in 50 ms: output is "
+      "held in a buffer (or the results wait for the slowest)",
+      kSlowMs / 2);
   EXPECT_FALSE(program->Wait(milliseconds(0)).has_value())
-      << "the program exited before the slow host could answer";
+      << Tr("the program exited before the slow host could answer");
   ASSERT_TRUE(program->Wait(milliseconds(3 * kSlowMs)).has_value());
   EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, 5)));
 }
@@ -93,17 +96,19 @@ TEST_F(Ping, NoProcessOutlivesTheProgram) {
   for (pid_t child : ChildrenOf(getpid()))
     if (child != pid) leftovers.push_back(child);
   std::vector<std::string> lines = program->StdoutLines();
-  EXPECT_TRUE(leftovers.empty()) << leftovers.size() << " process(es) of the program outlived "
-                                 << "it (every child must be waited for before exit), e.g. "
-                                 << Join(Cmdline(leftovers[0]));
+  EXPECT_TRUE(leftovers.empty()) << Tr(
+      "{} process(es) of the program outlived it (every child must be waited for before "
+      "exit), e.g. {}",
+      leftovers.size(), Join(Cmdline(leftovers[0])));
   EXPECT_TRUE(EachHostReportedOnce(lines, Hosts("127.0.0.", 1, kHosts)))
-      << "the program must not exit before every result is printed";
+      << Tr("the program must not exit before every result is printed");
   auto records = ReadLog();
   int starts = static_cast<int>(
       std::count_if(records.begin(), records.end(), [](const LogRecord& r) { return r.start; }));
   EXPECT_EQ(starts, kHosts);
-  EXPECT_EQ(records.size(), 2u * starts) << "some pings had not finished when the program exited";
-  EXPECT_TRUE(ReapAdopted(/*kill_live=*/true).empty()) << "orphans were left to the suite";
+  EXPECT_EQ(records.size(), 2u * starts)
+      << Tr("some pings had not finished when the program exited");
+  EXPECT_TRUE(ReapAdopted(/*kill_live=*/true).empty()) << Tr("orphans were left to the suite");
 }
 
 TEST_F(Ping, NoZombieLingersDuringTheSweep) {
@@ -123,9 +128,10 @@ TEST_F(Ping, NoZombieLingersDuringTheSweep) {
     }
   }});
   ASSERT_TRUE(sweep.status.has_value()) << Unfinished(sweep.ended_at, program->StdoutLines(), 20);
-  EXPECT_TRUE(lingering.empty()) << lingering.size() << " child(ren) stayed zombies for over "
-                                 << kLingerSeconds << " s: reap each child as soon as it "
-                                 << "ends (waitpid for any child), not in order or at the end";
+  EXPECT_TRUE(lingering.empty()) << Tr(
+      "{} child(ren) stayed zombies for over {} s: reap each child as soon as it ends "
+      "(waitpid for any child), not in order or at the end",
+      lingering.size(), kLingerSeconds);
   EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, 20)));
 }
 
@@ -135,8 +141,9 @@ TEST_F(Ping, ForkVariantRunsOneChildPerHost) {
       MostDuringSlowSweep([](pid_t pid) { return static_cast<int>(ChildrenOf(pid).size()); });
   if (!most_children) return;  // the sweep did not end: failed, saying why
   EXPECT_GE(*most_children, kSlowSweepHosts)
-      << "at most " << *most_children << " children of the program were seen at once; with "
-      << kSlowSweepHosts << " hosts and no --jobs cap there is one child process per host";
+      << Tr("at most {} children of the program were seen at once; with {} hosts and no --jobs "
+            "cap there is one child process per host",
+            *most_children, kSlowSweepHosts);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "i18n/messages.h"
 #include "suites/ping_fixture.h"
 
 namespace forklab {
@@ -22,9 +23,9 @@ using std::chrono::milliseconds;
 TEST_F(Ping, EveryHostReportedOnce) {
   auto hosts = Hosts("127.0.0.", 1, 20);
   RunResult run = RunSweep({.targets = {"127.0.0.1-20"}, .up = "odd"});
-  ASSERT_FALSE(run.timed_out()) << "the sweep of 20 hosts did not finish in 30 s";
+  ASSERT_FALSE(run.timed_out()) << Tr("the sweep of 20 hosts did not finish in 30 s");
   EXPECT_TRUE(EachHostReportedOnce(run.Lines(), hosts));
-  EXPECT_EQ(PingsStarted(), 20) << "the fake ping should run once per host";
+  EXPECT_EQ(PingsStarted(), 20) << Tr("the fake ping should run once per host");
 }
 
 TEST_F(Ping, UpAndDownFollowTheFakePingTable) {
@@ -40,12 +41,11 @@ TEST_F(Ping, UpAndDownFollowTheFakePingTable) {
   Report report(run.Lines());
   for (const std::string& host : hosts)
     EXPECT_EQ(report.StatusOf(host), up.count(host) ? "up" : "down")
-        << host << " with FAKE_PING_UP=" << table << " (the ping exits 0 for up, 1 for down)";
+        << Tr("{} with FAKE_PING_UP={} (the ping exits 0 for up, 1 for down)", host, table);
   for (const LogRecord& record : ReadLog()) {
     if (record.start) continue;
     EXPECT_EQ(report.StatusOf(record.host), record.result)
-        << "the ping of " << record.host << " (pid " << record.pid << ") answered "
-        << record.result;
+        << Tr("the ping of {} (pid {}) answered {}", record.host, record.pid, record.result);
   }
 }
 
@@ -55,7 +55,7 @@ TEST_F(Ping, LineFormatIsHostColonStatus) {
   std::vector<std::string> lines = run.Lines();
   std::sort(lines.begin(), lines.end());
   EXPECT_EQ(lines, (std::vector<std::string>{"127.0.0.1:up", "127.0.0.2:down"}))
-      << "each line is exactly HOST:up or HOST:down, nothing around it; stdout was:\n"
+      << Tr("each line is exactly HOST:up or HOST:down, nothing around it; stdout was:") << "\n"
       << run.out;
 }
 
@@ -65,10 +65,11 @@ TEST_F(Ping, PingOutputIsDiscarded) {
   ASSERT_FALSE(run.timed_out());
   Report report(run.Lines());
   EXPECT_TRUE(report.malformed.empty())
-      << "stdout must hold only HOST:status lines; the ping's own output leaked through:\n"
+      << Tr("stdout must hold only HOST:status lines; the ping's own output leaked through:")
+      << "\n"
       << Join(report.malformed, "\n");
   EXPECT_EQ(run.err.find("fake ping"), std::string::npos)
-      << "the ping's stderr must be discarded too; stderr was:\n"
+      << Tr("the ping's stderr must be discarded too; stderr was:") << "\n"
       << run.err;
   EXPECT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 6)));
 }
@@ -79,8 +80,9 @@ TEST_F(Ping, ExitsZeroWhenEveryHostWasChecked) {
   ASSERT_FALSE(run.timed_out());
   EXPECT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 4)));
   ASSERT_TRUE(run.status->ExitedWith(0))
-      << "with every host checked (one up, three down) the exit status must be 0, got "
-      << run.status->Describe() << "; stderr:\n"
+      << Tr("with every host checked (one up, three down) the exit status must be 0, got {}",
+            run.status->Describe())
+      << "; stderr:\n"
       << run.err;
 }
 
@@ -98,11 +100,12 @@ TEST_F(Ping, UnexecutablePingCommandIsAnError) {
     Report report(run.Lines());
     for (const std::string& host : Hosts("127.0.0.", 1, 3))
       EXPECT_EQ(report.StatusOf(host), "error")
-          << "the ping command cannot be executed, so " << host
-          << " could not be checked: HOST:error, not a guess";
+          << Tr("the ping command cannot be executed, so {} could not be checked: HOST:error, "
+                "not a guess",
+                host);
     EXPECT_TRUE(run.status->ExitedWith(1))
-        << "any HOST:error makes the exit status 1, got " << run.status->Describe();
-    EXPECT_FALSE(run.err.empty()) << "the reason for HOST:error belongs on stderr";
+        << Tr("any HOST:error makes the exit status 1, got {}", run.status->Describe());
+    EXPECT_FALSE(run.err.empty()) << Tr("the reason for HOST:error belongs on stderr");
   }
 }
 
@@ -121,7 +124,7 @@ TEST_F(Ping, DefaultPingCommandIsPingFromPath) {
   Report report(run.Lines());
   EXPECT_EQ(report.StatusOf("127.0.0.1"), "down");
   EXPECT_EQ(report.StatusOf("127.0.0.2"), "up");
-  EXPECT_EQ(PingsStarted(), 3) << "the default command must be `ping` found through PATH";
+  EXPECT_EQ(PingsStarted(), 3) << Tr("the default command must be `ping` found through PATH");
 }
 
 // ---- Targets -------------------------------------------------------------------------------
@@ -144,7 +147,7 @@ TEST_F(Ping, CidrTargetsExpandToHostsOnly) {
       {"127.0.5.77/29", Hosts("127.0.5.", 73, 78)},  // host bits in the address ignored
       {"127.0.6.0/24", Hosts("127.0.6.", 1, 254)}};
   for (const Case& c : cases) {
-    SCOPED_TRACE("target " + c.target);
+    SCOPED_TRACE(Tr("target {}", c.target));
     // A liveness bound, not a timing claim: 254 processes start slowly on a loaded machine.
     RunResult run = RunSweep({.targets = {c.target}, .latency_ms = 20}, kLongSweepLimit);
     ASSERT_FALSE(run.timed_out());
@@ -172,17 +175,18 @@ TEST_F(Ping, BadTargetsAreRejectedBeforeAnythingRuns) {
        {"localhost", "example.com", "256.1.1.1", "127.0.0.5-2", "", "127.0.0", "127.0.0.1.1",
         "127.0.0.1/33", "1.2.3.4/8", "127.0.0.0/15", "127.0.0.1-300", "-127.0.0.1", "0x7f.0.0.1",
         "127.0.0.1 ", "127.0.0.1-"}) {
-    SCOPED_TRACE("bad target '" + bad + "' after a good one");
+    SCOPED_TRACE(Tr("bad target '{}' after a good one", bad));
     RunResult run =
         RunSweep({.targets = {"127.0.0.1", bad}, .options = {"--jobs", "2"}}, milliseconds(5000));
-    ASSERT_FALSE(run.timed_out()) << "a bad target must end the program at once";
+    ASSERT_FALSE(run.timed_out()) << Tr("a bad target must end the program at once");
     EXPECT_TRUE(run.status->ExitedWith(2))
-        << "a bad target is a usage error (exit 2), got " << run.status->Describe();
-    EXPECT_EQ(PingsStarted(), 0)
-        << "targets are all checked before anything runs: the good one was pinged anyway";
-    EXPECT_TRUE(run.Lines().empty()) << "nothing is reported for a rejected command line:\n"
-                                     << run.out;
-    EXPECT_FALSE(run.err.empty()) << "say on stderr what is wrong with the target";
+        << Tr("a bad target is a usage error (exit 2), got {}", run.status->Describe());
+    EXPECT_EQ(PingsStarted(), 0) << Tr(
+        "targets are all checked before anything runs: the good one was pinged anyway");
+    EXPECT_TRUE(run.Lines().empty())
+        << Tr("nothing is reported for a rejected command line:") << "\n"
+        << run.out;
+    EXPECT_FALSE(run.err.empty()) << Tr("say on stderr what is wrong with the target");
     ClearLog();
   }
 }
@@ -192,13 +196,13 @@ TEST_F(Ping, ShellInjectionTargetIsRejected) {
   const std::string injection = "127.0.0.1;touch " + touched.string();
   for (const std::string& target : {injection, "127.0.0.1$(touch " + touched.string() + ")",
                                     "127.0.0.1 && touch " + touched.string()}) {
-    SCOPED_TRACE("target '" + target + "'");
+    SCOPED_TRACE(Tr("target '{}'", target));
     RunResult run = RunSweep({.targets = {target}}, milliseconds(5000));
     ASSERT_FALSE(run.timed_out());
     EXPECT_FALSE(std::filesystem::exists(touched))
-        << "the target reached a shell, which ran the injected command";
-    EXPECT_TRUE(run.status->ExitedWith(2)) << "got " << run.status->Describe();
-    EXPECT_EQ(PingsStarted(), 0) << "the fake ping ran for a target that is not an address";
+        << Tr("the target reached a shell, which ran the injected command");
+    EXPECT_TRUE(run.status->ExitedWith(2)) << Tr("got {}", run.status->Describe());
+    EXPECT_EQ(PingsStarted(), 0) << Tr("the fake ping ran for a target that is not an address");
   }
   ExpectOneValidTargetSwept();
 }
@@ -214,7 +218,7 @@ TEST_F(Ping, PingCommandIsNotRunThroughAShell) {
   Report report(run.Lines());
   for (const std::string& host : Hosts("127.0.0.", 1, 3))
     EXPECT_EQ(report.StatusOf(host), "up")
-        << "every host is up, yet " << host << " was not: was the command run by a shell?";
+        << Tr("every host is up, yet {} was not: was the command run by a shell?", host);
   EXPECT_EQ(PingsStarted(), 3);
 }
 

@@ -12,6 +12,7 @@
 #include "harness/faults.h"
 #include "harness/proc.h"
 #include "harness/watch.h"
+#include "i18n/messages.h"
 #include "suites/claims.h"
 
 namespace forklab {
@@ -64,17 +65,18 @@ testing::AssertionResult EachHostReportedOnce(const std::vector<std::string>& li
   Report report(lines);
   std::ostringstream problems;
   for (const std::string& line : report.malformed)
-    problems << "\n  a line that is not HOST:up|down|error: '" << line << "'";
+    problems << "\n  " << Tr("a line that is not HOST:up|down|error: '{}'", line);
   std::set<std::string> expected_set(expected.begin(), expected.end());
   for (const std::string& host : expected) {
     size_t times = report.statuses_by_host.count(host) ? report.statuses_by_host[host].size() : 0;
-    if (times != 1) problems << "\n  " << host << " reported " << times << " times, not once";
+    if (times != 1) problems << "\n  " << Tr("{} reported {} times, not once", host, times);
   }
   for (const auto& [host, statuses] : report.statuses_by_host)
-    if (!expected_set.count(host)) problems << "\n  " << host << " reported but not a target";
+    if (!expected_set.count(host)) problems << "\n  " << Tr("{} reported but not a target", host);
   if (problems.str().empty()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "stdout does not report each of the " << expected.size()
-                                     << " hosts exactly once:" << problems.str();
+  return testing::AssertionFailure()
+         << Tr("stdout does not report each of the {} hosts exactly once:", expected.size())
+         << problems.str();
 }
 
 void Ping::SetUp() {
@@ -197,14 +199,14 @@ std::optional<int> Ping::MostDuringSlowSweep(const std::function<int(pid_t)>& co
 
 void Ping::ExpectUsageErrorSweeping(const Sweep& sweep) {
   ExpectUsageErrorWith(OptionsFor(sweep), milliseconds(5000));
-  EXPECT_EQ(PingsStarted(), 0) << "nothing is pinged with a bad command line";
+  EXPECT_EQ(PingsStarted(), 0) << Tr("nothing is pinged with a bad command line");
   ClearLog();
 }
 
 void Ping::ExpectOneValidTargetSwept(const std::vector<std::string>& options) {
   RunResult control = RunSweep({.targets = {"127.0.0.1"}, .options = options});
   EXPECT_TRUE(EachHostReportedOnce(control.Lines(), {"127.0.0.1"}))
-      << "the control: the same program, given one valid target, must sweep it";
+      << Tr("the control: the same program, given one valid target, must sweep it");
 }
 
 RunResult Ping::RunUnderFaults(const FaultProfile& profile, int hosts) {
@@ -217,49 +219,56 @@ RunResult Ping::RunUnderFaults(const FaultProfile& profile, int hosts) {
 void Ping::ExpectFailuresRetried(const FaultProfile& profile, const std::string& call) {
   const int kHosts = 40;
   RunResult run = RunUnderFaults(profile, kHosts);
-  ASSERT_FALSE(run.timed_out()) << "under " << profile.Explain() << "\nstill running after 60 s";
+  ASSERT_FALSE(run.timed_out()) << Tr("under {}", profile.Explain()) << "\n"
+                                << Tr("still running after 60 s");
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)))
-      << "under " << profile.Explain();
+      << Tr("under {}", profile.Explain());
   Report report(run.Lines());
   int errors = 0;
   for (const std::string& host : Hosts("127.0.0.", 1, kHosts)) {
     std::string status = report.StatusOf(host);
-    EXPECT_NE(status, "down") << host << " is up: when " << call << " fails, the host could "
-                              << "not be checked, which is HOST:error, not down";
+    EXPECT_NE(status, "down") << Tr(
+        "{} is up: when {} fails, the host could not be checked, "
+        "which is HOST:error, not down",
+        host, call);
     errors += status == "error";
   }
-  EXPECT_LE(errors, kHosts / 10) << errors << " of " << kHosts
-                                 << " hosts ended in HOST:error under " << profile.Explain()
-                                 << "\nEAGAIN means \"try again\": retry " << call
-                                 << " a few times, after a growing "
-                                 << "pause, before giving up on a host";
+  EXPECT_LE(errors, kHosts / 10)
+      << Tr("{} of {} hosts ended in HOST:error under {}", errors, kHosts, profile.Explain())
+      << "\n"
+      << Tr("EAGAIN means \"try again\": retry {} a few times, after a growing pause, before "
+            "giving up on a host",
+            call);
   EXPECT_TRUE(run.status->ExitedWith(errors > 0 ? 1 : 0))
-      << "with " << errors << " HOST:error line(s) the exit status must be " << (errors > 0 ? 1 : 0)
-      << ", got " << run.status->Describe();
+      << Tr("with {} HOST:error line(s) the exit status must be {}, got {}", errors,
+            errors > 0 ? 1 : 0, run.status->Describe());
   if (errors > 0) {
-    EXPECT_FALSE(run.err.empty()) << "the reason for HOST:error goes on stderr";
+    EXPECT_FALSE(run.err.empty()) << Tr("the reason for HOST:error goes on stderr");
   }
   EXPECT_TRUE(ReapAdopted(/*kill_live=*/true).empty())
-      << "processes of the program outlived it under " << profile.Explain();
+      << Tr("processes of the program outlived it under {}", profile.Explain());
 }
 
 void Ping::ExpectErrorsWhenFailingForGood(const FaultProfile& profile, const std::string& call) {
   const int kHosts = 4;
   RunResult run = RunUnderFaults(profile, kHosts);
-  ASSERT_FALSE(run.timed_out()) << "under " << profile.Explain() << "\nstill running after 60 s";
+  ASSERT_FALSE(run.timed_out()) << Tr("under {}", profile.Explain()) << "\n"
+                                << Tr("still running after 60 s");
   if (PingsStarted() > 0)
-    GTEST_SKIP() << "the pings started although every " << call << " failed: the program "
-                 << "does not go through it (vfork, posix_spawn, clone), out of libfiu's reach";
+    GTEST_SKIP() << Tr(
+        "the pings started although every {} failed: the program does not go "
+        "through it (vfork, posix_spawn, clone), out of libfiu's reach",
+        call);
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)))
-      << "under " << profile.Explain() << "\nstderr:\n"
+      << Tr("under {}", profile.Explain()) << "\nstderr:\n"
       << run.err;
   Report report(run.Lines());
   for (const std::string& host : Hosts("127.0.0.", 1, kHosts))
     EXPECT_EQ(report.StatusOf(host), "error")
-        << "every " << call << " fails, so no check of " << host << " could start";
+        << Tr("every {} fails, so no check of {} could start", call, host);
   EXPECT_TRUE(run.status->ExitedWith(1))
-      << "any HOST:error makes the exit status 1, got " << run.status->Describe();
-  EXPECT_FALSE(run.err.empty()) << "the reason for HOST:error goes on stderr";
+      << Tr("any HOST:error makes the exit status 1, got {}", run.status->Describe());
+  EXPECT_FALSE(run.err.empty()) << Tr("the reason for HOST:error goes on stderr");
 }
 
 }  // namespace forklab

@@ -9,6 +9,7 @@
 
 #include "harness/proc.h"
 #include "harness/watch.h"
+#include "i18n/messages.h"
 #include "suites/ping_fixture.h"
 
 namespace forklab {
@@ -20,10 +21,11 @@ TEST_F(Ping, ThreadVariantIsMultiThreaded) {
   FORKLAB_ONLY_FOR(Variant::kThreads);
   std::optional<int> most_threads = MostDuringSlowSweep(ThreadCount);
   if (!most_threads) return;  // the sweep did not end: failed, saying why
-  EXPECT_GT(*most_threads, 1) << "the program never had more than one thread";
+  EXPECT_GT(*most_threads, 1) << Tr("the program never had more than one thread");
   EXPECT_GE(*most_threads, kSlowSweepHosts)
-      << "at most " << *most_threads << " threads were seen; with " << kSlowSweepHosts
-      << " hosts and no --jobs cap there is one thread per host";
+      << Tr("at most {} threads were seen; with {} hosts and no --jobs cap there is one thread "
+            "per host",
+            *most_threads, kSlowSweepHosts);
 }
 
 TEST_F(Ping, ThreadVariantRunsNoChildButPingCommands) {
@@ -51,11 +53,10 @@ TEST_F(Ping, ThreadVariantRunsNoChildButPingCommands) {
     }
   }});
   ASSERT_TRUE(sweep.status.has_value()) << Unfinished(sweep.ended_at, program->StdoutLines(), 20);
-  EXPECT_TRUE(strangers.empty()) << "children other than the ping command (no shell, no worker "
-                                    "processes: the threads do the work):\n  "
-                                 << Join(std::vector<std::string>(strangers.begin(),
-                                                                  strangers.end()),
-                                         "\n  ");
+  EXPECT_TRUE(strangers.empty())
+      << Tr("children other than the ping command (no shell, no "
+            "worker processes: the threads do the work):")
+      << "\n  " << Join(std::vector<std::string>(strangers.begin(), strangers.end()), "\n  ");
   EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, 20)));
 }
 
@@ -66,7 +67,7 @@ TEST_F(Ping, ThreadVariantLinesStayWellFormedWith254Hosts) {
   // per line never does.
   constexpr int kHosts = 254, kLatencyMs = 300;
   for (int round = 0; round < 2; ++round) {
-    SCOPED_TRACE("round " + std::to_string(round + 1));
+    SCOPED_TRACE(Tr("round {}", round + 1));
     // Starting 254 threads and their pings takes a busy machine many seconds (half a minute
     // under a load of 20 on two cores); serially they take 254 latencies.
     RunResult run = RunSweep(

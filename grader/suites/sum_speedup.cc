@@ -14,11 +14,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <sstream>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/subprocess.h"
 #include "sandbox/protocol.h"
+#include "i18n/messages.h"
 #include "suites/suite.h"
 #include "suites/sum_parallelism.h"
 
@@ -39,7 +41,13 @@ constexpr double kFullMarks = 0.88;
 constexpr double kNoMarks = 0.65;
 constexpr double kMinReferenceSpeedup = 1.3;
 constexpr int kMeasures = 3;  // side-by-side measurements before a busy machine is inconclusive
-constexpr char kBaseline[] = FORKLAB_SPEEDUP_BASELINE;
+// FORKLAB_SPEEDUP_BASELINE (suites/CMakeLists.txt) is one of these two, translated where shown
+// (after main() has chosen the language).
+const char* const kBaseline = std::string_view(FORKLAB_SPEEDUP_BASELINE) == "the reference"
+                                  ? TrLater("the reference")
+                                  : TrLater(
+                                        "the calibration program (busy threads, no lab "
+                                        "solution)");
 
 int UsableCores() {
   cpu_set_t cores;
@@ -80,10 +88,10 @@ uint64_t Calibrate(const std::string& exe, std::string* failure) {
     }
     if (timed.cpu >= kTargetCpu) return n;
     if (n == kMaxN) {
-      std::ostringstream why;
-      why << "one worker used only " << timed.cpu.count() << " s of CPU at --n " << n
-          << ": the work does not grow with N (a closed form?), so there is nothing to speed up";
-      *failure = why.str();
+      *failure =
+          Tr("one worker used only {} s of CPU at --n {}: the work does not grow with N (a "
+             "closed form?), so there is nothing to speed up",
+             timed.cpu.count(), n);
       return 0;
     }
   }
@@ -139,12 +147,12 @@ class SumSpeedup : public ProgramTest {};
 
 TEST_F(SumSpeedup, MatchesReference) {
   if (UsableCores() < 2)
-    GTEST_SKIP() << "one CPU core: no speedup is possible here, so none is graded";
+    GTEST_SKIP() << Tr("one CPU core: no speedup is possible here, so none is graded");
   std::string failure;
   uint64_t exe_n = Calibrate(ExeUnderTest(), &failure);
   ASSERT_TRUE(failure.empty()) << failure;
   uint64_t reference_n = Calibrate(ReferenceExe(), &failure);
-  ASSERT_TRUE(failure.empty()) << kBaseline << " failed (not your fault): " << failure;
+  ASSERT_TRUE(failure.empty()) << Tr("{} failed (not your fault): {}", Tr(kBaseline), failure);
 
   // When even the baseline cannot run its workers side by side, the machine is too busy for
   // the comparison: measure again, a few times, before calling it inconclusive. Serial
@@ -160,30 +168,31 @@ TEST_F(SumSpeedup, MatchesReference) {
   RecordProperty(
       kSpeedupProperty,
       SpeedupMeasurement{
-          kBaseline, {1, kWorkers}, {1, speedups.implementation}, {1, speedups.reference}}
+          Tr(kBaseline), {1, kWorkers}, {1, speedups.implementation}, {1, speedups.reference}}
           .ToJson());
   if (!serial && speedups.reference < kMinReferenceSpeedup)
     GTEST_SKIP() << kInconclusiveTag
-                 << "the machine was too busy to measure a speedup: " << kBaseline
-                 << " reached only " << speedups.reference << "x with " << kWorkers
-                 << " workers in " << kMeasures << " measurements";
+                 << Tr("the machine was too busy to measure a speedup: {} reached only {}x with "
+                       "{} workers in {} measurements",
+                       Tr(kBaseline), speedups.reference, kWorkers, kMeasures);
   double share = speedups.implementation / speedups.reference;
   double fraction = serial ? 0 : std::clamp((share - kNoMarks) / (kFullMarks - kNoMarks), 0.0, 1.0);
-  std::ostringstream observed;
-  observed.precision(2);
-  observed << std::fixed << "speedup with " << kWorkers << " workers: " << speedups.implementation
-           << "x (N = " << exe_n << " per worker); that of " << kBaseline
-           << ", measured alongside: " << speedups.reference << "x (N = " << reference_n
-           << "); share " << static_cast<int>(share * 100) << "%";
+  std::string observed =
+      Tr("speedup with {} workers: {:.2f}x (N = {} per worker); that of {}, measured alongside: "
+         "{:.2f}x (N = {}); share {}%",
+         kWorkers, speedups.implementation, exe_n, Tr(kBaseline), speedups.reference, reference_n,
+         static_cast<int>(share * 100));
   if (serial)
-    observed << "; in " << speedups.serial_runs << " of " << kRounds << " runs the workers' "
-             << "CPU clocks show them one after the other (" << speedups.clocks << ")";
-  RecordProperty("note", observed.str());
+    observed += "; " + Tr("in {} of {} runs the workers' CPU clocks show them one after the other "
+                          "({})",
+                          speedups.serial_runs, kRounds, speedups.clocks);
+  RecordProperty("note", observed);
   RecordProperty("fraction", std::to_string(fraction));
-  EXPECT_GT(fraction, 0) << "expected close to the speedup of " << kBaseline
-                         << ", observed: " << observed.str()
-                         << ". Workers that run one after another give no speedup: start every "
-                            "worker before waiting for any.";
+  EXPECT_GT(fraction, 0) << Tr(
+      "expected close to the speedup of {}, observed: {}. Workers that "
+      "run one after another give no speedup: start every worker before "
+      "waiting for any.",
+      Tr(kBaseline), observed);
 }
 
 }  // namespace

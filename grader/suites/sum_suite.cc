@@ -28,6 +28,7 @@
 #include "harness/subprocess.h"
 #include "harness/watch.h"
 #include "sandbox/protocol.h"
+#include "i18n/messages.h"
 #include "suites/claims.h"
 #include "suites/suite.h"
 #include "suites/sum_parallelism.h"
@@ -72,7 +73,7 @@ struct Output {
 
 std::string Describe(const RunResult& result) {
   std::ostringstream text;
-  text << "exit: " << (result.status ? result.status->Describe() : "still running, killed")
+  text << Tr("exit: {}", result.status ? result.status->Describe() : Tr("still running, killed"))
        << "\nstdout:\n"
        << result.out << "stderr:\n"
        << result.err;
@@ -147,12 +148,13 @@ TEST_F(Sum, SumsAreRight) {
     for (const auto& [worker, sums] : output.sums_by_worker) {
       for (uint64_t sum : sums) {
         EXPECT_EQ(sum, ExpectedSum(n))
-            << "worker " << worker << " with --n " << n << ": 1+2+...+" << n << " is "
-            << ExpectedSum(n) << " (use a 64-bit unsigned accumulator)\n"
+            << Tr("worker {} with --n {}: 1+2+...+{} is {} (use a 64-bit unsigned accumulator)",
+                  worker, n, n, ExpectedSum(n))
+            << "\n"
             << Describe(result);
       }
     }
-    EXPECT_FALSE(output.sums_by_worker.empty()) << "no 'worker <i> sum <S>' line\n"
+    EXPECT_FALSE(output.sums_by_worker.empty()) << Tr("no 'worker <i> sum <S>' line") << "\n"
                                                 << Describe(result);
   }
 }
@@ -164,17 +166,19 @@ TEST_F(Sum, OneLinePerWorker) {
     Output output(result.Lines());
     for (unsigned i = 0; i < workers; ++i) {
       size_t times = output.sums_by_worker.count(i) ? output.sums_by_worker[i].size() : 0;
-      EXPECT_EQ(times, 1u) << "with --workers " << workers << ", worker " << i << " printed "
-                           << times << " lines, not one\n"
+      EXPECT_EQ(times, 1u) << Tr("with --workers {}, worker {} printed {} lines, not one", workers,
+                                 i, times)
+                           << "\n"
                            << Describe(result);
     }
     EXPECT_EQ(output.sums_by_worker.size(), workers)
-        << "worker numbers must be 0.." << workers - 1 << "\n"
+        << Tr("worker numbers must be 0..{}", workers - 1) << "\n"
         << Describe(result);
     EXPECT_TRUE(output.malformed.empty())
-        << "lines that are neither 'worker <i> sum <S>' nor 'elapsed <seconds>' (three "
-           "decimals), e.g. '"
-        << (output.malformed.empty() ? "" : output.malformed[0]) << "'\n"
+        << Tr("lines that are neither 'worker <i> sum <S>' nor 'elapsed <seconds>' (three "
+              "decimals), e.g. '{}'",
+              output.malformed.empty() ? "" : output.malformed[0])
+        << "\n"
         << Describe(result);
   }
 }
@@ -184,11 +188,12 @@ TEST_F(Sum, ElapsedOnceAndLast) {
   ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
   Output output(result.Lines());
   EXPECT_EQ(output.elapsed.size(), 1u)
-      << "expected one 'elapsed <seconds>' line (three decimals, e.g. 'elapsed 0.412'), "
-         "printed once after all workers are done\n"
+      << Tr("expected one 'elapsed <seconds>' line (three decimals, e.g. 'elapsed 0.412'), "
+            "printed once after all workers are done")
+      << "\n"
       << Describe(result);
   EXPECT_TRUE(output.elapsed_last)
-      << "'elapsed' must be the last line: the parent waits for every worker first\n"
+      << Tr("'elapsed' must be the last line: the parent waits for every worker first") << "\n"
       << Describe(result);
 }
 
@@ -202,16 +207,19 @@ TEST_F(Sum, ElapsedAgreesWithWallTime) {
   // The program's clock runs inside the grader's: never longer (0.0005 s for rounding to
   // three decimals), and covering most of it, since the work dwarfs starting up.
   EXPECT_LE(elapsed, wall + 0.0005)
-      << "'elapsed " << elapsed << "' is longer than the whole run as the grader timed it (" << wall
-      << " s): measure wall-clock seconds (not CPU time, not milliseconds)\n"
+      << Tr("'elapsed {}' is longer than the whole run as the grader timed it ({} s): measure "
+            "wall-clock seconds (not CPU time, not milliseconds)",
+            elapsed, wall)
+      << "\n"
       << Describe(result);
   // Only where the work dwarfs starting up: a run of a few milliseconds (a closed form, which
   // Sum.WorkIsReallyDone catches) is all start-up.
   if (result.cpu_time.count() >= 0.1) {
     EXPECT_GE(elapsed, 0.5 * wall)
-        << "'elapsed " << elapsed << "' covers less than half of the run (" << wall
-        << " s as the grader timed it): start the clock before starting the workers and read "
-           "it after waiting for all of them\n"
+        << Tr("'elapsed {}' covers less than half of the run ({} s as the grader timed it): start "
+              "the clock before starting the workers and read it after waiting for all of them",
+              elapsed, wall)
+        << "\n"
         << Describe(result);
   }
 }
@@ -231,17 +239,18 @@ TEST_F(Sum, WorkersAreReaped) {
     }
   }
   std::optional<ExitStatus> status = program->Wait(kRunLimit);
-  ASSERT_TRUE(status) << "still running";
+  ASSERT_TRUE(status) << Tr("still running");
   // Orphans were re-parented to us when the program exited, before we reaped it.
   std::vector<pid_t> left_behind = DescendantsOf(getpid());
-  ASSERT_TRUE(saw_elapsed) << "no 'elapsed' line\n" << program->stdout_text();
+  ASSERT_TRUE(saw_elapsed) << Tr("no 'elapsed' line") << "\n" << program->stdout_text();
   EXPECT_TRUE(children_at_elapsed.empty())
-      << children_at_elapsed.size() << " worker processes of pid " << program->pid()
-      << " were still there (running or zombie) when it printed 'elapsed': wait for every "
-         "worker with waitpid() before printing it";
+      << Tr("{} worker processes of pid {} were still there (running or zombie) when it printed "
+            "'elapsed': wait for every worker with waitpid() before printing it",
+            children_at_elapsed.size(), program->pid());
   EXPECT_TRUE(left_behind.empty())
-      << left_behind.size() << " worker processes outlived pid " << program->pid()
-      << " and were re-parented to the grader: the parent must reap every worker";
+      << Tr("{} worker processes outlived pid {} and were re-parented to the grader: the parent "
+            "must reap every worker",
+            left_behind.size(), program->pid());
 }
 
 TEST_F(Sum, WorkIsReallyDone) {
@@ -253,11 +262,12 @@ TEST_F(Sum, WorkIsReallyDone) {
   // A loop takes 4 times the CPU for 4 times N; a closed form n*(n+1)/2 takes the same few
   // ms. The floor keeps CPU times of a clock tick or two (10 ms each) from making a ratio.
   double ratio = large.cpu_time.count() / std::max(small.cpu_time.count(), 0.05);
-  EXPECT_GT(ratio, 2.0) << "CPU time with --n " << 4 * n << ": " << large.cpu_time.count()
-                        << " s; with --n " << n << ": " << small.cpu_time.count()
-                        << " s. Four times the work should take about four times the CPU. "
-                           "Sum 1..N in a loop, and keep the compiler from replacing the loop "
-                           "by n*(n+1)/2 (an empty asm volatile barrier on the accumulator)";
+  EXPECT_GT(ratio, 2.0) << Tr(
+      "CPU time with --n {}: {} s; with --n {}: {} s. Four times the "
+      "work should take about four times the CPU. Sum 1..N in a loop, "
+      "and keep the compiler from replacing the loop by n*(n+1)/2 (an "
+      "empty asm volatile barrier on the accumulator)",
+      4 * n, large.cpu_time.count(), n, small.cpu_time.count());
 }
 
 /// How many cores the grader can get right now: two threads spin for a quarter second, and
@@ -283,7 +293,7 @@ double AvailableCores() {
 
 TEST_F(Sum, WorkersRunInParallel) {
   if (std::thread::hardware_concurrency() < 2) {
-    GTEST_SKIP() << "one CPU core: two workers cannot run in parallel here";
+    GTEST_SKIP() << Tr("one CPU core: two workers cannot run in parallel here");
   }
   uint64_t n = CalibratedN();
   // Two workers on two cores take about half their CPU time in wall time; one after the
@@ -316,16 +326,17 @@ TEST_F(Sum, WorkersRunInParallel) {
   }
   const RunResult& result = run.result;
   if (serial <= kAttempts / 2) {
-    GTEST_SKIP() << kInconclusiveTag << "the machine was too busy to measure parallelism: in "
-                 << kAttempts << " runs the workers never got two cores at once ("
-                 << run.clocks.Describe() << ")";
+    GTEST_SKIP() << kInconclusiveTag
+                 << Tr("the machine was too busy to measure parallelism: in {} runs the workers "
+                       "never got two cores at once ({})",
+                       kAttempts, run.clocks.Describe());
   }
-  ADD_FAILURE() << "with --workers 2 --n " << n << ", the wall time was " << wall_over_cpu
-                << " of the CPU time (" << result.wall_time.count() << " s against "
-                << result.cpu_time.count() << " s), and the workers' CPU clocks show they "
-                << "ran one after the other (" << run.clocks.Describe() << "). Start every "
-                << "worker before waiting for any"
-                << (ForkVariant() ? "" : "; std::thread(work, args), not work(args)") << "\n"
+  ADD_FAILURE() << Tr("with --workers 2 --n {}, the wall time was {} of the CPU time ({} s "
+                      "against {} s), and the workers' CPU clocks show they ran one after the "
+                      "other ({}). Start every worker before waiting for any",
+                      n, wall_over_cpu, result.wall_time.count(), result.cpu_time.count(),
+                      run.clocks.Describe())
+                << (ForkVariant() ? "" : Tr("; std::thread(work, args), not work(args)")) << "\n"
                 << Describe(result);
 }
 
@@ -334,10 +345,11 @@ TEST_F(Sum, WorkersRunConcurrently) {
   Concurrency seen = WatchRun(kWorkers, CalibratedN());
   ASSERT_TRUE(seen.result.status && seen.result.status->ExitedWith(0)) << Describe(seen.result);
   EXPECT_GE(seen.most_workers, static_cast<int>(kWorkers))
-      << "with --workers " << kWorkers << ", at most " << seen.most_workers << " worker "
-      << (ForkVariant() ? "processes" : "threads") << " were seen alive at once: start them "
-      << "all, then wait for them all"
-      << (ForkVariant() ? "" : " (the lesson's Thread(target=add()) runs add in the main thread)")
+      << Tr("with --workers {}, at most {} worker {} were seen alive at once: start them all, "
+            "then wait for them all",
+            kWorkers, seen.most_workers, Tr(ForkVariant() ? "processes" : "threads"))
+      << (ForkVariant() ? ""
+                        : Tr(" (the lesson's Thread(target=add()) runs add in the main thread)"))
       << "\n"
       << Describe(seen.result);
 }
@@ -346,15 +358,15 @@ TEST_F(Sum, NoChildProcesses) {
   FORKLAB_ONLY_FOR(Variant::kThreads);
   Concurrency seen = WatchRun(2, CalibratedN());
   ASSERT_TRUE(seen.result.status && seen.result.status->ExitedWith(0)) << Describe(seen.result);
-  EXPECT_FALSE(seen.had_children) << "thread_sum created child processes: its workers must be "
-                                     "threads of one process";
+  EXPECT_FALSE(seen.had_children) << Tr(
+      "thread_sum created child processes: its workers must be threads of one process");
 }
 
 TEST_F(Sum, BadOptionsExitTwo) {
   // Rejecting is only worth something from a program that accepts good options.
   RunResult accepted = RunSum(1, 1);
   ASSERT_TRUE(accepted.status && accepted.status->ExitedWith(0))
-      << CommandLine({"--workers", "1", "--n", "1"}) << " must run and exit 0\n"
+      << Tr("{} must run and exit 0", CommandLine({"--workers", "1", "--n", "1"})) << "\n"
       << Describe(accepted);
   const std::vector<std::vector<std::string>> bad_options = {
       {"--workers", "0"},    {"--workers", "257"},
@@ -373,17 +385,19 @@ TEST_F(Sum, DefaultsAreTwoWorkersAndFiftyMillion) {
   RunResult result = forklab::Run(ExeUnderTest(), ProgramOptions(), kRunLimit);
   ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
   Output output(result.Lines());
-  EXPECT_EQ(output.sums_by_worker.size(), 2u) << "2 workers by default\n" << Describe(result);
+  EXPECT_EQ(output.sums_by_worker.size(), 2u) << Tr("2 workers by default") << "\n"
+                                              << Describe(result);
   for (const auto& [worker, sums] : output.sums_by_worker) {
-    EXPECT_EQ(sums, std::vector<uint64_t>{ExpectedSum(50'000'000)}) << "N is 50000000 by default\n"
-                                                                    << Describe(result);
+    EXPECT_EQ(sums, std::vector<uint64_t>{ExpectedSum(50'000'000)})
+        << Tr("N is 50000000 by default") << "\n"
+        << Describe(result);
   }
 }
 
 TEST_F(Sum, BoundaryValuesAccepted) {
   RunResult most_workers = RunSum(256, 1);
   ASSERT_TRUE(most_workers.status && most_workers.status->ExitedWith(0))
-      << "--workers 256 is allowed\n"
+      << Tr("--workers 256 is allowed") << "\n"
       << Describe(most_workers);
   EXPECT_EQ(Output(most_workers.Lines()).sums_by_worker.size(), 256u) << Describe(most_workers);
 
@@ -392,7 +406,7 @@ TEST_F(Sum, BoundaryValuesAccepted) {
       Subprocess::Start(ExeUnderTest(), ProgramOptions(SumArgs(1, kMaxN)));
   if (std::optional<ExitStatus> status = largest->Wait(milliseconds(500))) {
     EXPECT_TRUE(status->ExitedWith(0))
-        << "--n " << kMaxN << " is allowed, got " << status->Describe() << "\n"
+        << Tr("--n {} is allowed, got {}", kMaxN, status->Describe()) << "\n"
         << largest->stderr_text();
   }
 }
@@ -409,26 +423,30 @@ TEST_F(Sum, WorkerStartFailureIsReported) {
   ApplyFaults(profile.plan, "", &options);
   std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), options);
   std::optional<ExitStatus> status = program->Wait(kRunLimit);
-  ASSERT_TRUE(status) << "still running under " << profile.Explain();
+  ASSERT_TRUE(status) << Tr("still running under {}", profile.Explain());
   // Orphans were re-parented to us when the program exited, before we reaped it.
   std::vector<pid_t> left_behind = DescendantsOf(getpid());
   RunResult result = {status, program->stdout_text(), program->stderr_text(), {}, {}};
   Output output(result.Lines());
-  std::string context = "under " + profile.Explain() + "\n" + Describe(result);
+  std::string context = Tr("under {}", profile.Explain()) + "\n" + Describe(result);
   EXPECT_FALSE(status->signaled)
-      << "when a worker cannot be started, report it and exit non-zero; do not crash"
-      << (ForkVariant() ? "" : " (a joinable std::thread destroyed unjoined aborts)") << "\n"
+      << Tr("when a worker cannot be started, report it and exit non-zero; do not crash")
+      << (ForkVariant() ? "" : Tr(" (a joinable std::thread destroyed unjoined aborts)")) << "\n"
       << context;
-  EXPECT_FALSE(status->ExitedWith(0)) << "a run that could not start its workers must fail\n"
-                                      << context;
+  EXPECT_FALSE(status->ExitedWith(0))
+      << Tr("a run that could not start its workers must fail") << "\n"
+      << context;
   std::vector<std::string> err = SplitLines(result.err);
   EXPECT_TRUE(!err.empty() && err[0].starts_with(LabUnderTest() + ": "))
-      << "expected an error line on stderr starting with '" << LabUnderTest() << ": '\n"
+      << Tr("expected an error line on stderr starting with '{}: '", LabUnderTest()) << "\n"
       << context;
-  EXPECT_TRUE(output.elapsed.empty()) << "a failed run must not report a time\n" << context;
+  EXPECT_TRUE(output.elapsed.empty()) << Tr("a failed run must not report a time") << "\n"
+                                      << context;
   EXPECT_TRUE(left_behind.empty())
-      << left_behind.size() << " workers outlived the failed run: reap the workers already "
-      << "started before exiting\n"
+      << Tr("{} workers outlived the failed run: reap the workers already started before "
+            "exiting",
+            left_behind.size())
+      << "\n"
       << context;
 }
 

@@ -62,7 +62,7 @@ void OnInterrupt(int) {
 struct GradeOptions {
   GradeRequest request;
   std::string impl = "student";
-  std::vector<std::string> exes;  // as given: PATH, or LAB=PATH
+  std::vector<std::string> exes;     // as given: PATH, or LAB=PATH
   std::vector<std::string> formats;  // as given: text, or a file format (platforms.h)
   std::vector<std::string> outputs;  // one file per file format; the last may go to stdout
   std::optional<double> fail_under;
@@ -185,6 +185,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 100.0));
   grade->add_flag("--show-hidden", options.show_hidden,
                   "Show hidden checks' details (instructors)");
+  grade->add_flag("--skip-unreachable-faults", options.request.skip_unreachable_faults,
+                  "Skip, rather than fail, fault checks that cannot reach the program (a static "
+                  "binary: another language)");
   grade->add_flag("--no-namespaces", options.request.limits.no_namespaces,
                   "Contain checks without namespaces (the fallback; for testing it)");
   grade
@@ -192,6 +195,8 @@ int main(int argc, char** argv) {
                    "Processes and threads of one check, the suite's included")
       ->check(CLI::Range(16, 100000))
       ->capture_default_str();
+  grade->add_option("--cpus", options.request.limits.cpus, "CPU quota of one check, in cores")
+      ->check(CLI::PositiveNumber);
   grade->add_option("--memory", options.request.limits.memory_mib, "Memory of one check, MiB")
       ->check(CLI::Range(64, 1 << 20))
       ->capture_default_str();

@@ -101,6 +101,7 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
     // The suite times the reference in the same run; it gets it as a descriptor.
     target.containment.reference = layout.reference(rubric.lab);
     target.env[kReferenceEnv] = FdPath(kPassedFileFd);
+    target.env[kUnreachableFaultsEnv] = request.skip_unreachable_faults ? "skip" : "fail";
     for (const RubricEntry& entry : rubric.entries) {
       if (interrupted) break;
       CheckReport check{entry, {}};

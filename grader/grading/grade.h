@@ -25,6 +25,8 @@ struct GradeRequest {
   std::string submission;
   std::string hidden;                  // an instructor's hidden rubrics and suites, or empty
   std::optional<int> timeout_seconds;  // every check's, instead of the rubrics'
+  bool skip_unreachable_faults =
+      false;  // fault checks that cannot reach the program: skip, not fail
   ContainmentLimits limits;
 };
 

@@ -25,8 +25,7 @@ std::string RequiredString(const toml::table& table, std::string_view key,
 
 // The optional array `key` of `table`, every item a string (`items` says what they are).
 std::vector<std::string> StringArray(const toml::table& table, std::string_view key,
-                                     const std::string& items,
-                                     const std::filesystem::path& path) {
+                                     const std::string& items, const std::filesystem::path& path) {
   std::vector<std::string> strings;
   const toml::node* node = table.get(key);
   if (!node) return strings;

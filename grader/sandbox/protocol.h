@@ -26,6 +26,8 @@ inline constexpr char kFakePingEnv[] = "FORKLAB_FAKE_PING";          // the fake
 inline constexpr char kReferenceEnv[] = "FORKLAB_REFERENCE";         // the lab's reference
 inline constexpr char kFaultProfileEnv[] = "FORKLAB_FAULT_PROFILE";  // a fault check's profile
 inline constexpr char kCheckEnv[] = "FORKLAB_CHECK";  // the one test to run (a gtest filter)
+/// "skip": a fault check its injection cannot reach is skipped; unset or "fail": failed.
+inline constexpr char kUnreachableFaultsEnv[] = "FORKLAB_UNREACHABLE_FAULTS";
 /// Set by the grader only: the suite runs inside the sandbox and confines every program it
 /// starts as Confinement::Parse of this says.
 inline constexpr char kConfineEnv[] = "FORKLAB_CONFINE";

@@ -1,7 +1,6 @@
 #include "grading/containment_policy.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,11 +62,9 @@ ContainmentPlan PlanContainment(const Layout& layout, const ContainmentLimits& l
   containment.namespaces = !limits.no_namespaces;
   containment.max_processes = limits.max_processes;
   containment.memory_mib = limits.memory_mib;
-  // Each check is its own scheduling group, so a thousand spinning threads weigh as one
-  // grading against the gradings beside it, and are capped at the machine's cores.
-  cpu_set_t cores;
-  int usable = sched_getaffinity(0, sizeof cores, &cores) == 0 ? CPU_COUNT(&cores) : 1;
-  containment.cpus = limits.cpus > 0 ? limits.cpus : usable;
+  // With a quota each check is a scheduling group of its own, capped: a thousand spinning
+  // threads weigh as one grading against the gradings beside it.
+  containment.cpus = limits.cpus;
   // What a suite needs at run time, and nothing else of the checkout (see protocol.h).
   containment.view = {layout.suites().string(), layout.fake_ping().string(),
                       layout.faults().string()};

@@ -338,6 +338,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 100.0));
   grade->add_flag("--show-hidden", options.show_hidden,
                   "Show hidden checks' details (instructors)");
+  grade->add_flag("--skip-unreachable-faults", options.request.skip_unreachable_faults,
+                  "Skip, rather than fail, fault checks that cannot reach the program (a static "
+                  "binary: another language)");
   grade->add_flag("--verbose", options.verbose,
                   "Show the fault checks' failure points, probabilities and seeds");
   AddLimitOptions(grade, &options.request);

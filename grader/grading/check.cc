@@ -225,6 +225,7 @@ std::vector<std::string> Containment::SandboxOptions() const {
   if (max_processes > 0)
     args.insert(args.end(), {"--max-processes", std::to_string(max_processes)});
   if (memory_mib > 0) args.insert(args.end(), {"--memory", std::to_string(memory_mib)});
+  if (cpus > 0) args.insert(args.end(), {"--cpus", std::to_string(cpus)});
   // The run sees the system and these, nothing else of the machine.
   for (const std::string& path : view) args.insert(args.end(), {"--view", path});
   for (const std::string& dir : hide) args.insert(args.end(), {"--hide", dir});

@@ -61,6 +61,7 @@ struct Containment {
   bool namespaces = true;
   int max_processes = 1024;  // the whole run: suite, program under test and its helpers
   int memory_mib = 512;
+  double cpus = 0;                // CPU quota of the run, in cores (0: none)
   std::vector<std::string> view;  // what the run sees besides the system (suites, fixtures)
   std::vector<std::string> hide;  // directories of `view` it sees empty (references, hidden tests)
   std::string reference;          // the lab's reference, passed to the suite alone

@@ -62,6 +62,9 @@ ContainmentPlan PlanContainment(const Layout& layout, const ContainmentLimits& l
   containment.namespaces = !limits.no_namespaces;
   containment.max_processes = limits.max_processes;
   containment.memory_mib = limits.memory_mib;
+  // With a quota each check is a scheduling group of its own, capped: a thousand spinning
+  // threads weigh as one grading against the gradings beside it.
+  containment.cpus = limits.cpus;
   // What a suite needs at run time, and nothing else of the checkout (see protocol.h).
   containment.view = {layout.suites().string(), layout.fake_ping().string(),
                       layout.faults().string()};

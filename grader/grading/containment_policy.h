@@ -22,6 +22,7 @@ struct ContainmentLimits {
   bool no_namespaces = false;  // use the fallback even where namespaces work
   int max_processes = 1024;
   int memory_mib = 512;
+  double cpus = 0;  // CPU quota of one check, in cores; 0: none
   int cpu_seconds = 60;
   int file_size_mib = 64;
   int open_files = 1024;

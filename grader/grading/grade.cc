@@ -41,7 +41,8 @@ struct CheckRun {
 
 // What the checks of `lab` run against, contained by `plan`.
 Target TargetOf(const Layout& layout, const ContainmentPlan& plan,
-                const std::vector<fs::path>& secrets, const LabReport& lab, bool timelines) {
+                const std::vector<fs::path>& secrets, const LabReport& lab, bool timelines,
+                bool skip_unreachable_faults) {
   Target target{lab.lab, lab.exe, {{kFakePingEnv, layout.fake_ping().string()}}, plan.containment};
   // The references and hidden tests are out of the program's sight, unless it is one.
   for (const std::string& dir : SecretsHiddenFrom(lab.exe, secrets))
@@ -49,29 +50,29 @@ Target TargetOf(const Layout& layout, const ContainmentPlan& plan,
   // The suite times the reference in the same run; it gets it as a descriptor.
   target.containment.reference = layout.reference(lab.lab);
   target.env[kReferenceEnv] = FdPath(kPassedFileFd);
+  target.env[kUnreachableFaultsEnv] = skip_unreachable_faults ? "skip" : "fail";
   if (timelines) target.env[kTimelineEnv] = "1";
   return target;
 }
 
 // Checks running at once each run their programs as a uid of their own: RLIMIT_NPROC then
 // counts one check's programs (a thread sweep of 254 hosts alone runs ~510 processes and
-// threads), and no check's kill(-1) reaches another's. The run's uid is slot 0's; the stride
-// keeps the slots of runs whose pids are close apart.
-Target InSlot(Target target, int slot) {
-  std::optional<uid_t>& uid = target.containment.program.uid;
-  constexpr uid_t kStride = kProgramUidCount / kMaxRunningChecks;
-  if (uid) *uid = kProgramUids + (*uid - kProgramUids + slot * kStride) % kProgramUidCount;
+// threads), and no check's kill(-1) reaches another's. Each slot's uid is leased
+// (LeaseProgramUid), so no other grading on the machine shares it either.
+Target InSlot(Target target, const std::vector<UidLease>& slot_uids, int slot) {
+  if (target.containment.program.uid) target.containment.program.uid = slot_uids[slot].program;
   return target;
 }
 
 // Runs `check` against `lab` in `slot`, on a thread of its own beside other checks.
-void RunOne(const LabRun& lab, CheckRun* check, int slot) {
+void RunOne(const LabRun& lab, CheckRun* check, const std::vector<UidLease>& slot_uids,
+            int slot) {
   if (!lab.report.build_log.empty()) {
     check->result = {Outcome::kNotBuilt, 0, "", {}};
     check->kept = true;
     return;
   }
-  CheckResult result = RunCheck(*check->entry, InSlot(lab.target, slot));
+  CheckResult result = RunCheck(*check->entry, InSlot(lab.target, slot_uids, slot));
   // As a subreaper, we inherit every orphan of the check: none may outlive it. The other
   // checks' sandboxes are children we own, not orphans: they are left running.
   ReapAdopted(/*kill_live=*/true, /*killed=*/nullptr);
@@ -162,6 +163,11 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
     builder.emplace(*submission / "labs", layout.build / "submissions" / key, build_containment);
   }
 
+  int jobs = std::clamp(request.jobs > 0 ? request.jobs : DefaultJobs(), 1, kMaxRunningChecks);
+  // Slot 0 runs as the plan's uid; the others lease their own, held until the run ends.
+  std::vector<UidLease> slot_uids{plan.lease};
+  if (plan.containment.program.uid)
+    while (static_cast<int>(slot_uids.size()) < jobs) slot_uids.push_back(LeaseProgramUid());
   // Orphans of graded programs come to us, so none escapes the sweeps.
   BecomeSubreaper();
   // When the run ends, on any path, nothing it started may outlive it.
@@ -192,7 +198,8 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
            } else if (lab->report.exe.empty()) {
              lab->report.exe = layout.reference(rubric.lab).string();
            }
-           lab->target = TargetOf(layout, plan, secrets, lab->report, request.timelines);
+           lab->target = TargetOf(layout, plan, secrets, lab->report, request.timelines,
+                                 request.skip_unreachable_faults);
          },
          /*prerequisite=*/true});
     reporters.push_back([&, lab] {
@@ -202,7 +209,7 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
     });
     for (const RubricEntry& entry : rubrics[i].entries) {
       check->entry = &entry;
-      tasks.push_back({entry.exclusive, [lab, check](int slot) { RunOne(*lab, check, slot); }});
+      tasks.push_back({entry.exclusive, [lab, check, &slot_uids](int slot) { RunOne(*lab, check, slot_uids, slot); }});
       bool last_of_lab = &entry == &rubrics[i].entries.back();
       reporters.push_back([&, check, last_of_lab] {
         if (check->kept) {
@@ -217,8 +224,7 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
   }
   auto start = std::chrono::steady_clock::now();
   RunScheduled(
-      tasks, std::clamp(request.jobs > 0 ? request.jobs : DefaultJobs(), 1, kMaxRunningChecks),
-      [&](size_t index) { reporters[index](); }, [] { return interrupted.load(); });
+      tasks, jobs, [&](size_t index) { reporters[index](); }, [] { return interrupted.load(); });
   report.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.floor_seconds = FloorSeconds(report);

@@ -26,6 +26,8 @@ struct GradeRequest {
   std::string hidden;                  // an instructor's hidden rubrics and suites, or empty
   std::optional<int> timeout_seconds;  // every check's, instead of the rubrics'
   bool timelines = false;              // record each check's process timeline (HTML report)
+  bool skip_unreachable_faults =
+      false;  // fault checks that cannot reach the program: skip, not fail
   ContainmentLimits limits;
   int jobs =
       0;  // checks run at once (exclusive ones alone), up to kMaxRunningChecks; 0: DefaultJobs()

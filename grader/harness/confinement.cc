@@ -96,6 +96,11 @@ std::optional<uid_t> ProgramUid() {
   return program_uid;
 }
 
+std::optional<uid_t> ReferenceUid() {
+  if (!program_uid) return std::nullopt;
+  return *program_uid + kReferenceUidOffset;
+}
+
 int ApplyConfinement(const Confinement& confinement) {
   auto limit = [](int resource, const std::optional<rlim_t>& value) {
     if (!value) return 0;

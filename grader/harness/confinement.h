@@ -29,10 +29,14 @@ struct Confinement {
   static Confinement Parse(const std::string& text);
 };
 
-/// The uids a root grader runs programs under: one per grading run (kProgramUids + the
-/// grader's pid modulo kProgramUidCount), so RLIMIT_NPROC counts that run's programs alone.
+/// The uids a root grader runs programs under: one per grading run, leased so that no two
+/// gradings share one (grading/containment_policy.h), so RLIMIT_NPROC counts that run's
+/// programs alone.
 inline constexpr uid_t kProgramUids = 61000;
 inline constexpr uid_t kProgramUidCount = 1000;
+/// The reference a suite times beside the program runs as the program's uid plus this: leased
+/// with it, and never the program's, so nothing the program left can signal or read it.
+inline constexpr uid_t kReferenceUidOffset = kProgramUidCount;
 
 /// Records the uid the suite's programs run as (the suite's main does, once, from its
 /// confinement), for the helpers below that act on those programs' behalf. Subprocess never
@@ -40,6 +44,9 @@ inline constexpr uid_t kProgramUidCount = 1000;
 void RecordProgramUid(std::optional<uid_t> uid);
 /// The uid recorded above; nullopt: programs run as the suite's own uid.
 std::optional<uid_t> ProgramUid();
+/// The uid the reference runs as beside the program (ProgramUid() + kReferenceUidOffset);
+/// nullopt when programs run as the suite's own uid.
+std::optional<uid_t> ReferenceUid();
 
 /// Applies `confinement` to the calling process: rlimits, then no new privileges, then the uid.
 /// Async-signal-safe (for use between fork and exec). Returns 0, or the errno that failed.

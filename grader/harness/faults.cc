@@ -86,13 +86,18 @@ std::string FaultPoint::EnableCommand() const {
   return "enable " + params;
 }
 
-bool FaultsCanReach(const std::string& exe, std::string* why) {
+bool FaultInjectionAvailable(std::string* why) {
   for (const char* library : {kRunPreload, kPosixPreload, kThreadPreload}) {
     if (!std::filesystem::exists(library)) {
       *why = std::string("fault injection is unavailable: ") + library + " is missing";
       return false;
     }
   }
+  return true;
+}
+
+bool FaultsCanReach(const std::string& exe, std::string* why) {
+  if (!FaultInjectionAvailable(why)) return false;
   std::ifstream file(exe, std::ios::binary);
   char magic[2] = {};
   if (!file.read(magic, 2)) {

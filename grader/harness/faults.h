@@ -39,9 +39,13 @@ struct FaultPlan {
   bool on_at_start = true;
 };
 
-/// Whether faults can reach `exe`: libfiu's preload libraries must be installed, and the
-/// executable must be dynamically linked (its ELF header has a PT_INTERP). Scripts are
-/// judged by their interpreter. When not, `why` says so in one line.
+/// Whether this machine can inject faults at all: libfiu's preload libraries and ours are
+/// installed. When not, `why` says so in one line.
+bool FaultInjectionAvailable(std::string* why);
+
+/// Whether faults can reach `exe`: injection is available, and the executable is dynamically
+/// linked (its ELF header has a PT_INTERP). Scripts are judged by their interpreter. When
+/// not, `why` says so in one line.
 bool FaultsCanReach(const std::string& exe, std::string* why);
 
 /// Sets up `options` so the program starts with `plan` in force: LD_PRELOAD with libfiu's

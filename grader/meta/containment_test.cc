@@ -1,7 +1,10 @@
 // Containment meta-tests: every hostile fixture of fixtures/hostile graded, its harmless twin
 // first; ten gradings at once on one port; results that cannot be forged.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <toml++/toml.h>
 
 #include <filesystem>
@@ -30,6 +33,8 @@ struct Hostile {
   std::string detail;                     // a regex the check's detail must match (empty: any)
   std::vector<std::string> options;       // grading options for both
   std::vector<std::string> twin_options;  // and for the twin alone
+  bool declared_for_users = false;        // the outcome and detail hold for an ordinary user too
+  std::string check = "ForkBasics.LinesInOrder";  // the one it is graded on
 };
 
 std::vector<Hostile> HostileFixtures() {
@@ -41,6 +46,8 @@ std::vector<Hostile> HostileFixtures() {
     ManifestStrings(table, "outcome", std::inserter(fixture.outcomes, fixture.outcomes.end()));
     ManifestStrings(table, "options", std::back_inserter(fixture.options));
     ManifestStrings(table, "twin_options", std::back_inserter(fixture.twin_options));
+    fixture.declared_for_users = table["declared_for_users"].value_or(false);
+    fixture.check = table["check"].value_or(fixture.check);
     fixtures.push_back(std::move(fixture));
   }
   return fixtures;
@@ -55,6 +62,15 @@ bool IsProgramUid(uid_t uid) {
   return uid >= kProgramUids && uid < kProgramUids + kProgramUidCount;
 }
 
+// Whether `pid` runs a program these tests grade (from our build tree, or a copy of one in a
+// scratch folder), not another grading's on a shared machine, which leases program uids too.
+bool OursToGrade(pid_t pid) {
+  std::error_code error;
+  std::string exe = fs::read_symlink("/proc/" + std::to_string(pid) + "/exe", error).string();
+  return error || exe.starts_with(kBuild.string()) ||
+         exe.starts_with((fs::temp_directory_path() / "forklab-closed-").string());
+}
+
 /// What the machine has now: its processes and the memory it could still give.
 struct MachineState {
   int processes = 0;
@@ -66,7 +82,8 @@ MachineState ReadMachine() {
   MachineState state;
   for (const ProcStat& process : ListProcesses()) {
     ++state.processes;
-    if (IsProgramUid(process.uid)) state.program_uid_processes.push_back(process.pid);
+    if (IsProgramUid(process.uid) && OursToGrade(process.pid))
+      state.program_uid_processes.push_back(process.pid);
   }
   std::ifstream meminfo("/proc/meminfo");
   for (std::string key; meminfo >> key;) {
@@ -86,19 +103,35 @@ constexpr int kProcessNoise = 20;
 const fs::path kHostileDir = kBuild / "fixtures" / "hostile";
 const fs::path kHiddenDir = kBuild / "fixtures" / "hostile-hidden";
 
-/// Grades `exe` as fork_basics beside the reference fork_sum, so a hostile lab can be seen
-/// not to stop the other labs' grading.
-Grading GradeHostile(const fs::path& exe, std::vector<std::string> options,
-                     std::vector<std::string> prefix = {}) {
+// A group the unprivileged grader keeps (a user namespace keeps a user's supplementary
+// groups): the hidden tests are readable through it, by the grader but never by the program.
+constexpr gid_t kKeptGroup = 100;
+
+// In the grader's environment of every grading: no program may print it.
+constexpr char kGraderSecret[] = "GRADER_SECRET_TOKEN";
+
+/// forklab's arguments that grade `exe` as fork_basics beside the reference fork_sum, so a
+/// hostile lab can be seen not to stop the other labs' grading.
+std::vector<std::string> HostileArgs(const fs::path& exe, std::vector<std::string> options,
+                                     const std::string& check = "ForkBasics.LinesInOrder") {
   fs::create_directories(kHiddenDir);
   std::ofstream(kHiddenDir / "secret.txt") << "hidden tests live here\n";
+  if (geteuid() == 0) {
+    for (const fs::path& path : {kHiddenDir, kHiddenDir / "secret.txt"})
+      if (chown(path.c_str(), 0, kKeptGroup) != 0) ADD_FAILURE() << "chown " << path;
+    fs::permissions(kHiddenDir,
+                    fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+    fs::permissions(kHiddenDir / "secret.txt",
+                    fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  }
+  setenv(kGraderSecret, "hunter2", 1);
   std::vector<std::string> args = {"grade",
                                    "--exe",
                                    "fork_basics=" + exe.string(),
                                    "--exe",
                                    "fork_sum=" + (kBuild / "reference" / "fork_sum").string(),
                                    "--check",
-                                   "ForkBasics.LinesInOrder",
+                                   check,
                                    "--check",
                                    "Sum.BadOptionsExitTwo",
                                    "--hidden",
@@ -108,7 +141,13 @@ Grading GradeHostile(const fs::path& exe, std::vector<std::string> options,
   // manifest needs longer.
   if (std::find(options.begin(), options.end(), "--timeout") == options.end())
     args.insert(args.end(), {"--timeout", "5"});
-  return Forklab(args, true, prefix);
+  return args;
+}
+
+Grading GradeHostile(const fs::path& exe, std::vector<std::string> options,
+                     std::vector<std::string> prefix = {},
+                     const std::string& check = "ForkBasics.LinesInOrder") {
+  return Forklab(HostileArgs(exe, std::move(options), check), true, prefix);
 }
 
 /// The grading finished and was not fooled, the other lab was graded, and nothing of the run
@@ -185,37 +224,144 @@ class HostileFixture : public testing::TestWithParam<Hostile> {
 TEST_P(HostileFixture, ContainedAsDeclaredTwinFirst) {
   const Hostile& fixture = GetParam();
   MachineState before = ReadMachine();
-  Grading twin = GradeHostile(kHostileDir / (fixture.name + "_twin"), TwinOptions(fixture));
+  Grading twin =
+      GradeHostile(kHostileDir / (fixture.name + "_twin"), TwinOptions(fixture), {}, fixture.check);
   ExpectContained(fixture, twin, before, /*declared=*/true);
   if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
   if (!FullContainment(twin))
     GTEST_SKIP() << "containment is partial here (" << twin.result.value("isolation", "")
                  << "): the real " << fixture.threat << " is not run";
-  Grading real = GradeHostile(kHostileDir / fixture.name, fixture.options);
+  Grading real = GradeHostile(kHostileDir / fixture.name, fixture.options, {}, fixture.check);
   ExpectContained(fixture, real, before, /*declared=*/true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, HostileFixture, testing::ValuesIn(HostileFixtures()),
                          [](const auto& info) { return info.param.name; });
 
-// The same corpus graded by an ordinary user (nobody), where the sandbox needs a user
-// namespace and has no cgroup: the outcomes may differ (no process limit to report), but the
-// program still earns nothing, the other lab is graded and nothing survives.
+// The same corpus graded by an ordinary user (nobody, keeping a supplementary group through
+// which the hidden tests are readable), where the sandbox needs a user namespace and has no
+// cgroup: the outcomes may differ (no process limit to report), but the
+// program still earns nothing, the other lab is graded and nothing survives; the manifest's
+// outcome and detail hold where it says `declared_for_users`.
 TEST_P(HostileFixture, ContainedForAnUnprivilegedGrader) {
   if (geteuid() != 0) GTEST_SKIP() << "already unprivileged: the test above covers it";
   const Hostile& fixture = GetParam();
   std::vector<std::string> as_nobody = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                                        "--clear-groups", "--"};
+                                        "--groups=" + std::to_string(kKeptGroup), "--"};
   MachineState before = ReadMachine();
-  Grading twin =
-      GradeHostile(kHostileDir / (fixture.name + "_twin"), TwinOptions(fixture), as_nobody);
-  ExpectContained(fixture, twin, before, /*declared=*/false);
+  Grading twin = GradeHostile(kHostileDir / (fixture.name + "_twin"), TwinOptions(fixture),
+                              as_nobody, fixture.check);
+  ExpectContained(fixture, twin, before, fixture.declared_for_users);
   if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
   if (!FullContainment(twin))
     GTEST_SKIP() << "containment is partial for an unprivileged user here ("
                  << twin.result.value("isolation", "") << ")";
-  Grading real = GradeHostile(kHostileDir / fixture.name, fixture.options, as_nobody);
-  ExpectContained(fixture, real, before, /*declared=*/false);
+  Grading real =
+      GradeHostile(kHostileDir / fixture.name, fixture.options, as_nobody, fixture.check);
+  ExpectContained(fixture, real, before, fixture.declared_for_users);
+}
+
+std::string DetailOf(const Grading& grading, const std::string& lab) {
+  for (const auto& graded : grading.result["labs"])
+    if (graded["lab"] == lab && !graded["checks"].empty())
+      return graded["checks"][0].value("detail", "");
+  return "";
+}
+
+/// A fresh directory closed to other users, as `mktemp -d` makes them; removed at the end.
+struct ClosedDir {
+  fs::path path;
+  ClosedDir() {
+    std::string pattern = (fs::temp_directory_path() / "forklab-closed-XXXXXX").string();
+    path = mkdtemp(pattern.data());
+  }
+  ~ClosedDir() { fs::remove_all(path); }
+};
+
+// A submission that is one line, exec of a correct implementation the checkout built: none
+// of the checkout is in the run's sight, so it scores nothing, and says why.
+TEST(Containment, ExecAnAlternativeOfTheCheckoutScoresZero) {
+  fs::path alternative = kBuild / "fixtures" / "alternatives" / "fork_basics_pidfd";
+  std::vector<std::string> checks = {"--lab",   "fork_basics",
+                                     "--check", "ForkBasics.LinesInOrder",
+                                     "--check", "ForkBasics.ExitsZero"};
+  std::vector<std::string> direct = {"grade", "--exe", "fork_basics=" + alternative.string()};
+  direct.insert(direct.end(), checks.begin(), checks.end());
+  Grading itself = Forklab(direct);
+  ASSERT_TRUE(itself.result.is_object()) << itself.run.err;
+  ASSERT_EQ(itself.result["percent"], 100) << "the alternative itself must pass:\n"
+                                           << itself.run.out;
+
+  ClosedDir dir;
+  fs::path submission = dir.path / "fork_basics";
+  std::ofstream(submission) << "#!/bin/sh\nexec " << alternative.string() << " \"$@\"\n";
+  fs::permissions(submission, fs::perms::all & ~fs::perms::group_write & ~fs::perms::others_write);
+  std::vector<std::string> cheat = {"grade", "--exe", "fork_basics=" + submission.string()};
+  cheat.insert(cheat.end(), checks.begin(), checks.end());
+  Grading grading = Forklab(cheat);
+  ASSERT_TRUE(grading.result.is_object()) << grading.run.err;
+  EXPECT_EQ(grading.result["earned"], 0) << grading.run.out;
+  for (const auto& check : grading.result["labs"][0]["checks"])
+    EXPECT_TRUE(std::regex_search(check.value("detail", ""),
+                                  std::regex(alternative.string() + ": (not found|No such file)")))
+        << "the report does not say the alternative is absent from the run:\n"
+        << check.value("detail", "");
+}
+
+// As root, a program graded from a folder closed to others still runs as a uid of its own,
+// never as root (the run shows it through directories of its own).
+TEST(Containment, AProgramInAClosedFolderNeverRunsAsRoot) {
+  BecomeSubreaper();
+  ClosedDir dir;
+  fs::path copy = dir.path / "uid_probe_twin";
+  fs::copy_file(kHostileDir / "uid_probe_twin", copy);
+  Grading grading = GradeHostile(copy, {});
+  ASSERT_TRUE(grading.result.is_object()) << grading.run.out << grading.run.err;
+  EXPECT_NE(DetailOf(grading, "fork_basics").find("uid: not root"), std::string::npos)
+      << grading.run.out;
+}
+
+// The tty writer graded under a pseudo-terminal, as an instructor grades from a shell:
+// nothing it writes or types arrives on the terminal's master side, twin first.
+TEST(Containment, NothingReachesTheGradersTerminal) {
+  BecomeSubreaper();
+  for (const char* name : {"tty_writer_twin", "tty_writer"}) {
+    fs::path output = fs::temp_directory_path() / ("forklab-pty-" + std::to_string(getpid()));
+    std::vector<std::string> args = HostileArgs(kHostileDir / name, {});
+    args.insert(args.end(), {"--format", "json", "--output", output.string()});
+    std::string forklab = (kBuild / "grader" / "forklab").string();
+    std::vector<char*> argv = {forklab.data()};
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    int master = -1;
+    pid_t grader = forkpty(&master, nullptr, nullptr, nullptr);
+    ASSERT_GE(grader, 0) << strerror(errno);
+    if (grader == 0) {
+      execv(forklab.c_str(), argv.data());
+      _exit(127);
+    }
+    std::string seen;
+    char buffer[4096];
+    for (;;) {
+      pollfd ready = {master, POLLIN, 0};
+      if (poll(&ready, 1, 300'000) <= 0) break;  // a hung grading fails below
+      ssize_t n = read(master, buffer, sizeof buffer);
+      if (n <= 0) break;  // EIO: every end of the terminal closed
+      seen.append(buffer, n);
+    }
+    close(master);
+    int status = 0;
+    waitpid(grader, &status, 0);
+    std::ifstream in(output);
+    nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
+    fs::remove(output);
+    ASSERT_TRUE(result.is_object()) << seen;
+    EXPECT_EQ(seen.find("forklab-tty-probe"), std::string::npos) << name << " reached:\n" << seen;
+    Grading grading{{}, result};
+    EXPECT_NE(DetailOf(grading, "fork_basics").find("tty: none reachable"), std::string::npos)
+        << seen;
+    if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
+  }
 }
 
 // Ten gradings at once, each with its echo server on the default port 12345: every one

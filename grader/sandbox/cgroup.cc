@@ -76,8 +76,10 @@ bool MakeDir(const fs::path& dir) {
 
 }  // namespace
 
-std::unique_ptr<RunCgroup> RunCgroup::Create(int max_processes, uint64_t memory_bytes,
+std::unique_ptr<RunCgroup> RunCgroup::Create(int max_processes, uint64_t memory_bytes, double cpus,
                                              std::string* why_not) {
+  constexpr int kPeriodUs = 100000;
+  std::string quota = std::to_string(static_cast<int64_t>(cpus * kPeriodUs));
   std::unique_ptr<RunCgroup> cgroup(new RunCgroup);
   std::string name = NextName();
   if (fs::exists(kRoot / "cgroup.controllers")) {
@@ -85,7 +87,7 @@ std::unique_ptr<RunCgroup> RunCgroup::Create(int max_processes, uint64_t memory_
     std::optional<fs::path> own = OwnCgroup("");
     fs::path parent = (kRoot / own.value_or("")).parent_path();
     if (own && own->empty()) parent = kRoot;
-    WriteFile(parent / "cgroup.subtree_control", "+pids +memory");
+    WriteFile(parent / "cgroup.subtree_control", "+pids +memory +cpu");
     std::string enabled = ReadFile(parent / "cgroup.subtree_control");
     if (enabled.find("pids") == std::string::npos || !MakeDir(parent / name)) {
       *why_not = "cannot create a cgroup v2 with the pids controller under " + parent.string();
@@ -94,6 +96,9 @@ std::unique_ptr<RunCgroup> RunCgroup::Create(int max_processes, uint64_t memory_
     cgroup->v2_ = true;
     cgroup->dirs_ = {(parent / name).string()};
     cgroup->has_memory_ = enabled.find("memory") != std::string::npos;
+    cgroup->has_cpu_ = enabled.find("cpu") != std::string::npos &&
+                       (cpus <= 0 || WriteFile(parent / name / "cpu.max",
+                                               quota + " " + std::to_string(kPeriodUs)));
   } else {
     std::optional<fs::path> pids_own = OwnCgroup("pids");
     fs::path pids_dir = kRoot / "pids" / pids_own.value_or("") / name;
@@ -102,6 +107,16 @@ std::unique_ptr<RunCgroup> RunCgroup::Create(int max_processes, uint64_t memory_
       return nullptr;
     }
     cgroup->dirs_ = {pids_dir.string()};
+    if (std::optional<fs::path> cpu_own = OwnCgroup("cpu")) {
+      fs::path cpu_dir = kRoot / "cpu" / *cpu_own / name;
+      if (MakeDir(cpu_dir)) {
+        cgroup->dirs_.push_back(cpu_dir.string());
+        cgroup->has_cpu_ =
+            cpus <= 0 || (WriteFile(cpu_dir / "cpu.cfs_period_us", std::to_string(kPeriodUs)) &&
+                          WriteFile(cpu_dir / "cpu.cfs_quota_us", quota));
+      }
+    }
+    // The memory directory comes last: Events() reads it there.
     if (std::optional<fs::path> memory_own = OwnCgroup("memory")) {
       fs::path memory_dir = kRoot / "memory" / *memory_own / name;
       if (MakeDir(memory_dir)) {
@@ -171,8 +186,8 @@ int RunCgroup::KillAll() {
 }
 
 std::string RunCgroup::Describe() const {
-  if (v2_) return has_memory_ ? "cgroup v2 pids+memory" : "cgroup v2 pids";
-  return has_memory_ ? "cgroup v1 pids+memory" : "cgroup v1 pids";
+  return std::string(v2_ ? "cgroup v2 pids" : "cgroup v1 pids") + (has_cpu_ ? "+cpu" : "") +
+         (has_memory_ ? "+memory" : "");
 }
 
 void RunCgroup::RemoveStale() {
@@ -181,7 +196,7 @@ void RunCgroup::RemoveStale() {
     if (std::optional<fs::path> own = OwnCgroup(""))
       parents.push_back(own->empty() ? kRoot : (kRoot / *own).parent_path());
   } else {
-    for (const char* hierarchy : {"pids", "memory"})
+    for (const char* hierarchy : {"pids", "cpu", "memory"})
       if (std::optional<fs::path> own = OwnCgroup(hierarchy))
         parents.push_back(kRoot / hierarchy / *own);
   }

@@ -18,12 +18,14 @@ struct CgroupEvents {
   uint64_t oom_kills = 0;      // processes killed at the memory limit
 };
 
-/// One cgroup (v2, or a v1 pids + memory pair) made for a run and removed by Remove() or the
+/// One cgroup (v2, or v1 pids + cpu + memory) made for a run and removed by Remove() or the
 /// destructor, after killing whatever is still inside. Create() returns nullptr with a
-/// reason when this machine does not let us make one (no controller, not writable).
+/// reason when this machine does not let us make one (no controller, not writable). With the
+/// cpu controller the run is one scheduling group, whatever its threads, capped at `cpus`
+/// cores (0: no cap).
 class RunCgroup {
  public:
-  static std::unique_ptr<RunCgroup> Create(int max_processes, uint64_t memory_bytes,
+  static std::unique_ptr<RunCgroup> Create(int max_processes, uint64_t memory_bytes, double cpus,
                                            std::string* why_not);
   ~RunCgroup();
   RunCgroup(const RunCgroup&) = delete;
@@ -34,7 +36,7 @@ class RunCgroup {
   CgroupEvents Events() const;
   /// SIGKILLs every process inside until none is left (bounded); returns how many it killed.
   int KillAll();
-  /// "cgroup v1 pids+memory" or "cgroup v2".
+  /// "cgroup v1 pids+cpu+memory", "cgroup v2 pids+memory", ...
   std::string Describe() const;
 
   /// Removes cgroups of earlier runs whose grader died without removing them.
@@ -45,6 +47,7 @@ class RunCgroup {
   std::vector<std::string> dirs_;  // one per hierarchy (v1) or one (v2)
   bool v2_ = false;
   bool has_memory_ = false;
+  bool has_cpu_ = false;
 };
 
 }  // namespace forklab

@@ -32,6 +32,8 @@ inline constexpr char kCheckEnv[] = "FORKLAB_CHECK";  // the one test to run (a 
 inline constexpr char kLangEnv[] = "FORKLAB_LANG";
 /// The build tree's folder of compiled catalogues (i18n/messages.h: LocaleDir()).
 inline constexpr char kLocaleDir[] = "locale";
+/// "skip": a fault check its injection cannot reach is skipped; unset or "fail": failed.
+inline constexpr char kUnreachableFaultsEnv[] = "FORKLAB_UNREACHABLE_FAULTS";
 /// Set by the grader only: the suite runs inside the sandbox and confines every program it
 /// starts as Confinement::Parse of this says.
 inline constexpr char kConfineEnv[] = "FORKLAB_CONFINE";

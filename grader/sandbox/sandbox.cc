@@ -456,9 +456,9 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   RunCgroup::RemoveStale();
   std::unique_ptr<RunCgroup> cgroup;
   std::string no_cgroup;
-  if (effective.max_processes > 0 || effective.memory_bytes > 0)
+  if (effective.max_processes > 0 || effective.memory_bytes > 0 || effective.cpus > 0)
     cgroup = RunCgroup::Create(effective.max_processes > 0 ? effective.max_processes : 1 << 22,
-                               effective.memory_bytes, &no_cgroup);
+                               effective.memory_bytes, effective.cpus, &no_cgroup);
   if (effective.namespaces)
     result.isolation = NamespaceFlags() & CLONE_NEWUSER ? "namespaces (user, pid, net, mount, ipc)"
                                                         : "namespaces (pid, net, mount, ipc)";

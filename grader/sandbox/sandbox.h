@@ -27,6 +27,7 @@ struct SandboxPolicy {
   std::chrono::milliseconds wall{0};       // the whole run, killed at the end of it
   int max_processes = 0;                   // pids.max of the run's cgroup, the suite included
   uint64_t memory_bytes = 0;               // memory limit of the run's cgroup
+  double cpus = 0;                         // CPU quota of the run's cgroup, in cores
   uint64_t tmp_bytes = 64ull << 20;        // size of the private /tmp
   std::vector<std::string> view;           // absolute paths the run sees, read-only, as they are
   std::vector<std::string> hide;           // directories inside `view` the run sees empty

@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-processes", policy.max_processes, "Processes and threads of the run")
       ->check(CLI::PositiveNumber);
   app.add_option("--memory", memory_mib, "Memory of the run, MiB")->check(CLI::PositiveNumber);
+  app.add_option("--cpus", policy.cpus, "CPU quota of the run, in cores")
+      ->check(CLI::PositiveNumber);
   app.add_option("--tmp", tmp_mib, "Size of the private /tmp, MiB")->check(CLI::PositiveNumber);
   app.add_option("--hide", policy.hide, "Show this directory of a view empty (repeatable)")
       ->check(CLI::ExistingDirectory);

@@ -235,6 +235,15 @@ TEST_F(SandboxTest, ProcessLimitIsReported) {
   EXPECT_NE(result.isolation.find("cgroup"), std::string::npos);
 }
 
+TEST_F(SandboxTest, ARunIsOneSchedulingGroupWithACpuQuota) {
+  if (geteuid() != 0) GTEST_SKIP() << "an ordinary user has no cgroup to limit the CPU with";
+  SandboxPolicy policy;
+  policy.cpus = 1;
+  SandboxResult result = Shell("echo done", policy);
+  EXPECT_NE(result.isolation.find("+cpu"), std::string::npos) << result.isolation;
+  EXPECT_EQ(result.console, "done\n");
+}
+
 TEST(SandboxFallback, RunsWithoutNamespacesAndSaysWhy) {
   SandboxPolicy policy;
   policy.namespaces = false;

@@ -1,6 +1,7 @@
 // What every lab suite knows about the run: the executable under test and the fixtures.
 #pragma once
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -69,14 +70,29 @@ class ProgramTest : public testing::Test {
 /// names none or it cannot be read, RubricError when the rubric cannot be.
 FaultProfile RubricFaultProfile();
 
-/// Opens a fault check: skips the test, with the reason, when faults cannot reach the
-/// executable under test (statically linked, libfiu missing); else loads its profile.
-#define FORKLAB_FAULT_CHECK(profile)                                               \
-  do {                                                                             \
-    std::string fault_skip_reason;                                                 \
-    if (!::forklab::FaultsCanReach(::forklab::ExeUnderTest(), &fault_skip_reason)) \
-      GTEST_SKIP() << ::forklab::Tr("fault check skipped: {}", fault_skip_reason); \
-    profile = ::forklab::RubricFaultProfile();                                     \
+/// Whether the grader asked that a fault check its injection cannot reach be skipped
+/// (FORKLAB_UNREACHABLE_FAULTS=skip: an instructor grading another language) rather than
+/// failed, the default: a skip leaves the total, so dodging the faults would raise the score.
+bool SkipUnreachableFaults();
+
+/// Opens a fault check: skips the test, with the reason, when this machine cannot inject
+/// faults (libfiu missing); fails it, saying what to do, when the injection cannot reach the
+/// executable under test (statically linked), unless SkipUnreachableFaults(); else loads its
+/// profile.
+#define FORKLAB_FAULT_CHECK(profile)                                                       \
+  do {                                                                                     \
+    std::string fault_unreached;                                                           \
+    if (!::forklab::FaultInjectionAvailable(&fault_unreached))                             \
+      GTEST_SKIP() << ::forklab::Tr("fault check skipped: {}", fault_unreached);           \
+    if (!::forklab::FaultsCanReach(::forklab::ExeUnderTest(), &fault_unreached)) {         \
+      if (::forklab::SkipUnreachableFaults())                                              \
+        GTEST_SKIP() << ::forklab::Tr("fault check skipped: {}", fault_unreached);         \
+      FAIL() << ::forklab::Tr(                                                             \
+          "The grader could not inject its faults into the program: {}. Link the program " \
+          "dynamically (no -static) so that the grader's LD_PRELOAD reaches it.",          \
+          fault_unreached);                                                                \
+    }                                                                                      \
+    profile = ::forklab::RubricFaultProfile();                                             \
   } while (0)
 
 }  // namespace forklab

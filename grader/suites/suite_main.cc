@@ -101,6 +101,11 @@ FaultProfile RubricFaultProfile() {
                           " names its fault profile (profile = \"...\")");
 }
 
+bool SkipUnreachableFaults() {
+  static const bool skip = FirstOf("", kUnreachableFaultsEnv, "fail") == "skip";
+  return skip;
+}
+
 bool ForkVariant() {
   return LabUnderTest().starts_with("fork_");
 }
@@ -225,6 +230,7 @@ int main(int argc, char** argv) {
     forklab::LabUnderTest();
     forklab::FakePing();
     forklab::ReferenceExe();
+    forklab::SkipUnreachableFaults();
     forklab::fault_profile_flag =
         forklab::FirstOf(forklab::fault_profile_flag, forklab::kFaultProfileEnv, "");
     for (const std::string& name : forklab::ForklabVariables()) unsetenv(name.c_str());

@@ -211,8 +211,7 @@ size_t ReportUngraded(const std::vector<StoredResult>& results) {
 }
 
 int RunBatchCommand(const Layout& layout, const BatchRequest& request) {
-  BatchOutcome outcome = RunBatch(
-      layout, request, PrintBatchProgress(isatty(STDERR_FILENO) && !std::getenv("NO_COLOR")));
+  BatchOutcome outcome = RunBatch(layout, request, PrintBatchProgress(isatty(STDERR_FILENO)));
   WriteClassFiles(layout, request.out, outcome.results);
   std::cout << fmt::format("The gradebook is in {}.\n", (request.out / "gradebook.csv").string());
   size_t ungraded = ReportUngraded(outcome.results);
@@ -266,7 +265,7 @@ void AddLimitOptions(CLI::App* app, GradeRequest* request) {
                   "Output kept per stream of a program, MiB (the rest is counted)")
       ->check(CLI::Range(1, 1 << 12))
       ->capture_default_str();
-  app->option_defaults()->group("OPTIONS");
+  app->option_defaults()->group("Options");
 }
 
 /// Makes the report speak the student's language: --lang (looked for before parsing, so that

@@ -223,8 +223,7 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
         << Tr("time: {} s; floor {} s (the checks' own durations, fully overlapped but for the "
               "timed ones)",
               fmt::format("{:.1f}", report.wall_seconds), fmt::format("{:.1f}", report.floor_seconds))
-        << '
-';
+        << '\n';
   for (const std::string& warning : report.warnings)
     out << Paint(style, "33", "  " + Tr("warning: ")) << warning << '\n';
   if (!report.complete) out << Paint(style, "33", "  " + Tr("incomplete: grading was interrupted")) << '\n';

@@ -82,7 +82,8 @@ void AddTests(const toml::table& root, const std::filesystem::path& path,
     if (!points || *points < 0) Fail(path, where + "'points' must be a number >= 0");
     entry.points = *points;
     entry.hidden = hidden || (*table)["hidden"].value_or(false);
-    entry.hint = Tr((*table)["hint"].value_or(std::string()));
+    std::string hint = (*table)["hint"].value_or(std::string());
+    entry.hint = Tr(hint);
     if (const toml::node* hints = table->get("hints")) {
       std::string bad = where + "'hints' must be a table of strings: hints = { key = \"...\" }";
       if (!hints->as_table()) Fail(path, bad);

@@ -107,7 +107,9 @@ GradeProgress PrintProgress(std::ostream& out, ProgressPrinter& printer, const T
     out << (style.color ? "\033[33m" + label + "\033[0m" : label) << warning << "\n";
   };
   progress.lab_started = [&printer](const std::string& lab) { printer.LabStarted(lab); };
-  progress.lab_not_built = [&out](const std::string& log) { out << "  " << Tr("did not build:") << "\n" << log; };
+  progress.lab_not_built = [&out](const std::string& log) {
+    out << "  " << Tr("did not build:") << "\n" << log;
+  };
   progress.check_done = [&printer](const CheckReport& check) { printer.CheckDone(check); };
   progress.lab_done = [&printer](const LabReport& lab) { printer.LabDone(lab); };
   return progress;

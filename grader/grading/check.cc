@@ -23,10 +23,14 @@ namespace forklab {
 
 const char* OutcomeName(Outcome outcome) {
   static constexpr std::pair<Outcome, const char*> kNames[] = {
-      {Outcome::kPassed, TrLater("passed")},          {Outcome::kFailed, TrLater("failed")},
-      {Outcome::kTimedOut, TrLater("timed out")},     {Outcome::kCrashed, TrLater("crashed")},
-      {Outcome::kNotBuilt, TrLater("did not build")}, {Outcome::kSkipped, TrLater("skipped")},
-      {Outcome::kKilled, TrLater("killed")},          {Outcome::kInconclusive, TrLater("inconclusive")}};
+      {Outcome::kPassed, TrLater("passed")},
+      {Outcome::kFailed, TrLater("failed")},
+      {Outcome::kTimedOut, TrLater("timed out")},
+      {Outcome::kCrashed, TrLater("crashed")},
+      {Outcome::kNotBuilt, TrLater("did not build")},
+      {Outcome::kSkipped, TrLater("skipped")},
+      {Outcome::kKilled, TrLater("killed")},
+      {Outcome::kInconclusive, TrLater("inconclusive")}};
   for (const auto& [named, name] : kNames)
     if (named == outcome) return name;
   return "unknown";
@@ -217,7 +221,6 @@ std::string PlainFailure(const std::string& failure) {
       text += "\n" + Tr("while checking {}", std::regex_replace(line, location, ""));
   return text;
 }
-
 
 std::vector<std::string> Containment::SandboxOptions() const {
   std::vector<std::string> args;

@@ -65,8 +65,7 @@ Target InSlot(Target target, const std::vector<UidLease>& slot_uids, int slot) {
 }
 
 // Runs `check` against `lab` in `slot`, on a thread of its own beside other checks.
-void RunOne(const LabRun& lab, CheckRun* check, const std::vector<UidLease>& slot_uids,
-            int slot) {
+void RunOne(const LabRun& lab, CheckRun* check, const std::vector<UidLease>& slot_uids, int slot) {
   if (!lab.report.build_log.empty()) {
     check->result = {Outcome::kNotBuilt, 0, "", {}};
     check->kept = true;
@@ -199,7 +198,7 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
              lab->report.exe = layout.reference(rubric.lab).string();
            }
            lab->target = TargetOf(layout, plan, secrets, lab->report, request.timelines,
-                                 request.skip_unreachable_faults);
+                                  request.skip_unreachable_faults);
          },
          /*prerequisite=*/true});
     reporters.push_back([&, lab] {
@@ -209,7 +208,9 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
     });
     for (const RubricEntry& entry : rubrics[i].entries) {
       check->entry = &entry;
-      tasks.push_back({entry.exclusive, [lab, check, &slot_uids](int slot) { RunOne(*lab, check, slot_uids, slot); }});
+      tasks.push_back({entry.exclusive, [lab, check, &slot_uids](int slot) {
+                         RunOne(*lab, check, slot_uids, slot);
+                       }});
       bool last_of_lab = &entry == &rubrics[i].entries.back();
       reporters.push_back([&, check, last_of_lab] {
         if (check->kept) {

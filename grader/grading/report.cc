@@ -222,11 +222,13 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
     out << "  "
         << Tr("time: {} s; floor {} s (the checks' own durations, fully overlapped but for the "
               "timed ones)",
-              fmt::format("{:.1f}", report.wall_seconds), fmt::format("{:.1f}", report.floor_seconds))
+              fmt::format("{:.1f}", report.wall_seconds),
+              fmt::format("{:.1f}", report.floor_seconds))
         << '\n';
   for (const std::string& warning : report.warnings)
     out << Paint(style, "33", "  " + Tr("warning: ")) << warning << '\n';
-  if (!report.complete) out << Paint(style, "33", "  " + Tr("incomplete: grading was interrupted")) << '\n';
+  if (!report.complete)
+    out << Paint(style, "33", "  " + Tr("incomplete: grading was interrupted")) << '\n';
   if (std::vector<std::string> rerun = report.RerunArgs(); !rerun.empty())
     out << Paint(style, "33", "  " + Tr("incomplete: "))
         << Tr("the machine was too busy to decide some checks (RERUN); grade them again: "

@@ -113,8 +113,7 @@ TEST_F(EchoServer, TwoHundredClientsAtOnce) {
   if (clients.size() < size_t{kManyClients}) UseHint("backlog");
   EXPECT_TRUE(clients.size() == size_t{kManyClients} && served == clients.size())
       << Tr("connected {}/{} within {} s, served {} of them within {} s", clients.size(),
-            kManyClients, kConnectDeadline.count() / 1000, served,
-            2 * kReplyTimeout.count() / 1000)
+            kManyClients, kConnectDeadline.count() / 1000, served, 2 * kReplyTimeout.count() / 1000)
       << (clients.size() < size_t{kManyClients} && !error.empty()
               ? "; " + Tr("the next connect: {}", error)
               : "")

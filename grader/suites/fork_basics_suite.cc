@@ -113,10 +113,11 @@ std::string Describe(const Timeline& timeline) {
   if (timeline.status) {
     text << Tr("exit: {}", timeline.status->Describe());
   } else {
-    text << Tr("exit: none: still running {} s after its sleeps ({} s in all) should have ended; "
-               "the grader stopped waiting and killed it",
-               fmt::format("{:.1f}", timeline.exited_at - timeline.sleeps),
-               fmt::format("{:.1f}", timeline.sleeps));
+    text << Tr(
+        "exit: none: still running {} s after its sleeps ({} s in all) should have ended; "
+        "the grader stopped waiting and killed it",
+        fmt::format("{:.1f}", timeline.exited_at - timeline.sleeps),
+        fmt::format("{:.1f}", timeline.sleeps));
   }
   return text.str();
 }
@@ -370,9 +371,9 @@ TEST_F(ForkBasics, BadOptionsExitTwo) {
   RunResult accepted = forklab::Run(ExeUnderTest(), ProgramOptions(good), RunLimit(SleepsOf(good)));
   ASSERT_TRUE(accepted.status && accepted.status->ExitedWith(0))
       << Tr("{} must run and exit 0, got {}", CommandLine(good),
-            accepted.status ? accepted.status->Describe()
-                            : Tr("still running {} ms later, with nothing to sleep",
-                                 RunLimit(0).count()))
+            accepted.status
+                ? accepted.status->Describe()
+                : Tr("still running {} ms later, with nothing to sleep", RunLimit(0).count()))
       << "\n"
       << accepted.err;
   const std::vector<std::vector<std::string>> bad_options = {

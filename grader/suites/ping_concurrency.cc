@@ -28,8 +28,8 @@ TEST_F(Ping, SweepIsConcurrent) {
   RunResult run = RunSweep({.targets = {"127.0.0.1-60"}, .latency_ms = kLatencyMs},
                            milliseconds(15 * kLatencyMs));
   ASSERT_FALSE(run.timed_out()) << Tr(
-      "{} pings of {} ms each did not finish in 15 latencies (serially they take {}): {}",
-      kHosts, kLatencyMs, kHosts, Unfinished(run.wall_time.count(), run.Lines(), kHosts));
+      "{} pings of {} ms each did not finish in 15 latencies (serially they take {}): {}", kHosts,
+      kLatencyMs, kHosts, Unfinished(run.wall_time.count(), run.Lines(), kHosts));
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)));
   double latencies = run.wall_time.count() * 1000 / kLatencyMs;
   EXPECT_LT(latencies, 10) << Tr(

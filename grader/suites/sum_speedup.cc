@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "harness/subprocess.h"
-#include "sandbox/protocol.h"
 #include "i18n/messages.h"
+#include "sandbox/protocol.h"
 #include "suites/suite.h"
 #include "suites/sum_parallelism.h"
 

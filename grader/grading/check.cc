@@ -368,8 +368,10 @@ CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
     result.detail = run.failure + "\n";
   }
   result.time = run.time;
-  if (result.outcome != Outcome::kPassed && result.outcome != Outcome::kSkipped)
+  if (result.outcome != Outcome::kPassed && result.outcome != Outcome::kSkipped) {
+    if (!result.detail.empty() && result.detail.back() != '\n') result.detail += '\n';
     result.detail += "replay: " + ReplayCommand(entry, target) + "\n";
+  }
   return result;
 }
 

@@ -204,6 +204,7 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
   size_t width = DisplayWidth(Tr("total"));
   for (const LabReport& lab : report.labs) {
     width = std::max(width, DisplayWidth(lab.lab));
+    if (!lab.build_log.empty() || lab.not_started()) continue;  // its checks are not listed
     for (const CheckReport& check : lab.checks)
       if (check.to_fix()) width = std::max(width, DisplayWidth(name_of(check)) + 2);
   }

@@ -49,8 +49,9 @@ struct Grading {
 };
 
 /// Runs `forklab args...` (with `prefix` before it, e.g. setpriv), asking for JSON unless not
-/// `json`. A grading runs two checks at a time: ctest runs several gradings at once already,
-/// and two keep a grading's waits overlapping without crowding the cores further.
+/// `json`. A grading runs two checks at a time unless `args` say otherwise (--jobs): ctest runs
+/// several gradings at once already, and two keep a grading's waits overlapping without
+/// crowding the cores further.
 inline Grading Forklab(std::vector<std::string> args, bool json = true,
                        std::vector<std::string> prefix = {}) {
   namespace fs = std::filesystem;
@@ -60,7 +61,9 @@ inline Grading Forklab(std::vector<std::string> args, bool json = true,
                          testing::UnitTest::GetInstance()->current_test_info()->name())) +
                      ".json");
   if (json) args.insert(args.end(), {"--format", "json", "--output", output.string()});
-  if (!args.empty() && args.front() == "grade") args.insert(args.end(), {"--jobs", "2"});
+  if (!args.empty() && args.front() == "grade" &&
+      std::find(args.begin(), args.end(), "--jobs") == args.end())
+    args.insert(args.end(), {"--jobs", "2"});
   std::string forklab = (kBuild / "grader" / "forklab").string();
   SpawnOptions options;
   options.args = std::move(args);
@@ -81,18 +84,18 @@ inline Grading Forklab(std::vector<std::string> args, bool json = true,
   return grading;
 }
 
-/// Grades `args` (a "grade" command with its --lab options), then grades again, as the report
-/// says, the checks the machine was too busy to decide, up to `regrades` times: a batch's way
-/// with inconclusive checks. Their new results replace the old in the returned result, whose
+/// Grades `args` (a "grade" command with its --lab and --check options), then grades again, as the
+/// report says, the checks the machine was too busy to decide, up to `regrades` times: a batch's
+/// way with inconclusive checks. Their new results replace the old in the returned result, whose
 /// totals are recomputed; any still inconclusive stay so.
 inline Grading GradeDecided(const std::vector<std::string>& args, int regrades = 3) {
   Grading grading = Forklab(args);
   for (int again = 0; again < regrades && grading.result.is_object() &&
                       !grading.result.value("rerun", nlohmann::json::array()).empty();
        ++again) {
-    std::vector<std::string> rerun;  // args without their --lab options, then the report's
+    std::vector<std::string> rerun;  // args without their --lab and --check, then the report's
     for (size_t i = 0; i < args.size(); ++i) {
-      if (args[i] == "--lab") {
+      if (args[i] == "--lab" || args[i] == "--check") {
         ++i;
         continue;
       }

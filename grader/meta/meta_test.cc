@@ -9,13 +9,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "grading/labs.h"
+#include "grading/rubric.h"
 #include "harness/subprocess.h"
 #include "meta/forklab_run.h"
 
@@ -122,28 +125,101 @@ std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::
   return programs;
 }
 
-// Test output names the program instead of dumping its bytes.
-void PrintTo(const FixtureProgram& program, std::ostream* out) {
-  *out << program.name;
-}
-
-std::string ProgramName(const testing::TestParamInfo<FixtureProgram>& info) {
-  return info.param.name;
-}
-
 std::string LabName(const testing::TestParamInfo<std::string>& info) {
   return info.param;
 }
 
-class ReferenceScoresFull : public testing::TestWithParam<std::string> {};
+// The checks of `lab` that `wanted` accepts (every check by default), from its rubric, in
+// report order.
+std::vector<std::string> ChecksOf(
+    const std::string& lab, const std::function<bool(const RubricEntry&)>& wanted =
+                                [](const RubricEntry&) { return true; }) {
+  std::vector<std::string> checks;
+  for (const RubricEntry& entry : LoadRubric(kSource / "labs" / lab / "rubric.toml", "").entries)
+    if (wanted(entry)) checks.push_back(entry.test);
+  return checks;
+}
+
+// Whether `check` times CPU work (FORKLAB_TIMED_CHECKS, the suites' SERIAL filters): a grading
+// that runs it must have the machine to itself (ctest RUN_SERIAL).
+bool IsTimed(const std::string& check) {
+  std::stringstream patterns(FORKLAB_TIMED_CHECKS);
+  for (std::string pattern; std::getline(patterns, pattern, ':');)
+    if (fnmatch(pattern.c_str(), check.c_str(), 0) == 0) return true;
+  return false;
+}
+
+/// One meta-test's grading: a program and the checks of its lab it is graded on. A lab with
+/// timed checks is graded in two: its timed checks (a test that runs alone) and the others
+/// (a test that runs beside other tests), so only what measures time waits for a quiet machine.
+struct Graded {
+  FixtureProgram program;           // a reference or stub: only its name and lab
+  std::vector<std::string> checks;  // --check filters (empty: every check of the lab)
+  bool timed = false;               // checks has timed checks: ctest runs it alone
+  bool split = false;               // the program's other checks are another test's
+};
+
+// Test output names the program instead of dumping its bytes.
+void PrintTo(const Graded& graded, std::ostream* out) {
+  *out << graded.program.name << (graded.timed ? " (timed checks)" : "");
+}
+
+std::string ProgramName(const testing::TestParamInfo<Graded>& info) {
+  return info.param.program.name;
+}
+
+// The gradings of `programs` that run timed checks (`timed`), or those that run none. A
+// program is graded on `checks` when its manifest names them, else on its whole lab. A mutant
+// whose report is read as a whole (`says`, `cause`) is not split.
+std::vector<Graded> Gradings(const std::vector<FixtureProgram>& programs, bool timed) {
+  std::vector<Graded> gradings;
+  for (const FixtureProgram& program : programs) {
+    std::vector<std::string> checks =
+        program.checks.empty() ? ChecksOf(program.lab) : program.checks;
+    Graded timed_part{program, {}, true, true}, other_part{program, {}, false, true};
+    for (const std::string& check : checks)
+      (IsTimed(check) ? timed_part : other_part).checks.push_back(check);
+    if (timed_part.checks.empty() || other_part.checks.empty() || !program.says.empty() ||
+        !program.cause.empty()) {
+      if (timed == !timed_part.checks.empty())
+        gradings.push_back({program, program.checks, timed, /*split=*/false});
+      continue;
+    }
+    gradings.push_back(timed ? timed_part : other_part);
+  }
+  return gradings;
+}
+
+std::vector<FixtureProgram> References() {
+  std::vector<FixtureProgram> references;
+  for (const std::string& lab : Labs()) {
+    FixtureProgram reference;
+    reference.name = reference.lab = lab;
+    references.push_back(std::move(reference));
+  }
+  return references;
+}
+
+std::vector<std::string> CheckOptions(const std::vector<std::string>& checks) {
+  std::vector<std::string> options;
+  for (const std::string& check : checks) options.insert(options.end(), {"--check", check});
+  return options;
+}
+
+class ReferenceScoresFull : public testing::TestWithParam<Graded> {};
 
 TEST_P(ReferenceScoresFull, EveryCheckPasses) {
-  Grading grading = GradeDecided({"grade", "--impl", "reference", "--lab", GetParam()});
+  std::vector<std::string> args = {"grade", "--impl", "reference", "--lab", GetParam().program.lab};
+  for (const std::string& option : CheckOptions(GetParam().checks)) args.push_back(option);
+  Grading grading = GradeDecided(args);
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
   ExpectFullMarksOrUndecided(grading);
 }
 
-INSTANTIATE_TEST_SUITE_P(Labs, ReferenceScoresFull, testing::ValuesIn(Labs()), LabName);
+INSTANTIATE_TEST_SUITE_P(Labs, ReferenceScoresFull,
+                         testing::ValuesIn(Gradings(References(), /*timed=*/false)), ProgramName);
+INSTANTIATE_TEST_SUITE_P(Timed, ReferenceScoresFull,
+                         testing::ValuesIn(Gradings(References(), /*timed=*/true)), ProgramName);
 
 class StubScoresZero : public testing::TestWithParam<std::string> {};
 
@@ -160,14 +236,21 @@ TEST_P(StubScoresZero, EveryCheckFailsWithoutHanging) {
 
 INSTANTIATE_TEST_SUITE_P(Labs, StubScoresZero, testing::ValuesIn(Labs()), LabName);
 
-class Mutant : public testing::TestWithParam<FixtureProgram> {};
+class Mutant : public testing::TestWithParam<Graded> {};
 
 TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
-  const FixtureProgram& mutant = GetParam();
+  const FixtureProgram& mutant = GetParam().program;
   ASSERT_FALSE(mutant.fails.empty()) << mutant.name << ": mutant.toml declares no 'fails'";
-  std::vector<std::string> args = {"grade", "--lab", mutant.lab, "--exe",
-                                   (kBuild / "fixtures" / "mutants" / mutant.name).string()};
-  for (const std::string& check : mutant.checks) args.insert(args.end(), {"--check", check});
+  // Four checks at once: a mutant's failing checks mostly wait out their limits (a serial
+  // sweep, a client that is never answered) and use little CPU meanwhile.
+  std::vector<std::string> args = {"grade",
+                                   "--lab",
+                                   mutant.lab,
+                                   "--exe",
+                                   (kBuild / "fixtures" / "mutants" / mutant.name).string(),
+                                   "--jobs",
+                                   "4"};
+  for (const std::string& option : CheckOptions(GetParam().checks)) args.push_back(option);
   Grading grading = Forklab(args);
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
   if (mutant.graded_within > 0) {
@@ -189,7 +272,16 @@ TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
   }
   // Every declared check fails (or could not be measured here), and no other check fails.
   Verdicts verdicts = VerdictsOf(grading.result);
-  for (const std::string& check : mutant.fails)
+  std::vector<std::string> lab_checks = ChecksOf(mutant.lab);
+  std::set<std::string> declared_here;  // the declared checks this grading ran
+  for (const std::string& check : mutant.fails) {
+    EXPECT_NE(std::find(lab_checks.begin(), lab_checks.end(), check), lab_checks.end())
+        << check << " is declared but is not a check of " << mutant.lab;
+    if (verdicts.passed.count(check) || verdicts.not_passed.count(check) ||
+        verdicts.skipped.count(check))
+      declared_here.insert(check);
+  }
+  for (const std::string& check : declared_here)
     EXPECT_FALSE(verdicts.passed.count(check)) << check << " passed: the grader missed the bug";
   auto may_fail = [&](const std::string& check) {
     return std::any_of(mutant.may_fail.begin(), mutant.may_fail.end(), [&](const std::string& p) {
@@ -200,13 +292,16 @@ TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
     EXPECT_TRUE(mutant.fails.count(check) || may_fail(check))
         << check << " failed, but the mutant does not declare it\n"
         << Failures(grading.result);
-  EXPECT_TRUE(std::any_of(mutant.fails.begin(), mutant.fails.end(), [&](const std::string& check) {
-    return verdicts.not_passed.count(check);
-  })) << "every declared check was skipped: nothing was proven";
-  for (const std::string& check : mutant.fails) {
-    bool known = verdicts.passed.count(check) || verdicts.not_passed.count(check) ||
-                 verdicts.skipped.count(check);
-    EXPECT_TRUE(known) << check << " is declared but is not a check of " << mutant.lab;
+  bool proven =
+      std::any_of(declared_here.begin(), declared_here.end(),
+                  [&](const std::string& check) { return verdicts.not_passed.count(check); });
+  // A split grading proves only its share: the other share's test may prove the rest.
+  if (!proven && GetParam().split) {
+    if (!declared_here.empty())
+      GTEST_SKIP() << "every declared check of this share was skipped; the other share's test "
+                      "must prove the bug";
+  } else {
+    EXPECT_TRUE(proven) << "every declared check was skipped: nothing was proven";
   }
   std::string report = Failures(grading.result);
   for (const std::string& words : mutant.says)
@@ -218,38 +313,53 @@ TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, Mutant,
-                         testing::ValuesIn(FixturePrograms("mutants", "mutant.toml")), ProgramName);
+                         testing::ValuesIn(Gradings(FixturePrograms("mutants", "mutant.toml"),
+                                                    /*timed=*/false)),
+                         ProgramName);
+INSTANTIATE_TEST_SUITE_P(Timed, Mutant,
+                         testing::ValuesIn(Gradings(FixturePrograms("mutants", "mutant.toml"),
+                                                    /*timed=*/true)),
+                         ProgramName);
 
-class Alternative : public testing::TestWithParam<FixtureProgram> {};
+class Alternative : public testing::TestWithParam<Graded> {};
 
 TEST_P(Alternative, ScoresFull) {
-  const FixtureProgram& alternative = GetParam();
-  Grading grading =
-      GradeDecided({"grade", "--lab", alternative.lab, "--exe",
-                    (kBuild / "fixtures" / "alternatives" / alternative.name).string()});
+  const FixtureProgram& alternative = GetParam().program;
+  std::vector<std::string> args = {
+      "grade", "--lab", alternative.lab, "--exe",
+      (kBuild / "fixtures" / "alternatives" / alternative.name).string()};
+  for (const std::string& option : CheckOptions(GetParam().checks)) args.push_back(option);
+  Grading grading = GradeDecided(args);
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
   ExpectFullMarksOrUndecided(grading);
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, Alternative,
-                         testing::ValuesIn(FixturePrograms("alternatives", "alternative.toml")),
-                         ProgramName);
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, Alternative,
+    testing::ValuesIn(Gradings(FixturePrograms("alternatives", "alternative.toml"), false)),
+    ProgramName);
+INSTANTIATE_TEST_SUITE_P(
+    Timed, Alternative,
+    testing::ValuesIn(Gradings(FixturePrograms("alternatives", "alternative.toml"), true)),
+    ProgramName);
 
 // Fault checks use fixed seeds: grading them again gives the same outcomes, check by check.
+// Only the fault checks are graded (the other checks of a reference are ReferenceScoresFull's).
 class FaultChecksRepeat : public testing::TestWithParam<std::pair<std::string, std::string>> {};
 
 TEST_P(FaultChecksRepeat, SameOutcomesEveryRun) {
   auto [lab, exe] = GetParam();
   std::vector<std::string> args = {"grade", "--lab", lab, "--exe", (kBuild / exe).string()};
+  std::vector<std::string> fault_checks =
+      ChecksOf(lab, [](const RubricEntry& entry) { return !entry.profile.empty(); });
+  ASSERT_FALSE(fault_checks.empty()) << lab << " has no fault checks";
+  for (const std::string& check : fault_checks) args.insert(args.end(), {"--check", check});
   Grading first = Forklab(args);
   ASSERT_TRUE(first.run.status && first.run.status->ExitedWith(0)) << first.run.err;
   std::map<std::string, std::string> outcomes;
   for (const auto& check : first.result["labs"][0]["checks"])
-    if (check.contains("profile")) {
-      outcomes[check["test"]] = check["outcome"];
-      args.insert(args.end(), {"--check", check["test"]});
-    }
-  ASSERT_FALSE(outcomes.empty()) << lab << " has no fault checks";
+    outcomes[check["test"]] = check["outcome"];
+  ASSERT_EQ(outcomes.size(), fault_checks.size()) << Failures(first.result);
   for (int run = 0; run < 2; ++run) {
     Grading again = Forklab(args);
     ASSERT_TRUE(again.run.status && again.run.status->ExitedWith(0)) << again.run.err;

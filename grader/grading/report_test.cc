@@ -10,15 +10,8 @@ namespace {
 
 CheckReport Check(const std::string& test, double points, Outcome outcome, double fraction,
                   bool hidden = false) {
-  RubricEntry entry{test,
-                    "title of " + test,
-                    points,
-                    hidden,
-                    "the lesson",
-                    std::chrono::seconds(1),
-                    std::chrono::seconds(0),
-                    "/s",
-                    ""};
+  RubricEntry entry{test,         "title of " + test,      points, hidden,
+                    "the lesson", std::chrono::seconds(1), "/s",   ""};
   return {entry, {outcome, fraction, "observed: detail of " + test, {}}};
 }
 

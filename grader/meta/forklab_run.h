@@ -49,8 +49,9 @@ struct Grading {
 };
 
 /// Runs `forklab args...` (with `prefix` before it, e.g. setpriv), asking for JSON unless not
-/// `json`. A grading runs two checks at a time: ctest runs several gradings at once already,
-/// and two keep a grading's waits overlapping without crowding the cores further.
+/// `json`. A grading runs two checks at a time unless `args` say otherwise: ctest runs several
+/// gradings at once already, and two keep a grading's waits overlapping without crowding the
+/// cores further.
 inline Grading Forklab(std::vector<std::string> args, bool json = true,
                        std::vector<std::string> prefix = {}) {
   namespace fs = std::filesystem;
@@ -60,7 +61,9 @@ inline Grading Forklab(std::vector<std::string> args, bool json = true,
                          testing::UnitTest::GetInstance()->current_test_info()->name())) +
                      ".json");
   if (json) args.insert(args.end(), {"--format", "json", "--output", output.string()});
-  if (!args.empty() && args.front() == "grade") args.insert(args.end(), {"--jobs", "2"});
+  if (!args.empty() && args.front() == "grade" &&
+      std::find(args.begin(), args.end(), "--jobs") == args.end())
+    args.insert(args.end(), {"--jobs", "2"});
   std::string forklab = (kBuild / "grader" / "forklab").string();
   SpawnOptions options;
   options.args = std::move(args);

@@ -284,6 +284,7 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
                              {"outcome", OutcomeName(check.result.outcome)},
                              {"hidden", check.entry.hidden},
                              {"seconds", check.result.time.count()}};
+      if (check.entry.deadline.count() > 0) item["deadline"] = check.entry.deadline.count();
       if (!Withheld(check, show_hidden)) {
         item["test"] = check.entry.test;
         if (!check.entry.profile.empty())

@@ -95,6 +95,10 @@ void AddTests(const toml::table& root, const std::filesystem::path& path,
     int64_t timeout = (*table)["timeout"].value_or(int64_t{60});
     if (timeout <= 0 || timeout > 3600) Fail(path, where + "'timeout' must be 1..3600 seconds");
     entry.timeout = std::chrono::seconds(timeout);
+    int64_t deadline = (*table)["deadline"].value_or(root["deadline"].value_or(int64_t{0}));
+    if (deadline < 0 || deadline >= timeout)
+      Fail(path, where + "'deadline' must be 0..timeout-1 seconds (the check concludes first)");
+    entry.deadline = std::chrono::seconds(deadline);
     entry.profile = (*table)["profile"].value_or(std::string());
     if (const toml::node* exclusive = table->get("exclusive")) {
       if (!exclusive->is_boolean()) Fail(path, where + "'exclusive' must be true or false");

@@ -19,6 +19,10 @@ struct RubricEntry {
   bool hidden = false;
   std::string hint;  // the lesson behind the check, shown when it fails
   std::chrono::seconds timeout{60};
+  // The contract's own deadline for this check: the longest it waits on a program that never
+  // answers (the contract's startup, reply, sleep and sweep times it waits through, each to
+  // its end) before it concludes with a diagnosis. Below `timeout`; 0 when not declared.
+  std::chrono::seconds deadline{0};
   std::filesystem::path suite;  // the suite executable that holds the test
   std::string profile;          // a fault check's profile: a name, resolved to its file
   bool exclusive = false;       // it measures time: runs with no other check beside it
@@ -53,6 +57,8 @@ struct RubricError : std::runtime_error {
 ///   [[test]]
 ///   name = "ForkBasics.LinesInOrder"
 ///   title = "..."; points = 2; hidden = false; timeout = 60; hint = "..."
+///   deadline = 20                    # optional: the contract's deadline (a top-level
+///                                    # `deadline` is the default of the file's entries)
 ///   hints = { stale = "...", utc = "..." }   # optional: hints the check picks by cause
 ///   profile = "fork-eagain"          # fault checks: the fault profile to run under
 ///   exclusive = true                 # timing checks: nothing else runs beside it

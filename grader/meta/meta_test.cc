@@ -2,7 +2,8 @@
 // without hanging, every mutant fails exactly the checks it declares, every alternative
 // (correct, but written differently) scores 100%, and the CLI honours its own contract. A
 // mutant's and a stub's report is read as a student reads it: the words a mutant declares
-// (`says`), no GoogleTest wording, no garbled UTF-8.
+// (`says` somewhere, `each_says` in each check it fails), no GoogleTest wording, no garbled
+// UTF-8.
 #include <fnmatch.h>
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
@@ -67,13 +68,18 @@ void ExpectFullMarksOrUndecided(const Grading& grading) {
   if (!undecided.empty()) GTEST_SKIP() << "the machine was too busy to decide:\n" << undecided;
 }
 
+// A check's failure as a student reads it: its outcome, detail and hint.
+std::string FailureText(const nlohmann::json& check) {
+  return "  " + check.value("test", "?") + " [" + check["outcome"].get<std::string>() +
+         "]: " + check.value("detail", "") + "\n  hint: " + check.value("hint", "") + "\n";
+}
+
 std::string Failures(const nlohmann::json& result) {
   std::string text;
   for (const auto& lab : result["labs"])
     for (const auto& check : lab["checks"])
       if (check["outcome"] != "passed" || check["earned"] != check["points"])
-        text += "  " + check.value("test", "?") + " [" + check["outcome"].get<std::string>() +
-                "]: " + check.value("detail", "") + "\n  hint: " + check.value("hint", "") + "\n";
+        text += FailureText(check);
   return text;
 }
 
@@ -95,29 +101,50 @@ std::string UnreadableParts(const nlohmann::json& result) {
   return found;
 }
 
+// `check` concluded by its deadline (its rubric's `deadline`) plus a few seconds: the suite's
+// own margin for a busy machine (5 s at most), then starting the sandbox, diagnosing, killing
+// and reaping (up to 5 s more at a load of 18 on two cores). It stopped waiting once the
+// deadline had passed.
+void ExpectWithinDeadline(const nlohmann::json& check) {
+  constexpr double kDiagnosisSeconds = 10;
+  std::string name = check.value("test", "?");
+  if (!check.contains("deadline")) {
+    ADD_FAILURE() << "the rubric declares no deadline for " << name;
+    return;
+  }
+  EXPECT_LE(check["seconds"].get<double>(), check["deadline"].get<double>() + kDiagnosisSeconds)
+      << name << " waited past its contract's deadline of " << check["deadline"] << " s";
+}
+
 /// A fixture program of fixtures/<kind>/<name> and its manifest.
 struct FixtureProgram {
   std::string name;
   std::string lab;
-  std::set<std::string> fails;      // mutants: the checks it must fail
-  std::set<std::string> may_fail;   // mutants: checks (or wildcards) its bug fails only at times
-  std::set<std::string> says;       // mutants: words the report of its failures must use
-  std::vector<std::string> checks;  // mutants: grade only these (empty: the whole lab)
-  double graded_within = 0;         // mutants: seconds its checks may take in all (0: any)
-  bool diagnosed = false;           // mutants: no check times out, each says what it saw
+  std::set<std::string> fails;         // mutants: the checks it must fail
+  std::set<std::string> may_fail;      // mutants: checks (or wildcards) its bug fails only at times
+  std::set<std::string> says;          // mutants: words the report of its failures must use
+  std::set<std::string> each_says;     // mutants: words each of its declared failures must use
+  std::set<std::string> each_says_in;  // mutants: ...each of these, when given (not all fails)
+  std::vector<std::string> checks;     // mutants: grade only these (empty: the whole lab)
+  bool within_deadlines = false;       // mutants: each check ends by its rubric deadline + slack
+  bool diagnosed = false;              // mutants: no check times out, each says what it saw
   std::string cause;  // mutants: the one check naming the cause; the others "not measured"
 };
 
 std::vector<FixtureProgram> FixturePrograms(const std::string& kind, const std::string& manifest) {
   std::vector<FixtureProgram> programs;
   for (const auto& [name, table] : FixtureManifests(kind, manifest)) {
-    FixtureProgram program{name, table["lab"].value_or(std::string()), {}, {}, {}, {}, 0, false,
-                           ""};
+    FixtureProgram program;
+    program.name = name;
+    program.lab = table["lab"].value_or(std::string());
     ManifestStrings(table, "fails", std::inserter(program.fails, program.fails.end()));
     ManifestStrings(table, "may_fail", std::inserter(program.may_fail, program.may_fail.end()));
     ManifestStrings(table, "says", std::inserter(program.says, program.says.end()));
+    ManifestStrings(table, "each_says", std::inserter(program.each_says, program.each_says.end()));
+    ManifestStrings(table, "each_says_in",
+                    std::inserter(program.each_says_in, program.each_says_in.end()));
     ManifestStrings(table, "checks", std::back_inserter(program.checks));
-    program.graded_within = table["graded_within"].value_or(0.0);
+    program.within_deadlines = table["within_deadlines"].value_or(false);
     program.diagnosed = table["diagnosed"].value_or(false);
     program.cause = table["cause"].value_or(std::string());
     programs.push_back(std::move(program));
@@ -253,13 +280,8 @@ TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
   for (const std::string& option : CheckOptions(GetParam().checks)) args.push_back(option);
   Grading grading = Forklab(args);
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
-  if (mutant.graded_within > 0) {
-    double seconds = 0;
-    for (const auto& check : grading.result["labs"][0]["checks"])
-      seconds += check["seconds"].get<double>();
-    EXPECT_LE(seconds, mutant.graded_within)
-        << "its checks took " << seconds << " s in all: a check must stop waiting once the "
-        << "contract's own deadline has passed";
+  if (mutant.within_deadlines) {
+    for (const auto& check : grading.result["labs"][0]["checks"]) ExpectWithinDeadline(check);
   }
   for (const auto& check : grading.result["labs"][0]["checks"]) {
     if (!mutant.cause.empty() && check["outcome"] != "passed" && check["test"] != mutant.cause) {
@@ -308,6 +330,18 @@ TEST_P(Mutant, FailsExactlyItsDeclaredChecks) {
     EXPECT_NE(report.find(words), std::string::npos)
         << "the report does not say '" << words << "':\n"
         << report;
+  // The same cause gets the same words in every check it fails, not only in one of them.
+  for (const auto& check : grading.result["labs"][0]["checks"]) {
+    const std::set<std::string>& saying =
+        mutant.each_says_in.empty() ? mutant.fails : mutant.each_says_in;
+    if (!saying.count(check.value("test", "")) || check["outcome"] == "passed" ||
+        check["outcome"] == "skipped" || check["outcome"] == "inconclusive")
+      continue;
+    for (const std::string& words : mutant.each_says)
+      EXPECT_NE(FailureText(check).find(words), std::string::npos)
+          << check.value("test", "?") << " does not say '" << words << "':\n"
+          << FailureText(check);
+  }
   EXPECT_EQ(UnreadableParts(grading.result), "")
       << "a report shows GoogleTest's wording or garbled UTF-8";
 }
@@ -320,6 +354,50 @@ INSTANTIATE_TEST_SUITE_P(Timed, Mutant,
                          testing::ValuesIn(Gradings(FixturePrograms("mutants", "mutant.toml"),
                                                     /*timed=*/true)),
                          ProgramName);
+
+// A program that prints nothing, ignores SIGTERM and never exits, graded lab by lab: each
+// check concludes by its contract's own deadline (the rubric's `deadline`) plus a few seconds
+// to start, diagnose, kill and reap, with what it saw; none passes on a program that did
+// nothing, none waits for the sandbox's timeout. Its checks mostly wait, so many run at once.
+class Unresponsive : public testing::TestWithParam<std::string> {};
+
+// A lab that shares its suite and rubric with one graded in full here is graded on the checks
+// of its own only (the shared ones run the same code on the same program): CI stays short.
+const std::map<std::string, std::vector<std::string>> kOwnChecks = {
+    {"thread_echo_server", {"ThreadEchoServer.*"}},
+    {"thread_ping", {"Ping.ThreadVariant*", "Ping.Fork*"}},
+    {"thread_ping_functor", {"Ping.ThreadVariantRunsNoChildButPingCommands"}},
+};
+
+TEST_P(Unresponsive, EveryCheckConcludesByItsDeadline) {
+  // Its checks only wait, so all of them at once.
+  std::vector<std::string> args = {"grade",
+                                   "--lab",
+                                   GetParam(),
+                                   "--exe",
+                                   (kBuild / "fixtures" / "unresponsive" / "never_exits").string(),
+                                   "--jobs",
+                                   "32"};
+  if (auto own = kOwnChecks.find(GetParam()); own != kOwnChecks.end())
+    for (const std::string& check : own->second) args.insert(args.end(), {"--check", check});
+  Grading grading = Forklab(args);
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  for (const auto& check : grading.result["labs"][0]["checks"]) {
+    EXPECT_NE(check["outcome"], "timed out") << FailureText(check);
+    EXPECT_NE(check["outcome"], "passed")
+        << check.value("test", "?") << " passed on a program that did nothing";
+    ExpectWithinDeadline(check);
+  }
+  EXPECT_EQ(UnreadableParts(grading.result), "")
+      << "a report shows GoogleTest's wording or garbled UTF-8";
+}
+
+// Not the sums yet: their checks wait up to 60 s for a result (sum_suite's kRunLimit), a limit
+// the contract does not state, so their rubrics declare no deadline.
+INSTANTIATE_TEST_SUITE_P(Labs, Unresponsive,
+                         testing::Values("fork_basics", "fork_echo_server", "thread_echo_server",
+                                         "fork_ping", "thread_ping", "thread_ping_functor"),
+                         LabName);
 
 class Alternative : public testing::TestWithParam<Graded> {};
 

@@ -7,6 +7,7 @@
 #include "labkit/echo_session.h"
 #include "labkit/options.h"
 #include "labkit/output.h"
+#include "labkit/timestamp.h"  // labkit::local_hhmmss(), for a session of your own
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";

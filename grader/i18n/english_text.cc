@@ -56,11 +56,13 @@ std::string WithoutQuotes(const std::string& line) {
 // The English sentences of one line, its quotes and Chinese replaced by kBreak. A sentence is
 // the tokens from the first to the last English word of a run of at least three, which only
 // kBreak ends: a technical token inside a sentence is part of it ("killed by SIGTERM after 2
-// s"). A line of two English words and nothing else is one too: a label ("hidden check").
+// s"). In a line with no Chinese and no quote, two English words are a sentence: a label
+// ("hidden check") or a short title ("--host is honoured").
 void AddSentences(const std::string& line, std::vector<std::string>& sentences) {
   std::istringstream tokens(line);
   std::vector<std::string> run;  // from the first English word on
-  size_t words = 0, last_word = 0, tokens_in_line = 0;
+  size_t words = 0, last_word = 0;
+  bool broken = false;
   auto end_run = [&](size_t enough) {
     if (words >= enough) {
       std::string sentence;
@@ -70,9 +72,10 @@ void AddSentences(const std::string& line, std::vector<std::string>& sentences) 
     run.clear();
     words = last_word = 0;
   };
-  for (std::string token; tokens >> token; ++tokens_in_line) {
+  for (std::string token; tokens >> token;) {
     if (token == kBreak) {
       end_run(3);
+      broken = true;
     } else if (IsEnglishWord(token)) {
       run.push_back(token);
       ++words;
@@ -81,17 +84,16 @@ void AddSentences(const std::string& line, std::vector<std::string>& sentences) 
       run.push_back(token);
     }
   }
-  end_run(words == tokens_in_line ? 2 : 3);
+  end_run(broken ? 3 : 2);
 }
 
 // `text` of HTML with its entities decoded.
 std::string DecodeEntities(std::string text) {
   static const std::pair<const char*, const char*> entities[] = {
-      {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"},
+      {"&lt;", "<"},   {"&gt;", ">"},   {"&quot;", "\""}, {"&#39;", "'"},
       {"&#x27;", "'"}, {"&nbsp;", " "}, {"&amp;", "&"}};
   for (const auto& [entity, character] : entities)
-    for (size_t at = text.find(entity); at != std::string::npos;
-         at = text.find(entity, at + 1))
+    for (size_t at = text.find(entity); at != std::string::npos; at = text.find(entity, at + 1))
       text.replace(at, std::string(entity).size(), character);
   return text;
 }

@@ -12,7 +12,8 @@ TEST(EnglishSentences, FindsAnUntranslatedSentence) {
             Sentences{"the parent never waited for it"});
   EXPECT_EQ(EnglishSentences("Sleeps never end early."), Sentences{"Sleeps never end early."});
   // A label on a line of its own.
-  EXPECT_EQ(EnglishSentences("  hidden check\nexit 3\n"), Sentences{"hidden check"});
+  EXPECT_EQ(EnglishSentences("  hidden check\nexit 3\n--host is honoured\n"),
+            (Sentences{"hidden check", "is honoured"}));
   // An untranslated hint, technical tokens and all.
   EXPECT_EQ(EnglishSentences("Call waitpid() for each child before exiting, or it stays a "
                              "zombie (state Z)."),
@@ -64,7 +65,8 @@ TEST(HtmlText, ShowsTheTextAndTheLabelsAReaderReads) {
       "<body><p class=\"x\">the <b>whole</b> sentence here</p><code>for each in list</code>"
       "<svg aria-label=\"process timeline\" role=\"img\"><text>client connections</text></svg>"
       "<p>&lt;pid&gt; &amp; &quot;quoted words here&quot;</p></body></html>");
-  EXPECT_EQ(EnglishSentences(text), (Sentences{"the whole sentence here", "process timeline", "client connections"}))
+  EXPECT_EQ(EnglishSentences(text),
+            (Sentences{"the whole sentence here", "process timeline", "client connections"}))
       << text;
   EXPECT_NE(text.find("<pid> & \"quoted words here\""), std::string::npos) << text;
   EXPECT_EQ(text.find("color"), std::string::npos) << text;

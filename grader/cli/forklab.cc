@@ -20,6 +20,7 @@
 #include "grading/selection.h"
 #include "harness/fault_profile.h"
 #include "i18n/messages.h"
+#include "i18n/usage_errors.h"
 
 namespace fs = std::filesystem;
 
@@ -52,7 +53,7 @@ int List(const Layout& layout, const std::vector<std::string>& labs) {
   std::sort(profiles.begin(), profiles.end());
   for (const fs::path& path : profiles) {
     FaultProfile profile = LoadFaultProfile(path);
-    fmt::print("  {:<26} {}\n", profile.name, profile.description);
+    fmt::print("  {:<26} {}\n", profile.name, Tr(profile.description));
   }
   return 0;
 }
@@ -62,7 +63,7 @@ void OnInterrupt(int) {
   InterruptBatch();
 }
 
-constexpr const char* kLimitGroup = "Limits of each check";
+constexpr const char* kLimitGroup = TrLater("Limits of each check");
 
 /// The `grade` subcommand's options: the request, and how its result is shown.
 struct GradeOptions {
@@ -167,11 +168,11 @@ std::string Pace(const BatchCounts& counts) {
   if (counts.graded_now == 0 || counts.elapsed.count() <= 0) return "";
   double per_minute = 60 * counts.graded_now / counts.elapsed.count();
   double left = (counts.total - counts.done) * counts.elapsed.count() / counts.graded_now;
-  return fmt::format(", {:.1f}/min, about {} left", per_minute, Duration(left));
+  return Tr(", {:.1f}/min, about {} left", per_minute, Duration(left));
 }
 
 std::string Standing(const StoredResult& stored) {
-  if (!stored.graded) return fmt::format("not graded: {}", stored.problem);
+  if (!stored.graded) return Tr("not graded: {}", stored.problem);
   const nlohmann::json& result = stored.result;
   return fmt::format("{:g}/{:g} ({:.1f}%)", result.at("earned").get<double>(),
                      result.at("total").get<double>(), result.at("percent").get<double>());
@@ -183,10 +184,10 @@ BatchProgress PrintBatchProgress(bool terminal) {
   BatchProgress progress;
   progress.started = [terminal](const BatchCounts& counts, const std::string& id) {
     if (terminal)
-      fmt::print(stderr, "\r\033[K[{}/{}{}] grading {}", counts.done, counts.total, Pace(counts),
-                 id);
+      fmt::print(stderr, "\r\033[K[{}/{}{}] {}", counts.done, counts.total, Pace(counts),
+                 Tr("grading {}", id));
     else
-      fmt::print("[{}/{}] grading {}\n", counts.done, counts.total, id);
+      fmt::print("[{}/{}] {}\n", counts.done, counts.total, Tr("grading {}", id));
     std::fflush(terminal ? stderr : stdout);
   };
   progress.finished = [terminal](const BatchCounts& counts, const StoredResult& stored) {
@@ -204,21 +205,23 @@ size_t ReportUngraded(const std::vector<StoredResult>& results) {
   for (const StoredResult& stored : results)
     if (!stored.graded) ungraded.push_back(&stored);
   if (!ungraded.empty())
-    std::cerr << fmt::format("forklab: {} of {} submissions could not be graded:\n",
-                             ungraded.size(), results.size());
+    std::cerr << "forklab: "
+              << Tr("{} of {} submissions could not be graded:", ungraded.size(), results.size())
+              << "\n";
   for (const StoredResult* stored : ungraded)
     std::cerr << fmt::format("  {}: {}\n", stored->student_id,
-                             stored->problem.empty() ? "not graded yet" : stored->problem);
+                             stored->problem.empty() ? Tr("not graded yet") : stored->problem);
   return ungraded.size();
 }
 
 int RunBatchCommand(const Layout& layout, const BatchRequest& request) {
   BatchOutcome outcome = RunBatch(layout, request, PrintBatchProgress(isatty(STDERR_FILENO)));
   WriteClassFiles(layout, request.out, outcome.results);
-  std::cout << fmt::format("The gradebook is in {}.\n", (request.out / "gradebook.csv").string());
+  std::cout << Tr("The gradebook is in {}.", (request.out / "gradebook.csv").string()) << "\n";
   size_t ungraded = ReportUngraded(outcome.results);
   if (outcome.interrupted) {
-    std::cerr << "forklab: interrupted; run the same command again to finish the batch.\n";
+    std::cerr << "forklab: " << Tr("interrupted; run the same command again to finish the batch.")
+              << "\n";
     return 130;
   }
   return ungraded == 0 ? 0 : 1;
@@ -228,7 +231,7 @@ int RunBatchCommand(const Layout& layout, const BatchRequest& request) {
 std::vector<std::string> GivenLimitOptions(CLI::App* batch) {
   std::vector<std::string> given;
   for (const CLI::Option* option : batch->get_options()) {
-    if (option->count() == 0 || option->get_group() != kLimitGroup) continue;
+    if (option->count() == 0 || option->get_group() != Tr(kLimitGroup)) continue;
     given.push_back(option->get_name());
     if (option->get_type_size() != 0)
       for (const std::string& value : option->results()) given.push_back(value);
@@ -240,34 +243,46 @@ std::vector<std::string> GivenLimitOptions(CLI::App* batch) {
 /// ones on to every grading).
 void AddLimitOptions(CLI::App* app, GradeRequest* request) {
   // One group, which `batch` reads back to pass the options on (GivenLimitOptions).
-  app->option_defaults()->group(kLimitGroup);
+  app->option_defaults()->group(Tr(kLimitGroup));
   app->add_flag("--no-namespaces", request->limits.no_namespaces,
-                "Contain checks without namespaces (the fallback; for testing it)");
+                Tr("Contain checks without namespaces (the fallback; for testing it)"));
   app->add_option("--max-processes", request->limits.max_processes,
-                  "Processes and threads of one check, the suite's included")
+                  Tr("Processes and threads of one check, the suite's included"))
       ->check(CLI::Range(16, 100000))
       ->capture_default_str();
-  app->add_option("--memory", request->limits.memory_mib, "Memory of one check, MiB")
+  app->add_option("--memory", request->limits.memory_mib, Tr("Memory of one check, MiB"))
       ->check(CLI::Range(64, 1 << 20))
       ->capture_default_str();
-  app->add_option("--cpu-limit", request->limits.cpu_seconds, "CPU seconds of one program run")
+  app->add_option("--cpu-limit", request->limits.cpu_seconds, Tr("CPU seconds of one program run"))
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
   app->add_option("--file-size-limit", request->limits.file_size_mib,
-                  "Largest file a program writes, MiB")
+                  Tr("Largest file a program writes, MiB"))
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
-  app->add_option("--open-files", request->limits.open_files, "Open files of one program")
+  app->add_option("--open-files", request->limits.open_files, Tr("Open files of one program"))
       ->check(CLI::Range(32, 1 << 20))
       ->capture_default_str();
   app->add_option("--timeout", request->timeout_seconds,
-                  "Seconds each check may take, instead of the rubrics' timeouts")
+                  Tr("Seconds each check may take, instead of the rubrics' timeouts"))
       ->check(CLI::Range(1, 3600));
   app->add_option("--output-limit", request->limits.output_mib,
-                  "Output kept per stream of a program, MiB (the rest is counted)")
+                  Tr("Output kept per stream of a program, MiB (the rest is counted)"))
       ->check(CLI::Range(1, 1 << 12))
       ->capture_default_str();
-  app->option_defaults()->group("Options");
+  app->option_defaults()->group(Tr("Options"));
+}
+
+/// Makes --help speak the current language: its labels, the help flag and the groups. The
+/// options' names stay as they are.
+void SpeakTheLanguage(CLI::App& app) {
+  app.set_help_flag("-h,--help", Tr("Print this help message and exit"));
+  app.option_defaults()->group(Tr("Options"));
+  std::shared_ptr<CLI::FormatterBase> formatter = app.get_formatter();
+  for (const char* label :
+       {TrLater("Usage"), TrLater("OPTIONS"), TrLater("SUBCOMMAND"), TrLater("SUBCOMMANDS"),
+        TrLater("Positionals"), TrLater("REQUIRED"), TrLater("Excludes"), TrLater("Needs")})
+    formatter->label(label, Tr(label));
 }
 
 /// Makes the report speak the student's language: --lang (looked for before parsing, so that
@@ -291,64 +306,69 @@ void ChooseLanguage(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace forklab;
-  CLI::App app{"forklab: grade process and thread labs against their contracts", "forklab"};
+  ChooseLanguage(argc, argv);
+  CLI::App app{Tr("forklab: grade process and thread labs against their contracts"), "forklab"};
   app.require_subcommand(1);
+  SpeakTheLanguage(app);
   // Read by ChooseLanguage before parsing; declared so that it parses and shows in --help.
   std::string language;
   app.add_option("--lang", language,
-                 "The report's language: en or zh (default: from LC_ALL, LC_MESSAGES or LANG)");
+                 Tr("The report's language: en or zh (default: from LC_ALL, LC_MESSAGES or LANG)"));
   app.fallthrough();
-  ChooseLanguage(argc, argv);
 
   std::vector<std::string> list_labs;
-  CLI::App* list = app.add_subcommand("list", "List the labs, their checks and points");
-  list->add_option("--lab", list_labs, "Only this lab (repeatable)")->check(CLI::IsMember(Labs()));
+  CLI::App* list = app.add_subcommand("list", Tr("List the labs, their checks and points"));
+  list->add_option("--lab", list_labs, Tr("Only this lab (repeatable)"))
+      ->check(CLI::IsMember(Labs()));
 
   GradeOptions options;
   std::string fail_under;
-  CLI::App* grade = app.add_subcommand("grade", "Build and grade labs (the student's by default)");
-  grade->add_option("--impl", options.impl, "student (build labs/) or reference")
+  CLI::App* grade =
+      app.add_subcommand("grade", Tr("Build and grade labs (the student's by default)"));
+  grade->add_option("--impl", options.impl, Tr("student (build labs/) or reference"))
       ->check(CLI::IsMember({"student", "reference"}));
-  grade->add_option("--lab", options.request.labs, "Grade only this lab (repeatable)")
+  grade->add_option("--lab", options.request.labs, Tr("Grade only this lab (repeatable)"))
       ->check(CLI::IsMember(Labs()));
   grade->add_option("--check", options.request.checks,
-                    "Run only the checks whose test name matches (wildcards; repeatable)");
+                    Tr("Run only the checks whose test name matches (wildcards; repeatable)"));
   CLI::Option* exe =
       grade->add_option("--exe", options.exes,
-                        "Grade this executable, in any language: PATH with one --lab, or "
-                        "LAB=PATH (repeatable)");
+                        Tr("Grade this executable, in any language: PATH with one --lab, or "
+                           "LAB=PATH (repeatable)"));
   grade
       ->add_option("--submission", options.request.submission,
-                   "Grade the labs/ of another checkout")
+                   Tr("Grade the labs/ of another checkout"))
       ->check(CLI::ExistingDirectory)
       ->excludes(exe);
-  grade->add_option("--hidden", options.request.hidden, "Directory of hidden rubrics and suites")
+  grade
+      ->add_option("--hidden", options.request.hidden, Tr("Directory of hidden rubrics and suites"))
       ->check(CLI::ExistingDirectory);
   std::vector<std::string> format_names = {"text"};
   for (Format format : AllFormats()) format_names.push_back(FormatName(format));
   grade
       ->add_option("--format", options.formats,
-                   "text (the default), or a file format written to the matching --output "
-                   "(repeatable; the last one without an --output goes to stdout)")
+                   Tr("text (the default), or a file format written to the matching --output "
+                      "(repeatable; the last one without an --output goes to stdout)"))
       ->check(CLI::IsMember(format_names));
   grade->add_option("--output", options.outputs,
-                    "Write the next file format to this file (repeatable, in --format order)");
+                    Tr("Write the next file format to this file (repeatable, in --format order)"));
   grade
       ->add_option("--fail-under", options.fail_under,
-                   "Exit 1 when the score is below this percentage")
+                   Tr("Exit 1 when the score is below this percentage"))
       ->check(CLI::Range(0.0, 100.0));
   grade->add_flag("--show-hidden", options.show_hidden,
-                  "Show hidden checks' details (instructors)");
+                  Tr("Show hidden checks' details (instructors)"));
   grade->add_flag("--skip-unreachable-faults", options.request.skip_unreachable_faults,
-                  "Skip, rather than fail, fault checks that cannot reach the program (a static "
-                  "binary: another language)");
+                  Tr("Skip, rather than fail, fault checks that cannot reach the program (a static "
+                     "binary: another language)"));
   grade->add_flag("--verbose", options.verbose,
-                  "Show the fault checks' failure points, probabilities and seeds");
+                  Tr("Show the fault checks' failure points, probabilities and seeds"));
   AddLimitOptions(grade, &options.request);
   options.request.jobs = DefaultJobs();
   grade
-      ->add_option("--jobs,-j", options.request.jobs,
-                   "Checks run at once (timing checks and builds run alone); 1: one after another")
+      ->add_option(
+          "--jobs,-j", options.request.jobs,
+          Tr("Checks run at once (timing checks and builds run alone); 1: one after another"))
       ->check(CLI::Range(1, kMaxRunningChecks))
       ->capture_default_str();
 
@@ -356,40 +376,43 @@ int main(int argc, char** argv) {
   std::string shard = "1/1";
   GradeRequest batch_limits;  // parsed only to validate; passed on as given
   CLI::App* batch = app.add_subcommand(
-      "batch", "Grade a class: a folder of submissions, a Gradescope export or a CSV");
+      "batch", Tr("Grade a class: a folder of submissions, a Gradescope export or a CSV"));
   batch
       ->add_option("SUBMISSIONS", batch_request.submissions,
-                   "A folder (one submission per entry: a checkout, a copy of labs/, a .zip or "
-                   ".tar.gz), a Gradescope export, or a CSV of student_id,path")
+                   Tr("A folder (one submission per entry: a checkout, a copy of labs/, a .zip or "
+                      ".tar.gz), a Gradescope export, or a CSV of student_id,path"))
       ->required()
       ->check(CLI::ExistingPath);
-  batch->add_option("--out", batch_request.out, "Folder of the gradebook and results")->required();
-  batch->add_option("--jobs", batch_request.jobs, "Submissions graded at once")
+  batch->add_option("--out", batch_request.out, Tr("Folder of the gradebook and results"))
+      ->required();
+  batch->add_option("--jobs", batch_request.jobs, Tr("Submissions graded at once"))
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  batch->add_option("--shard", shard, "Grade only shard I of N (I/N, by student id)")
+  batch->add_option("--shard", shard, Tr("Grade only shard I of N (I/N, by student id)"))
       ->check([](const std::string& text) {
-        return ParseShard(text) ? std::string() : "expected I/N with 1 <= I <= N";
+        return ParseShard(text) ? std::string() : Tr("expected I/N with 1 <= I <= N");
       })
       ->capture_default_str();
-  batch->add_option("--lab", batch_request.labs, "Grade only this lab (repeatable)")
+  batch->add_option("--lab", batch_request.labs, Tr("Grade only this lab (repeatable)"))
       ->check(CLI::IsMember(Labs()));
   batch->add_option("--check", batch_request.checks,
-                    "Run only the checks whose test name matches (wildcards; repeatable)");
+                    Tr("Run only the checks whose test name matches (wildcards; repeatable)"));
   batch->add_option("--regrade", batch_request.regrade,
-                    "Regrade these student ids even when nothing changed");
-  batch->add_option("--hidden", batch_request.hidden, "Directory of hidden rubrics and suites")
+                    Tr("Regrade these student ids even when nothing changed"));
+  batch->add_option("--hidden", batch_request.hidden, Tr("Directory of hidden rubrics and suites"))
       ->check(CLI::ExistingDirectory);
   AddLimitOptions(batch, &batch_limits);
 
   std::vector<std::string> merge_dirs;
   std::string merge_out;
   CLI::App* merge =
-      app.add_subcommand("merge", "Merge the outputs of a batch's shards into one gradebook");
-  merge->add_option("DIRS", merge_dirs, "Every shard's --out folder")
+      app.add_subcommand("merge", Tr("Merge the outputs of a batch's shards into one gradebook"));
+  merge->add_option("DIRS", merge_dirs, Tr("Every shard's --out folder"))
       ->required()
       ->check(CLI::ExistingDirectory);
-  merge->add_option("--out", merge_out, "Folder of the merged gradebook")->required();
+  merge->add_option("--out", merge_out, Tr("Folder of the merged gradebook"))->required();
+
+  for (CLI::App* subcommand : {list, grade, batch, merge}) subcommand->group(Tr("Subcommands"));
 
   try {
     app.parse(argc, argv);
@@ -424,7 +447,8 @@ int main(int argc, char** argv) {
     std::cout << app.help();
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "forklab: " << e.what() << "\n" << Tr("Run 'forklab --help' for usage.") << "\n";
+    std::cerr << "forklab: " << TranslatedUsageError(e.what()) << "\n"
+              << Tr("Run 'forklab --help' for usage.") << "\n";
     return 2;
   }
 
@@ -434,8 +458,9 @@ int main(int argc, char** argv) {
     if (merge->parsed()) {
       std::vector<fs::path> dirs(merge_dirs.begin(), merge_dirs.end());
       std::vector<StoredResult> results = MergeShards(layout, dirs, merge_out);
-      std::cout << fmt::format("Merged {} submissions from {} shards into {}.\n", results.size(),
-                               dirs.size(), merge_out);
+      std::cout << Tr("Merged {} submissions from {} shards into {}.", results.size(), dirs.size(),
+                      merge_out)
+                << "\n";
       return 0;
     }
     struct sigaction action {};

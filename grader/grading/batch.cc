@@ -20,6 +20,7 @@
 #include "grading/similarity.h"
 #include "grading/summary_html.h"
 #include "harness/subprocess.h"
+#include "i18n/messages.h"
 
 namespace fs = std::filesystem;
 
@@ -141,6 +142,7 @@ void GradeChecks(const Layout& layout, const BatchRequest& request, const BatchR
     for (const std::string& test : tests) args.insert(args.end(), {"--check", test});
   }
   if (!request.hidden.empty()) args.insert(args.end(), {"--hidden", request.hidden});
+  args.insert(args.end(), {"--lang", CurrentLanguage()});  // the batch's language
   args.insert(args.end(), request.grade_options.begin(), request.grade_options.end());
 
   // setpriv makes the grading die with the batch (a parent-death signal), when it is there.
@@ -154,7 +156,7 @@ void GradeChecks(const Layout& layout, const BatchRequest& request, const BatchR
     args.erase(args.begin());
   }
   options.args = args;
-  options.env["NO_COLOR"] = "1";
+  options.env.emplace("NO_COLOR", "1");
   std::unique_ptr<Subprocess> grading = Subprocess::Start(exe, options);
   bool signalled = false;
   std::optional<ExitStatus> status;
@@ -175,7 +177,7 @@ void GradeChecks(const Layout& layout, const BatchRequest& request, const BatchR
     std::vector<std::string> lines = SplitLines(grading->stderr_text());
     std::string why = lines.empty() ? status->Describe() : lines.back();
     stored->graded = false;
-    stored->problem = fmt::format("forklab grade could not grade it: {}", why);
+    stored->problem = Tr("forklab grade could not grade it: {}", why);
     return;
   }
   fs::remove(output);
@@ -195,7 +197,8 @@ void GradeChecks(const Layout& layout, const BatchRequest& request, const BatchR
   for (const Rubric& rubric : rubrics.selected)
     for (const RubricEntry& entry : rubric.entries)
       stored->graded = stored->graded && present.contains(CheckKey(rubric.lab, entry.test));
-  stored->problem = stored->graded ? "" : "The grading was interrupted before every check ran.";
+  stored->problem =
+      stored->graded ? std::string() : Tr("The grading was interrupted before every check ran.");
 }
 
 /// The shared state of one batch run: its submissions, their stored results, the counts.

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "grading/platforms.h"
+#include "i18n/messages.h"
 
 namespace forklab {
 namespace {
@@ -64,10 +65,10 @@ svg text{font:11px system-ui,sans-serif;fill:#33404d}
 std::pair<std::string, std::string> Badge(const CheckReport& check) {
   const char* name = OutcomeName(check.result.outcome);
   if (check.result.outcome == Outcome::kPassed && check.result.fraction < 1)
-    return {"partial", "PARTIAL"};
-  std::string upper = check.result.outcome == Outcome::kPassed    ? "PASS"
-                      : check.result.outcome == Outcome::kSkipped ? "SKIP"
-                                                                  : "FAIL";
+    return {"partial", Tr("PARTIAL")};
+  std::string upper = check.result.outcome == Outcome::kPassed    ? Tr("PASS")
+                      : check.result.outcome == Outcome::kSkipped ? Tr("SKIP")
+                                                                  : Tr("FAIL");
   return {name, upper};
 }
 
@@ -118,8 +119,8 @@ std::string TimelineSvg(const ProcessTimeline& timeline, bool connections) {
   double height = charts_top + charts * kChart + 4;
   std::string svg = fmt::format(
       R"(<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {:.0f}" )"
-      R"(width="100%" role="img" aria-label="process timeline">)",
-      kLabelWidth + kPlotWidth + 10, height);
+      R"(width="100%" role="img" aria-label="{}">)",
+      kLabelWidth + kPlotWidth + 10, height, Escape(Tr("process timeline")));
   // The time axis: about six ticks at round steps.
   double step = std::pow(10, std::floor(std::log10(ended / 5)));
   for (double nice : {1.0, 2.0, 5.0, 10.0})
@@ -145,22 +146,24 @@ std::string TimelineSvg(const ProcessTimeline& timeline, bool connections) {
     if (auto parent = lane_of.find(process->ppid); parent != lane_of.end())
       svg += fmt::format(
           R"(<line class="fork" x1="{0:.1f}" x2="{0:.1f}" y1="{1:.1f}" y2="{2:.1f}" )"
-          R"(stroke="#7a8896" stroke-dasharray="2 2"><title>fork: {3} started {4}</title></line>)",
-          start, parent->second, y, process->ppid, process->pid);
+          R"(stroke="#7a8896" stroke-dasharray="2 2"><title>{3}</title></line>)",
+          start, parent->second, y, Escape(Tr("fork: {} started {}", process->ppid, process->pid)));
     svg += fmt::format(
         R"(<rect class="running" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="9" rx="2" )"
-        R"(fill="#4f8fd8"><title>{} {}: running {:.3f} s to {:.3f} s</title></rect>)",
-        start, y - 4.5, std::max(exit - start, 1.0), Escape(process->name), process->pid,
-        process->started, process->exited.value_or(ended));
+        R"(fill="#4f8fd8"><title>{}</title></rect>)",
+        start, y - 4.5, std::max(exit - start, 1.0),
+        Escape(Tr("{} {}: running {:.3f} s to {:.3f} s", process->name, process->pid,
+                  process->started, process->exited.value_or(ended))));
     svg +=
         fmt::format(R"(<path class="forked" d="M{0:.1f},{1:.1f} l4,-5 l-8,0 z" fill="#25568f"/>)",
                     start, y - 4.5);
     if (process->exited && process->reaped && *process->reaped > *process->exited)
       svg += fmt::format(
           R"(<rect class="zombie" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="9" rx="2" )"
-          R"(fill="#e5484d" fill-opacity="0.85"><title>zombie: exited at {:.3f} s, )"
-          R"(not reaped until {:.3f} s</title></rect>)",
-          exit, y - 4.5, std::max(reap - exit, 1.0), *process->exited, *process->reaped);
+          R"(fill="#e5484d" fill-opacity="0.85"><title>{}</title></rect>)",
+          exit, y - 4.5, std::max(reap - exit, 1.0),
+          Escape(Tr("zombie: exited at {:.3f} s, not reaped until {:.3f} s", *process->exited,
+                    *process->reaped)));
     if (process->exited)
       svg += fmt::format(R"(<text class="exit" x="{:.1f}" y="{:.1f}" text-anchor="middle" )"
                          R"(fill="#1d2630">×</text>)",
@@ -172,39 +175,44 @@ std::string TimelineSvg(const ProcessTimeline& timeline, bool connections) {
                       reap, y - 6, y + 6);
   }
   if (not_drawn)
-    svg += fmt::format(R"(<text x="{}" y="{:.1f}">{} more processes are not drawn</text>)",
-                       kLabelWidth, charts_top - 2, not_drawn);
-  svg += StepChart(timeline, &ProcessTimeline::Sample::threads, charts_top, "#7c5cc4", "threads");
+    svg += fmt::format(R"(<text x="{}" y="{:.1f}">{}</text>)", kLabelWidth, charts_top - 2,
+                       Escape(Tr("{} more processes are not drawn", not_drawn)));
+  svg +=
+      StepChart(timeline, &ProcessTimeline::Sample::threads, charts_top, "#7c5cc4", Tr("threads"));
   if (connections)
     svg += StepChart(timeline, &ProcessTimeline::Sample::connections, charts_top + kChart,
-                     "#1f9d8f", "client connections");
+                     "#1f9d8f", Tr("client connections"));
   for (const auto& mark : timeline.marks)
     svg += fmt::format(
         R"(<line class="fault" x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2:.0f}" stroke="#e08a1e" )"
         R"(stroke-width="2" stroke-dasharray="5 3"><title>{3}</title></line>)"
-        R"(<text x="{4:.1f}" y="{5}" fill="#b36200">fault</text>)",
-        X(mark.at, ended), axis, height, Escape(mark.text), X(mark.at, ended) + 3, axis + 10);
+        R"(<text x="{4:.1f}" y="{5}" fill="#b36200">{6}</text>)",
+        X(mark.at, ended), axis, height, Escape(mark.text), X(mark.at, ended) + 3, axis + 10,
+        Escape(Tr("fault")));
   svg += "</svg>";
   std::string legend =
-      R"(<div class="legend"><span><i style="background:#4f8fd8"></i>running</span>)"
-      R"(<span><i style="background:#e5484d"></i>zombie: exited, not yet reaped</span>)"
-      R"(<span>× exit</span><span>| reaped</span><span>┆ fork</span>)";
+      fmt::format(R"(<div class="legend"><span><i style="background:#4f8fd8"></i>{}</span>)"
+                  R"(<span><i style="background:#e5484d"></i>{}</span>)"
+                  R"(<span>× {}</span><span>| {}</span><span>┆ {}</span>)",
+                  Escape(Tr("running")), Escape(Tr("zombie: exited, not yet reaped")),
+                  Escape(Tr("exit")), Escape(Tr("reaped")), Escape(Tr("fork")));
   if (!timeline.marks.empty())
-    legend += R"(<span><i style="background:#e08a1e"></i>fault injected</span>)";
+    legend += fmt::format(R"(<span><i style="background:#e08a1e"></i>{}</span>)",
+                          Escape(Tr("fault injected")));
   legend += "</div>";
-  std::string caption = timeline.capped
-                            ? fmt::format(
-                                  "The program created more processes than the first {} "
-                                  "shown here.",
-                                  timeline.processes.size())
-                            : "";
+  std::string caption = timeline.capped ? Tr("The program created more processes than the first {} "
+                                             "shown here.",
+                                             timeline.processes.size())
+                                        : "";
   std::string marks;
   for (const auto& mark : timeline.marks)
-    marks += fmt::format("<li>{}</li>", fmt::format("at {:.2f} s: {}", mark.at, Escape(mark.text)));
+    marks += fmt::format("<li>{}</li>", Escape(Tr("at {:.2f} s: {}", mark.at, mark.text)));
   if (!marks.empty()) marks = "<ul class=\"state\">" + marks + "</ul>";
   return fmt::format("<figure>{}<figcaption>{}{}</figcaption>{}{}</figure>", svg,
-                     "Processes the check's programs created, sampled from /proc while it ran. ",
-                     caption, legend, marks);
+                     Escape(Tr("Processes the check's programs created, sampled from /proc "
+                               "while it ran.")) +
+                         " ",
+                     Escape(caption), legend, marks);
 }
 
 /// Speedup against workers: the submission's and the baseline's, as a line chart.
@@ -224,8 +232,8 @@ std::string SpeedupSvg(const SpeedupMeasurement& speedup) {
   auto y = [&](double value) { return kH - kBottom - value / max_speedup * (kH - kBottom - kTop); };
   std::string svg =
       fmt::format(R"(<svg class="speedup" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" )"
-                  R"(width="480" role="img" aria-label="speedup chart">)",
-                  kW, kH);
+                  R"(width="480" role="img" aria-label="{}">)",
+                  kW, kH, Escape(Tr("speedup chart")));
   for (double v = 0; v <= max_speedup + 1e-9; v += 0.5)
     svg += fmt::format(R"(<line x1="{0}" x2="{1}" y1="{2:.1f}" y2="{2:.1f}" stroke="#eef1f4"/>)"
                        R"(<text x="{3}" y="{4:.1f}" text-anchor="end">{5:g}×</text>)",
@@ -233,8 +241,8 @@ std::string SpeedupSvg(const SpeedupMeasurement& speedup) {
   for (int w : speedup.workers)
     svg += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>)", x(w),
                        kH - kBottom + 16, w);
-  svg += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">workers</text>)",
-                     (kLeft + kW - kRight) / 2, kH - 2);
+  svg += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>)",
+                     (kLeft + kW - kRight) / 2, kH - 2, Escape(Tr("workers")));
   int legend_row = 0;
   auto line = [&](const std::vector<double>& values, const char* colour, const char* dash,
                   const std::string& label, const char* css) {
@@ -260,15 +268,14 @@ std::string SpeedupSvg(const SpeedupMeasurement& speedup) {
   };
   std::vector<double> ideal;
   for (int w : speedup.workers) ideal.push_back(w);
-  svg += line(speedup.submission, "#2f9e62", "", "yours", "submission");
+  svg += line(speedup.submission, "#2f9e62", "", Tr("yours"), "submission");
   svg += line(speedup.baseline, "#7a8896", "6 3", speedup.baseline_name, "baseline");
-  svg += line(ideal, "#b8c2cc", "3 3", "ideal", "ideal");
+  svg += line(ideal, "#b8c2cc", "3 3", Tr("ideal"), "ideal");
   svg += "</svg>";
-  return fmt::format(
-      "<figure>{}<figcaption>{}</figcaption></figure>", svg,
-      Escape(fmt::format("Speedup against the number of workers: yours, and that of {}, "
-                         "measured side by side in the same run.",
-                         speedup.baseline_name)));
+  return fmt::format("<figure>{}<figcaption>{}</figcaption></figure>", svg,
+                     Escape(Tr("Speedup against the number of workers: yours, and that of {}, "
+                               "measured side by side in the same run.",
+                               speedup.baseline_name)));
 }
 
 std::string CheckHtml(const CheckReport& check, const LabReport& lab, bool show_hidden) {
@@ -279,12 +286,14 @@ std::string CheckHtml(const CheckReport& check, const LabReport& lab, bool show_
   if (!withheld) {
     std::string feedback = Feedback(check, lab, show_hidden);
     // The hint is shown on its own, so it stands out.
-    size_t hint = feedback.rfind("\nhint: ");
+    std::string hint_label = "\n" + Tr("hint: ");
+    size_t hint = feedback.rfind(hint_label);
     std::string observed = feedback.substr(0, hint);
     if (observed.find('\n') != std::string::npos)
       body += "<pre>" + Escape(observed.substr(observed.find('\n') + 1)) + "</pre>";
     if (hint != std::string::npos)
-      body += "<div class=\"hint\"><b>Hint:</b> " + Escape(feedback.substr(hint + 7)) + "</div>";
+      body += "<div class=\"hint\"><b>" + Escape(Tr("Hint:")) + "</b> " +
+              Escape(feedback.substr(hint + hint_label.size())) + "</div>";
     if (check.result.speedup) body += SpeedupSvg(*check.result.speedup);
     if (check.result.timeline && !check.result.timeline->processes.empty()) {
       std::string svg =
@@ -292,18 +301,18 @@ std::string CheckHtml(const CheckReport& check, const LabReport& lab, bool show_
       // A check that ran the program many times (the sums' timings) is a wall of short
       // lanes: there the timeline is one click away rather than in the way.
       size_t processes = check.result.timeline->processes.size();
-      body += processes <= kOpenLanes
-                  ? svg
-                  : fmt::format("<details class=\"more\"><summary>{}</summary>{}</details>",
-                                fmt::format("Show the process timeline ({} processes)", processes),
-                                svg);
+      body +=
+          processes <= kOpenLanes
+              ? svg
+              : fmt::format("<details class=\"more\"><summary>{}</summary>{}</details>",
+                            Escape(Tr("Show the process timeline ({} processes)", processes)), svg);
     }
   }
   return fmt::format(
       "<details{}><summary><span class=\"badge {}\">{}</span><span class=\"title\">{}</span>"
       "<span class=\"p\">{}/{}</span></summary>{}</details>\n",
       passed || body.empty() ? "" : " open", css, text,
-      Escape(withheld ? "hidden check" : check.entry.title), Points(check.earned()),
+      Escape(withheld ? Tr("hidden check") : check.entry.title), Points(check.earned()),
       Points(check.entry.points), body);
 }
 
@@ -321,9 +330,9 @@ std::string HtmlReport(const GradeReport& report, bool show_hidden) {
     } else if (lab.not_started()) {
       body = fmt::format(
           "<p class=\"notstarted\">{}</p>",
-          Escape(fmt::format("Not started: {} still says \"not implemented\". Its {} checks will "
-                             "appear here once it does something.",
-                             lab.source(), lab.checks.size())));
+          Escape(Tr("Not started: {} still says \"not implemented\". Its {} checks will "
+                    "appear here once it does something.",
+                    lab.source(), lab.checks.size())));
     } else {
       for (const CheckReport& check : lab.checks) body += CheckHtml(check, lab, show_hidden);
     }
@@ -334,20 +343,23 @@ std::string HtmlReport(const GradeReport& report, bool show_hidden) {
   }
   std::string notes;
   for (const std::string& warning : report.warnings)
-    notes += "<p class=\"state\">warning: " + Escape(warning) + "</p>";
+    notes += "<p class=\"state\">" + Escape(Tr("warning: ") + warning) + "</p>";
   if (!report.complete)
-    notes += "<p class=\"state\">Grading was interrupted: the labs below are those graded.</p>";
+    notes += "<p class=\"state\">" +
+             Escape(Tr("Grading was interrupted: the labs below are those graded.")) + "</p>";
   return fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<!DOCTYPE html>\n<html lang=\"{9}\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-      "<title>forklab report: {0}/{1}</title><style>{2}</style></head>\n<body><main>"
-      "<h1>forklab report</h1><div class=\"sub\">{3} · isolation: {4}</div>"
+      "<title>{10}: {0}/{1}</title><style>{2}</style></head>\n<body><main>"
+      "<h1>{10}</h1><div class=\"sub\">{3} · {4}</div>"
       "<div class=\"total\"><div class=\"big\">{0}<span class=\"state\"> / {1}</span></div>"
       "<div class=\"bar\"><span style=\"width:{5:.1f}%\"></span></div><div class=\"big\">"
-      "{5:.1f}%</div></div>{6}\n<table class=\"labs\"><tr><th>lab</th><th>points</th>"
-      "<th>state</th></tr>\n{7}</table>\n{8}</main></body></html>\n",
+      "{5:.1f}%</div></div>{6}\n<table class=\"labs\"><tr><th>{11}</th><th>{12}</th>"
+      "<th>{13}</th></tr>\n{7}</table>\n{8}</main></body></html>\n",
       Points(report.earned()), Points(report.total()), kStyle, Escape(report.implementation),
-      Escape(report.isolation), report.percent(), notes, rows, labs);
+      Escape(Tr("isolation: {}", report.isolation)), report.percent(), notes, rows, labs,
+      CurrentLanguage(), Escape(Tr("forklab report")), Escape(Tr("lab")), Escape(Tr("points")),
+      Escape(Tr("state")));
 }
 
 }  // namespace forklab

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "harness/subprocess.h"
+#include "i18n/messages.h"
 
 namespace forklab {
 namespace {
@@ -50,9 +51,9 @@ std::string Escape(const std::string& text) {
 
 std::string Page(const std::string& title, const std::string& body) {
   return fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n"
+      "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n"
       "{}\n</head>\n<body>\n<h1>{}</h1>\n{}</body>\n</html>\n",
-      Escape(title), kStyle, Escape(title), body);
+      CurrentLanguage(), Escape(title), kStyle, Escape(title), body);
 }
 
 /// A bar chart of `counts`, one bar per label, as inline SVG.
@@ -88,7 +89,9 @@ struct Failures {
 }  // namespace
 
 double MeasuredSpeedup(const std::string& detail) {
-  static const std::regex kSpeedup(R"(speedup with \d+ workers: ([0-9.]+)x)");
+  // As sum_speedup.cc says it, in English or in Chinese.
+  static const std::regex kSpeedup(
+      R"((?:speedup with \d+ workers: |\d+ 个工作者的加速比：)([0-9.]+)(?:x| 倍))");
   std::smatch match;
   return std::regex_search(detail, match, kSpeedup) ? std::stod(match[1]) : -1;
 }
@@ -102,9 +105,11 @@ std::string SummaryHtml(const std::vector<StoredResult>& results,
   std::string body;
   size_t graded = std::count_if(results.begin(), results.end(),
                                 [](const StoredResult& stored) { return stored.graded; });
-  body += fmt::format("<p>{} of {} submissions were graded.</p>\n", graded, results.size());
+  body +=
+      "<p>" + Escape(Tr("{} of {} submissions were graded.", graded, results.size())) + "</p>\n";
   if (graded < results.size()) {
-    body += "<h2>Not graded</h2>\n<table><tr><th>student</th><th>why</th></tr>\n";
+    body += fmt::format("<h2>{}</h2>\n<table><tr><th>{}</th><th>{}</th></tr>\n",
+                        Escape(Tr("Not graded")), Escape(Tr("student")), Escape(Tr("why")));
     for (const StoredResult& stored : results)
       if (!stored.graded)
         body += fmt::format("<tr><td>{}</td><td>{}</td></tr>\n", Escape(stored.student_id),
@@ -145,12 +150,12 @@ std::string SummaryHtml(const std::vector<StoredResult>& results,
     }
   }
   if (!labs.empty()) {
-    body += "<h2>Scores per lab</h2>\n<div class=\"histograms\">\n";
+    body += "<h2>" + Escape(Tr("Scores per lab")) + "</h2>\n<div class=\"histograms\">\n";
     std::vector<std::string> bins;
     for (int i = 0; i < 10; ++i) bins.push_back(fmt::format("{}%", i * 10));
     for (const std::string& lab : labs)
-      body += Histogram(fmt::format("{}: submissions per score (share of the lab's points)", lab),
-                        bins, tenths[lab]);
+      body += Histogram(Tr("{}: submissions per score (share of the lab's points)", lab), bins,
+                        tenths[lab]);
     body += "</div>\n";
   }
 
@@ -160,14 +165,16 @@ std::string SummaryHtml(const std::vector<StoredResult>& results,
                    [](const Failures& a, const Failures& b) { return a.count > b.count; });
   if (most.size() > 20) most.resize(20);
   if (!most.empty()) {
-    body +=
-        "<h2>Checks failed most often</h2>\n<table id=\"most-failed\"><tr><th>failed by</th>"
-        "<th>lab</th><th>check</th><th>the lesson</th></tr>\n";
+    body += fmt::format(
+        "<h2>{}</h2>\n<table id=\"most-failed\"><tr><th>{}</th><th>{}</th><th>{}</th>"
+        "<th>{}</th></tr>\n",
+        Escape(Tr("Checks failed most often")), Escape(Tr("failed by")), Escape(Tr("lab")),
+        Escape(Tr("check")), Escape(Tr("the lesson")));
     for (const Failures& failed : most)
       body += fmt::format(
-          "<tr><td>{} of {}</td><td>{}</td><td>{}<br><small>{}</small></td><td>{}</td></tr>\n",
-          failed.count, graded, Escape(failed.lab), Escape(failed.title), Escape(failed.test),
-          Escape(failed.lesson));
+          "<tr><td>{}</td><td>{}</td><td>{}<br><small>{}</small></td><td>{}</td></tr>\n",
+          Escape(Tr("{} of {}", failed.count, graded)), Escape(failed.lab), Escape(failed.title),
+          Escape(failed.test), Escape(failed.lesson));
     body += "</table>\n";
   }
 
@@ -176,28 +183,32 @@ std::string SummaryHtml(const std::vector<StoredResult>& results,
     std::vector<int> counts(10, 0);
     for (int i = 0; i < 10; ++i) bins.push_back(fmt::format("{:.1f}x", i * 0.25));
     for (double speedup : speedups) ++counts[std::clamp(static_cast<int>(speedup / 0.25), 0, 9)];
-    body += "<h2>Speedup of the sum labs</h2>\n<div class=\"histograms\">\n";
-    body += Histogram("submissions per measured speedup with 2 workers", bins, counts);
+    body += "<h2>" + Escape(Tr("Speedup of the sum labs")) + "</h2>\n<div class=\"histograms\">\n";
+    body += Histogram(Tr("submissions per measured speedup with 2 workers"), bins, counts);
     body += "</div>\n";
   }
 
-  body += "<h2>Similar submissions</h2>\n";
+  body += "<h2>" + Escape(Tr("Similar submissions")) + "</h2>\n";
   if (similar.empty()) {
-    body +=
-        "<p>No pair of submissions shares code beyond the starter code above the "
-        "threshold.</p>\n";
+    body += "<p>" +
+            Escape(Tr("No pair of submissions shares code beyond the starter code above the "
+                      "threshold.")) +
+            "</p>\n";
   } else {
-    body += "<table id=\"similar\"><tr><th>lab</th><th>pair</th><th>shares</th><th></th></tr>\n";
+    body +=
+        fmt::format("<table id=\"similar\"><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr>\n",
+                    Escape(Tr("lab")), Escape(Tr("pair")), Escape(Tr("shares")));
     for (const SimilarPair& pair : similar)
-      body += fmt::format(
-          "<tr><td>{}</td><td>{} and {}</td><td>{}% of {}'s code is in {}'s; {}% of {}'s is in "
-          "{}'s</td><td><a href=\"{}\">side by side</a></td></tr>\n",
-          Escape(pair.lab), Escape(pair.a), Escape(pair.b), pair.share_a, Escape(pair.a),
-          Escape(pair.b), pair.share_b, Escape(pair.b), Escape(pair.a),
-          Escape(SideBySideFile(pair)));
-    body += "</table>\n<p>A pair is listed for an instructor to judge; it is no verdict.</p>\n";
+      body +=
+          fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">{}</a></td></tr>\n",
+                      Escape(pair.lab), Escape(Tr("{} and {}", pair.a, pair.b)),
+                      Escape(Tr("{}% of {}'s code is in {}'s; {}% of {}'s is in {}'s", pair.share_a,
+                                pair.a, pair.b, pair.share_b, pair.b, pair.a)),
+                      Escape(SideBySideFile(pair)), Escape(Tr("side by side")));
+    body += "</table>\n<p>" +
+            Escape(Tr("A pair is listed for an instructor to judge; it is no verdict.")) + "</p>\n";
   }
-  return Page("Class summary", body);
+  return Page(Tr("Class summary"), body);
 }
 
 std::string SideBySideHtml(const SimilarPair& pair, const std::string& code_a,
@@ -222,11 +233,12 @@ std::string SideBySideHtml(const SimilarPair& pair, const std::string& code_a,
     runs_b.push_back(b);
   }
   std::string body = fmt::format(
-      "<p>{}% of {}'s code is in {}'s; {}% of {}'s is in {}'s. Highlighted: the matching "
-      "runs, starter code left out.</p>\n<div class=\"side\">\n{}{}</div>\n",
-      pair.share_a, Escape(pair.a), Escape(pair.b), pair.share_b, Escape(pair.b), Escape(pair.a),
+      "<p>{}</p>\n<div class=\"side\">\n{}{}</div>\n",
+      Escape(Tr("{}% of {}'s code is in {}'s; {}% of {}'s is in {}'s. Highlighted: the matching "
+                "runs, starter code left out.",
+                pair.share_a, pair.a, pair.b, pair.share_b, pair.b, pair.a)),
       column(pair.a, code_a, runs_a), column(pair.b, code_b, runs_b));
-  return Page(fmt::format("{}: {} and {} side by side", pair.lab, pair.a, pair.b), body);
+  return Page(Tr("{}: {} and {} side by side", pair.lab, pair.a, pair.b), body);
 }
 
 }  // namespace forklab

@@ -66,6 +66,7 @@ TEST(SummaryHtml, SimilarPairsLinkTheirSideBySidePage) {
 
 TEST(MeasuredSpeedup, FromTheSpeedupChecksDetail) {
   EXPECT_DOUBLE_EQ(MeasuredSpeedup("speedup with 2 workers: 1.93x (N = 5 per worker); ..."), 1.93);
+  EXPECT_DOUBLE_EQ(MeasuredSpeedup("2 个工作者的加速比：1.93 倍（每个工作者 N = 5）；..."), 1.93);
   EXPECT_LT(MeasuredSpeedup("one CPU core: no speedup is possible here"), 0);
 }
 

@@ -16,6 +16,7 @@
 
 #include "harness/confinement.h"
 #include "harness/timeline.h"
+#include "i18n/messages.h"
 
 namespace forklab {
 
@@ -64,14 +65,14 @@ namespace {
 std::string Describe(const std::vector<FaultPoint>& points) {
   std::string text;
   for (const FaultPoint& point : points) {
-    const char* error = strerrorname_np(point.error);
-    std::string when = point.when == FaultPoint::When::kRandom
-                           ? fmt::format(" (random p={})", point.probability)
-                       : point.when == FaultPoint::When::kFromCall
-                           ? fmt::format(" (from call {})", point.from_call)
-                           : "";
-    text += fmt::format("{}{} fails with {}{}", text.empty() ? "" : "; ", point.name,
-                        error ? error : std::to_string(point.error), when);
+    const char* name = strerrorname_np(point.error);
+    std::string error = name ? name : std::to_string(point.error);
+    text += (text.empty() ? "" : "; ") +
+            (point.when == FaultPoint::When::kRandom
+                 ? Tr("{} fails with {} (random p={})", point.name, error, point.probability)
+             : point.when == FaultPoint::When::kFromCall
+                 ? Tr("{} fails with {} (from call {})", point.name, error, point.from_call)
+                 : Tr("{} fails with {}", point.name, error));
   }
   return text;
 }
@@ -129,8 +130,7 @@ void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix, Spawn
     }
   }
   if (!enable.empty() || !from_call.empty())
-    TimelineRecorder::Mark(
-        fmt::format("faults injected from the start: {}", Describe(plan.points)));
+    TimelineRecorder::Mark(Tr("faults injected from the start: {}", Describe(plan.points)));
   options->env["LD_PRELOAD"] =
       std::string(kRunPreload) + ":" + kPosixPreload + ":" + kThreadPreload;
   options->env["FIU_ENABLE"] = enable;
@@ -159,8 +159,7 @@ bool FaultControl::Send(pid_t pid, const std::string& command, std::chrono::mill
   int in = -1;
   while ((in = open((base + ".in").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      *error =
-          "no libfiu control fifo for pid " + std::to_string(pid) + ": " + std::strerror(errno);
+      *error = Tr("no libfiu control fifo for pid {}: {}", pid, strerrorname_np(errno));
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -169,12 +168,12 @@ bool FaultControl::Send(pid_t pid, const std::string& command, std::chrono::mill
   bool written = write(in, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   close(in);
   if (!written) {
-    *error = "cannot write to the libfiu control fifo: " + std::string(std::strerror(errno));
+    *error = Tr("cannot write to the libfiu control fifo: {}", strerrorname_np(errno));
     return false;
   }
   int out = open((base + ".out").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (out < 0) {
-    *error = "no libfiu reply fifo: " + std::string(std::strerror(errno));
+    *error = Tr("no libfiu reply fifo: {}", strerrorname_np(errno));
     return false;
   }
   std::string reply;
@@ -191,10 +190,11 @@ bool FaultControl::Send(pid_t pid, const std::string& command, std::chrono::mill
   }
   close(out);
   if (reply.rfind("0", 0) != 0) {
-    *error = "libfiu refused '" + command + "'" + (reply.empty() ? " (no reply)" : ": " + reply);
+    *error = reply.empty() ? Tr("libfiu refused '{}' (no reply)", command)
+                           : Tr("libfiu refused '{}': {}", command, reply);
     return false;
   }
-  TimelineRecorder::Mark(fmt::format("fault control: {}", command));
+  TimelineRecorder::Mark(Tr("fault control: {}", command));
   return true;
 }
 

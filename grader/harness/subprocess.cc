@@ -31,6 +31,7 @@
 #include "harness/owned_children.h"
 #include "harness/proc.h"
 #include "harness/unique_fd.h"
+#include "i18n/messages.h"
 
 namespace forklab {
 namespace {
@@ -307,11 +308,10 @@ struct Subprocess::Impl {
 };
 
 std::string ExitStatus::Describe() const {
-  if (!signaled) return "exit " + std::to_string(code);
-  std::string number = "signal " + std::to_string(signal);
+  if (!signaled) return Tr("exit {}", code);
   const char* abbreviation = sigabbrev_np(signal);  // nullptr for real-time signals
-  if (!abbreviation) return "killed by " + number;
-  return "killed by SIG" + std::string(abbreviation) + " (" + number + ")";
+  if (!abbreviation) return Tr("killed by signal {}", signal);
+  return Tr("killed by SIG{} (signal {})", abbreviation, signal);
 }
 
 Subprocess::Subprocess() : impl_(std::make_unique<Impl>()) {}

@@ -32,6 +32,7 @@
 #include "harness/confinement.h"
 #include "harness/proc.h"
 #include "harness/unique_fd.h"
+#include "i18n/messages.h"
 #include "sandbox/cgroup.h"
 
 namespace forklab {
@@ -526,7 +527,7 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
       kill(init, SIGKILL);
       if (!effective.namespaces) kill(-init, SIGKILL);
       result.events.push_back(
-          {ContainmentEvent::Kind::kWallTime, "killed: wall time " + Seconds(effective.wall)});
+          {ContainmentEvent::Kind::kWallTime, Tr("killed: wall time {}", Seconds(effective.wall))});
       continue;
     }
     if (report_open && fds[0].revents)
@@ -552,7 +553,7 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   running_init = 0;
   if (interrupted)
     result.events.push_back(
-        {ContainmentEvent::Kind::kInterrupted, "interrupted: the grader was stopped"});
+        {ContainmentEvent::Kind::kInterrupted, Tr("interrupted: the grader was stopped")});
 
   char reason[512] = {};
   [[maybe_unused]] ssize_t got = read(error.read.get(), reason, sizeof reason - 1);
@@ -566,22 +567,21 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
     CgroupEvents counted = cgroup->Events();
     if (counted.fork_refusals > 0)
       result.events.push_back({ContainmentEvent::Kind::kLimit,
-                               fmt::format("killed: exceeded {} processes (fork refused {} times)",
-                                           effective.max_processes, counted.fork_refusals)});
+                               Tr("killed: exceeded {} processes (fork refused {} times)",
+                                  effective.max_processes, counted.fork_refusals)});
     if (counted.oom_kills > 0)
       result.events.push_back(
           {ContainmentEvent::Kind::kLimit,
-           fmt::format("killed: exceeded {} of memory", HumanBytes(effective.memory_bytes))});
+           Tr("killed: exceeded {} of memory", HumanBytes(effective.memory_bytes))});
   }
   if (left > 0)
-    result.events.push_back(
-        {ContainmentEvent::Kind::kLeftRunning,
-         fmt::format("left {} process{} running after exit: killed", left, left == 1 ? "" : "es")});
+    result.events.push_back({ContainmentEvent::Kind::kLeftRunning,
+                             left == 1 ? Tr("left 1 process running after exit: killed")
+                                       : Tr("left {} processes running after exit: killed", left)});
   if (console_discarded > 0)
-    result.events.push_back(
-        {ContainmentEvent::Kind::kNote,
-         fmt::format("suite console truncated at {} ({} discarded)", HumanBytes(kConsoleLimit),
-                     HumanBytes(console_discarded))});
+    result.events.push_back({ContainmentEvent::Kind::kNote,
+                             Tr("suite console truncated at {} ({} discarded)",
+                                HumanBytes(kConsoleLimit), HumanBytes(console_discarded))});
   if (report_discarded > 0) result.report.clear();  // a cut report is no report
   return result;
 }

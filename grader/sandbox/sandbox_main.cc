@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "i18n/messages.h"
+#include "sandbox/protocol.h"
 #include "sandbox/sandbox.h"
 
 namespace {
@@ -85,6 +87,9 @@ int main(int argc, char** argv) {
         throw CLI::ValidationError("--env", "expects NAME=VALUE, got '" + item + "'");
       policy.env[item.substr(0, equals)] = item.substr(equals + 1);
     }
+    // The events this run reports speak the suite's language.
+    if (auto language = policy.env.find(forklab::kLangEnv); language != policy.env.end())
+      forklab::UseLanguage(forklab::CatalogueLanguage(language->second));
     if (!confinement.empty()) {
       try {
         policy.confinement = forklab::Confinement::Parse(confinement);

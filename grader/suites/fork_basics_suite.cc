@@ -27,6 +27,7 @@
 #include "harness/watch.h"
 #include "i18n/messages.h"
 #include "suites/claims.h"
+#include "suites/quoted.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -375,7 +376,7 @@ TEST_F(ForkBasics, BadOptionsExitTwo) {
                 ? accepted.status->Describe()
                 : Tr("still running {} ms later, with nothing to sleep", RunLimit(0).count()))
       << "\n"
-      << accepted.err;
+      << QuotedStderr(accepted.err);
   const std::vector<std::vector<std::string>> bad_options = {
       {"--child-sleep", "-1"}, {"--after-sleep", "-0.5"}, {"--child-sleep", "soon"},
       {"--after-sleep"},       {"--bogus", "1"},          {"stray-argument"},

@@ -117,13 +117,13 @@ TEST(Faults, PreloadWatchTellsAProgramWithoutThePreload) {
   with_preload.args = {"fork-wait", "0.5"};
   ApplyFaults(FaultPlan{}, "", &with_preload);
   PreloadWatch kept(kProbe);
-  RunResult run = Run(kProbe, with_preload, std::chrono::seconds(20));
+  RunResult run = forklab::Run(kProbe, with_preload, std::chrono::seconds(20));
   EXPECT_EQ(kept.Stop(), "") << run.err;
 
   SpawnOptions without;
   without.args = {"fork-wait", "0.5"};
   PreloadWatch cleared(kProbe);
-  run = Run(kProbe, without, std::chrono::seconds(20));
+  run = forklab::Run(kProbe, without, std::chrono::seconds(20));
   EXPECT_NE(cleared.Stop().find("runs without the grader's LD_PRELOAD"), std::string::npos)
       << run.err;
 }

@@ -24,6 +24,10 @@ constexpr std::chrono::minutes kBuildTimeout{5};
 // A compiler needs more than a program under test: memory for cc1plus, room in /tmp.
 constexpr int kBuildMemoryMib = 2048;
 constexpr int kBuildTmpMib = 512;
+// ... and CPU time and file sizes beyond a program's: a compiler's objects carry debug
+// information. A build that loops, or writes without end, still stops there.
+constexpr rlim_t kBuildCpuSeconds = 300;
+constexpr rlim_t kBuildFileSizeBytes = rlim_t{256} << 20;
 
 // Makes the build tree and hands it to the uid the build runs as, if any (a root grader's
 // program uid, which differs from run to run). Empty, or what failed.
@@ -61,9 +65,14 @@ std::string LabBuilder::RunCmake(const std::vector<std::string>& args) {
   std::vector<std::string> sandbox_args = containment.SandboxOptions();
   sandbox_args.insert(sandbox_args.end(),
                       {"--writable", build_dir_.string(), "--tmp", std::to_string(kBuildTmpMib)});
+  // Limited like a program (and, with no memory cgroup, the sandbox bounds its address space).
   Confinement build;
   build.uid = containment.program.uid;
   build.processes = containment.program.processes;
+  build.cpu_seconds = std::max(containment.program.cpu_seconds.value_or(0), kBuildCpuSeconds);
+  build.file_size_bytes =
+      std::max(containment.program.file_size_bytes.value_or(0), kBuildFileSizeBytes);
+  build.open_files = containment.program.open_files;
   if (!build.ToString().empty())
     sandbox_args.insert(sandbox_args.end(), {"--confine", build.ToString()});
   sandbox_args.insert(sandbox_args.end(), {"--", "/usr/bin/env", "cmake"});

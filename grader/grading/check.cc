@@ -368,6 +368,7 @@ CheckResult RunCheck(const RubricEntry& entry, const Target& target) {
     result.detail = run.failure + "\n";
   }
   result.time = run.time;
+  result.isolation = run.result.isolation;
   if (result.outcome != Outcome::kPassed && result.outcome != Outcome::kSkipped) {
     if (!result.detail.empty() && result.detail.back() != '\n') result.detail += '\n';
     result.detail += "replay: " + ReplayCommand(entry, target) + "\n";

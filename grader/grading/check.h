@@ -40,7 +40,8 @@ const char* OutcomeName(Outcome outcome);
 /// `hint_key` is the keyed hint the check picked by what it observed (RecordProperty("hint",
 /// key); empty: the rubric's default hint); `precondition` the check (Suite.Name) whose
 /// failure left this one not measured (RecordProperty("precondition", ...)): that check names
-/// the cause, so this one shows no hint of its own.
+/// the cause, so this one shows no hint of its own. `isolation` is what really contained the
+/// check's run: namespaces, cgroup or why none, and the limits in force.
 struct CheckResult {
   Outcome outcome = Outcome::kFailed;
   double fraction = 0;
@@ -52,6 +53,7 @@ struct CheckResult {
   std::string hint_key{};
   std::string precondition{};
   std::string fault_points{};  // a fault check's failure points and seed: shown with --verbose
+  std::string isolation{};     // what contained its run (SandboxResult::isolation); empty: no run
 };
 
 /// How every check is contained: the sandbox's policy (see sandbox/sandbox.h) and the

@@ -197,8 +197,9 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
            } else if (lab->report.exe.empty()) {
              lab->report.exe = layout.reference(rubric.lab).string();
            }
-           lab->target = TargetOf(layout, plan, secrets, lab->report, request.timelines,
-                                  request.skip_unreachable_faults);
+           lab->target =
+               TargetOf(layout, plan, secrets, lab->report, request.timelines,
+                        request.skip_unreachable_faults || rubric.skip_unreachable_faults);
          },
          /*prerequisite=*/true});
     reporters.push_back([&, lab] {

@@ -90,6 +90,16 @@ double GradeReport::percent() const {
   return total() > 0 ? 100 * earned() / total() : 0;
 }
 
+std::vector<std::string> GradeReport::IsolationInForce() const {
+  std::vector<std::string> seen;
+  for (const LabReport& lab : labs)
+    for (const CheckReport& check : lab.checks)
+      if (const std::string& isolation = check.result.isolation;
+          !isolation.empty() && std::find(seen.begin(), seen.end(), isolation) == seen.end())
+        seen.push_back(isolation);
+  return seen;
+}
+
 std::vector<std::string> GradeReport::RerunArgs() const {
   std::vector<std::string> labs_args, checks_args;
   bool hidden = false;  // a hidden check's name is withheld: its labs are rerun whole
@@ -197,6 +207,8 @@ void PrintCheck(std::ostream& out, const CheckReport& check, const TextStyle& st
 
 void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle& style) {
   out << '\n' << Paint(style, "1", Tr("Summary")) << " (" << report.implementation << ")\n";
+  for (const std::string& isolation : report.IsolationInForce())
+    out << "  " << Tr("isolation: {}", isolation) << '\n';
   // The checks by the titles the list above shows, every column aligned for the longest.
   auto name_of = [&](const CheckReport& check) {
     return Withheld(check, style.show_hidden) ? Tr("(hidden check)") : check.entry.title;
@@ -285,6 +297,7 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
                              {"hidden", check.entry.hidden},
                              {"seconds", check.result.time.count()}};
       if (check.entry.deadline.count() > 0) item["deadline"] = check.entry.deadline.count();
+      if (!check.result.isolation.empty()) item["isolation"] = check.result.isolation;
       if (!Withheld(check, show_hidden)) {
         item["test"] = check.entry.test;
         if (!check.entry.profile.empty())
@@ -312,6 +325,7 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
           {"complete", report.complete && rerun.empty()},
           {"rerun", rerun},
           {"isolation", report.isolation},
+          {"isolation_in_force", report.IsolationInForce()},
           {"warnings", report.warnings},
           {"earned", report.earned()},
           {"total", report.total()},

@@ -64,6 +64,9 @@ struct GradeReport {
   double earned() const;
   double total() const;
   double percent() const;
+  /// The isolation in force for the checks (each CheckResult::isolation), each stated once, in
+  /// the order the checks met it: one line when every check was contained alike.
+  std::vector<std::string> IsolationInForce() const;
   /// `forklab grade` arguments that rerun the inconclusive checks ("--lab L --check T", a
   /// hidden check by its lab alone), or none when every check was decided.
   std::vector<std::string> RerunArgs() const;

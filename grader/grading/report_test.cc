@@ -129,6 +129,29 @@ TEST(Report, JsonCarriesTotalsAndCompleteness) {
   EXPECT_EQ(json["labs"][0]["checks"][1]["hint"], "the lesson");
 }
 
+// What contained the checks is stated once per kind, in the summary and in the JSON, which
+// also keeps it per check: "no cgroup" is never left unsaid.
+TEST(Report, TheIsolationInForceIsSaidOnce) {
+  GradeReport report = SampleReport();
+  for (CheckReport& check : report.labs[0].checks)
+    check.result.isolation = "namespaces (pid, net, mount, ipc); cgroup v1 pids+memory";
+  report.labs[0].checks[4].result.isolation = "namespaces (pid, net, mount, ipc); no cgroup: x";
+  EXPECT_EQ(report.IsolationInForce().size(), 2u);
+  std::ostringstream text;
+  PrintSummary(text, report, TextStyle{});
+  std::string summary = text.str();
+  size_t first = summary.find("isolation: namespaces (pid, net, mount, ipc); cgroup v1");
+  ASSERT_NE(first, std::string::npos) << summary;
+  EXPECT_EQ(summary.find("cgroup v1", first + 60), std::string::npos) << summary;
+  EXPECT_NE(summary.find("isolation: namespaces (pid, net, mount, ipc); no cgroup: x"),
+            std::string::npos)
+      << summary;
+  nlohmann::json json = ToJson(report, false);
+  EXPECT_EQ(json["isolation_in_force"].size(), 2u);
+  EXPECT_EQ(json["labs"][0]["checks"][4]["isolation"],
+            "namespaces (pid, net, mount, ipc); no cgroup: x");
+}
+
 LabReport StubLab() {
   LabReport lab{"fork_sum", "/x", "", {}};
   lab.checks = {Check("Sum.A", 2, Outcome::kFailed, 0), Check("Sum.B", 3, Outcome::kFailed, 0)};

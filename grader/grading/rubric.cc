@@ -124,12 +124,19 @@ Rubric LoadRubric(const std::filesystem::path& path, const std::filesystem::path
     AddTests(ParseToml(included), included, suite_dir, default_suite, hidden, &rubric);
   }
   rubric.sample_args = StringArray(root, "sample_args", "strings", path);
+  std::string unreachable = root["unreachable_faults"].value_or(std::string("fail"));
+  if (unreachable != "fail" && unreachable != "skip")
+    Fail(path, "unreachable_faults must be \"fail\" or \"skip\", not \"" + unreachable + "\"");
+  rubric.skip_unreachable_faults = unreachable == "skip";
   if (root.contains("test") || rubric.entries.empty())
     AddTests(root, path, suite_dir, default_suite, hidden, &rubric);
   return rubric;
 }
 
 void MergeRubric(Rubric* rubric, const Rubric& extra) {
+  // An instructor's hidden rubric may choose the skip for the lab.
+  rubric->skip_unreachable_faults =
+      rubric->skip_unreachable_faults || extra.skip_unreachable_faults;
   for (const RubricEntry& entry : extra.entries) {
     for (const RubricEntry& existing : rubric->entries)
       if (existing.test == entry.test && existing.suite == entry.suite)

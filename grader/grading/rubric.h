@@ -40,6 +40,9 @@ struct Rubric {
   std::string lab;
   std::vector<RubricEntry> entries;
   std::vector<std::string> sample_args;
+  // A fault check its injection cannot reach (a static binary, another language's runtime)
+  // is skipped rather than failed: an instructor's choice, as --skip-unreachable-faults.
+  bool skip_unreachable_faults = false;
 
   double total() const;
 };
@@ -54,6 +57,7 @@ struct RubricError : std::runtime_error {
 ///   suite = "fork_basics_suite"      # resolved against `suite_dir`
 ///   include = ["../common/rubrics/ping.toml"]   # optional: [[test]] lists shared by labs
 ///   sample_args = ["--child-sleep", "0"]         # optional: valid options, loopback only
+///   unreachable_faults = "skip"      # optional: "fail" (the default) or "skip"
 ///   [[test]]
 ///   name = "ForkBasics.LinesInOrder"
 ///   title = "..."; points = 2; hidden = false; timeout = 60; hint = "..."
@@ -66,8 +70,8 @@ struct RubricError : std::runtime_error {
 Rubric LoadRubric(const std::filesystem::path& path, const std::filesystem::path& suite_dir,
                   bool hidden = false);
 
-/// Appends the entries of `extra` (same lab) to `rubric`; the same test of the same suite
-/// listed twice is an error.
+/// Appends the entries of `extra` (same lab) to `rubric`, and its choice to skip unreachable
+/// fault checks; the same test of the same suite listed twice is an error.
 void MergeRubric(Rubric* rubric, const Rubric& extra);
 
 }  // namespace forklab

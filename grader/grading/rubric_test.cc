@@ -47,6 +47,23 @@ points = 3
             std::string::npos);
 }
 
+// An instructor grading another language may skip the fault checks the injection cannot
+// reach; failing them is the default, and anything else is refused.
+TEST_F(RubricTest, ReadsTheUnreachableFaultsPolicy) {
+  const std::string tests = "[[test]]\nname = \"A.One\"\ntitle = \"one\"\npoints = 1\n";
+  EXPECT_FALSE(LoadRubric(Write("f.toml", "lab = \"l\"\nsuite = \"s\"\n" + tests), "/suites")
+                   .skip_unreachable_faults);
+  EXPECT_TRUE(LoadRubric(Write("s.toml",
+                               "lab = \"l\"\nsuite = \"s\"\n"
+                               "unreachable_faults = \"skip\"\n" +
+                                   tests),
+                         "/suites")
+                  .skip_unreachable_faults);
+  EXPECT_NE(ErrorOf("lab = \"l\"\nsuite = \"s\"\nunreachable_faults = \"maybe\"\n" + tests)
+                .find("unreachable_faults must be"),
+            std::string::npos);
+}
+
 TEST_F(RubricTest, ReadsEntriesInOrderWithDefaults) {
   Rubric rubric = LoadRubric(Write("r.toml", R"(
 lab = "fork_sum"

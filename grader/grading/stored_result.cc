@@ -31,6 +31,7 @@ CheckReport CheckFromJson(const nlohmann::json& json) {
                                                                      : 0;
   check.result.detail = json.value("detail", "");
   check.result.time = std::chrono::duration<double>(json.value("seconds", 0.0));
+  check.result.isolation = json.value("isolation", "");
   return check;
 }
 

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
+#include <vector>
 
 namespace forklab {
 namespace {
@@ -86,6 +87,19 @@ Confinement Confinement::Parse(const std::string& text) {
     field->set(confinement, value);
   }
   return confinement;
+}
+
+std::string Confinement::Describe() const {
+  std::vector<std::string> parts;
+  if (uid) parts.push_back("a uid of its own");
+  if (cpu_seconds) parts.push_back("CPU " + std::to_string(*cpu_seconds) + " s");
+  if (file_size_bytes) parts.push_back("files " + HumanBytes(*file_size_bytes));
+  if (open_files) parts.push_back(std::to_string(*open_files) + " open files");
+  if (processes) parts.push_back(std::to_string(*processes) + " processes");
+  if (address_space_bytes) parts.push_back("address space " + HumanBytes(*address_space_bytes));
+  std::string text;
+  for (const std::string& part : parts) text += (text.empty() ? "" : ", ") + part;
+  return text;
 }
 
 void RecordProgramUid(std::optional<uid_t> uid) {

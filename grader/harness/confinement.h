@@ -27,7 +27,15 @@ struct Confinement {
   std::string ToString() const;
   /// Parses ToString()'s form; throws std::invalid_argument naming the bad field.
   static Confinement Parse(const std::string& text);
+  /// The limits in force as a report states them: "a uid of its own, CPU 60 s, files 64 MiB,
+  /// 1024 open files, 1024 processes, address space 2 GiB" (empty: none).
+  std::string Describe() const;
 };
+
+/// The least address space (RLIMIT_AS) a program is given where no memory cgroup bounds it: a
+/// limit on reserved, not used, memory, which threads' stacks and malloc's arenas reserve
+/// generously, so a tight one would fail correct programs.
+inline constexpr rlim_t kAddressSpaceFloor = rlim_t{2} << 30;
 
 /// The uids a root grader runs programs under: one per grading run, leased so that no two
 /// gradings share one (grading/containment_policy.h), so RLIMIT_NPROC counts that run's

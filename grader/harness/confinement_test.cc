@@ -36,6 +36,16 @@ TEST(Confinement, BadTextNamesTheField) {
   }
 }
 
+TEST(Confinement, DescribesTheLimitsInForce) {
+  EXPECT_EQ(Confinement{}.Describe(), "");
+  Confinement confinement = Confinement::Parse(
+      "uid=61042,cpu=60,fsize=67108864,nofile=1024,"
+      "nproc=1024,as=2147483648,output=4194304");
+  EXPECT_EQ(confinement.Describe(),
+            "a uid of its own, CPU 60 s, files 64 MiB, 1024 open files, 1024 processes, "
+            "address space 2 GiB");
+}
+
 TEST(Confinement, HumanBytes) {
   EXPECT_EQ(HumanBytes(512), "512 B");
   EXPECT_EQ(HumanBytes(1 << 20), "1 MiB");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "harness/confinement.h"
+#include "harness/proc.h"
 #include "harness/timeline.h"
 #include "i18n/messages.h"
 
@@ -116,6 +118,51 @@ bool FaultsCanReach(const std::string& exe, std::string* why) {
     return DynamicElf(interpreter, why);
   }
   return DynamicElf(exe, why);
+}
+
+PreloadWatch::PreloadWatch(std::string exe) {
+  std::error_code error;
+  exe_ = std::filesystem::weakly_canonical(exe, error).string();
+  thread_ = std::thread([this] {
+    while (!stop_) {
+      Sample();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+}
+
+PreloadWatch::~PreloadWatch() {
+  Stop();
+}
+
+std::string PreloadWatch::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  return lost_;
+}
+
+void PreloadWatch::Sample() {
+  if (!lost_.empty()) return;
+  for (pid_t pid : LiveDescendantsOf(getpid())) {
+    std::string proc = "/proc/" + std::to_string(pid);
+    std::error_code error;
+    if (std::filesystem::read_symlink(proc + "/exe", error).string() != exe_ || error) continue;
+    std::ifstream maps(proc + "/maps");
+    // By its file name: the maps show the library's real path, links resolved.
+    static const std::string preload_name =
+        "/" + std::filesystem::path(kRunPreload).filename().string();
+    bool libc = false, preload = false;
+    for (std::string line; std::getline(maps, line);) {
+      libc = libc || line.find("/libc.so") != std::string::npos ||
+             line.find("/libc-") != std::string::npos;
+      preload = preload || line.find(preload_name) != std::string::npos;
+    }
+    // An exec between the two reads shows another image's libraries: judge the same one only.
+    if (libc && !preload && std::filesystem::read_symlink(proc + "/exe", error).string() == exe_) {
+      lost_ = fmt::format("process {} of {} runs without the grader's LD_PRELOAD", pid, exe_);
+      return;
+    }
+  }
 }
 
 void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix, SpawnOptions* options) {

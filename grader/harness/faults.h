@@ -3,8 +3,10 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness/subprocess.h"
@@ -47,6 +49,30 @@ bool FaultInjectionAvailable(std::string* why);
 /// linked (its ELF header has a PT_INTERP). Scripts are judged by their interpreter. When
 /// not, `why` says so in one line.
 bool FaultsCanReach(const std::string& exe, std::string* why);
+
+/// Watches, while a fault check runs, that the injection stays in the processes of the program
+/// under test. A process running `exe` that has mapped libc but not the grader's preload
+/// (which the dynamic loader maps before any library the program needs) had LD_PRELOAD taken out
+/// of its environment, by a re-exec of itself for example: no fault reached it. This tells
+/// "could not reach" from "never made the call". Samples /proc from a thread of its own.
+class PreloadWatch {
+ public:
+  explicit PreloadWatch(std::string exe);
+  ~PreloadWatch();
+  PreloadWatch(const PreloadWatch&) = delete;
+  PreloadWatch& operator=(const PreloadWatch&) = delete;
+
+  /// Stops watching. Empty when every process of `exe` seen had the preload, else one line
+  /// naming the one that did not.
+  std::string Stop();
+
+ private:
+  void Sample();
+  std::string exe_;
+  std::string lost_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 /// Sets up `options` so the program starts with `plan` in force: LD_PRELOAD with libfiu's
 /// preload libraries and ours (pthread_create), FIU_ENABLE, FIU_PRNG_SEED, and the remote

@@ -138,6 +138,26 @@ TEST(Faults, StaticExecutablesAreOutOfReach) {
   EXPECT_NE(why.find("neither an ELF"), std::string::npos) << why;
 }
 
+// A program that keeps the grader's preload is seen to keep it; one running without it (as
+// after clearing LD_PRELOAD and executing itself again) is named.
+TEST(Faults, PreloadWatchTellsAProgramWithoutThePreload) {
+  std::string why;
+  if (!FaultInjectionAvailable(&why)) GTEST_SKIP() << why;
+  SpawnOptions with_preload;
+  with_preload.args = {"fork-wait", "0.5"};
+  ApplyFaults(FaultPlan{}, "", &with_preload);
+  PreloadWatch kept(kProbe);
+  RunResult run = forklab::Run(kProbe, with_preload, std::chrono::seconds(20));
+  EXPECT_EQ(kept.Stop(), "") << run.err;
+
+  SpawnOptions without;
+  without.args = {"fork-wait", "0.5"};
+  PreloadWatch cleared(kProbe);
+  run = forklab::Run(kProbe, without, std::chrono::seconds(20));
+  EXPECT_NE(cleared.Stop().find("runs without the grader's LD_PRELOAD"), std::string::npos)
+      << run.err;
+}
+
 TEST(Faults, EnableCommandsSpellLibfiuSyntax) {
   FaultPoint always{"posix/io/net/accept", FaultPoint::When::kAlways, 1, 1, EMFILE, false};
   EXPECT_EQ(always.EnableCommand(), "enable name=posix/io/net/accept,failinfo=24");

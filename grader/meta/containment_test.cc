@@ -167,6 +167,7 @@ void ExpectContained(const Hostile& fixture, const Grading& grading, const Machi
       continue;
     }
     EXPECT_EQ(check["earned"], 0) << "a hostile program earned points: " << check;
+    EXPECT_NE(check.value("isolation", ""), "") << "the check records no isolation: " << check;
     if (!declared) continue;
     std::string outcome = check["outcome"];
     EXPECT_TRUE(fixture.outcomes.count(outcome))
@@ -178,6 +179,10 @@ void ExpectContained(const Hostile& fixture, const Grading& grading, const Machi
           << check.value("detail", "");
     }
   }
+  // The text report states the isolation in force, once whichever check met it.
+  for (const auto& isolation : grading.result["isolation_in_force"])
+    EXPECT_NE(grading.run.out.find("isolation: " + isolation.get<std::string>()), std::string::npos)
+        << grading.run.out;
   // The grader's total is the sum of what it reported, whatever the program wrote.
   EXPECT_DOUBLE_EQ(grading.result["earned"].get<double>(),
                    labs[1]["earned"].get<double>() + labs[0]["earned"].get<double>());
@@ -252,6 +257,10 @@ TEST_P(HostileFixture, ContainedForAnUnprivilegedGrader) {
   Grading twin = GradeHostile(kHostileDir / (fixture.name + "_twin"), TwinOptions(fixture),
                               as_nobody, fixture.check);
   ExpectContained(fixture, twin, before, fixture.declared_for_users);
+  // No cgroup for an ordinary user: the report says so, and what bounds memory instead.
+  EXPECT_NE(twin.run.out.find("no cgroup"), std::string::npos) << twin.run.out;
+  EXPECT_NE(twin.run.out.find("address space 2 GiB per process"), std::string::npos)
+      << twin.run.out;
   if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
   if (!FullContainment(twin))
     GTEST_SKIP() << "containment is partial for an unprivileged user here ("

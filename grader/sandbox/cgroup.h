@@ -38,6 +38,8 @@ class RunCgroup {
   int KillAll();
   /// "cgroup v1 pids+cpu+memory", "cgroup v2 pids+memory", ...
   std::string Describe() const;
+  /// Whether the memory limit asked of Create() is in force.
+  bool LimitsMemory() const { return has_memory_; }
 
   /// Removes cgroups of earlier runs whose grader died without removing them.
   static void RemoveStale();

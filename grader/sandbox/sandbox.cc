@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/mount.h>
@@ -13,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -311,6 +313,10 @@ struct InitPipes {
   }
   prctl(PR_SET_NAME, "forklab-init");
   prctl(PR_SET_DUMPABLE, 0);
+  if (policy.address_space_bytes > 0) {
+    struct rlimit memory = {policy.address_space_bytes, policy.address_space_bytes};
+    if (setrlimit(RLIMIT_AS, &memory) != 0) Fail(fds.error_write, "sandbox: address space limit");
+  }
 
   std::vector<std::string> env_strings = {"HOME=/tmp"};
   for (char** variable = environ; *variable; ++variable) {
@@ -417,6 +423,38 @@ bool DrainInto(int fd, std::string* text, size_t limit, size_t* discarded) {
   }
 }
 
+// The isolation in force for a run, as its check's result records it: the namespaces (or the
+// fallback), the cgroup and its limits or why there is none, the address space limit that
+// stands in for a memory cgroup, and the limits of the programs the suite starts (or of the
+// command itself).
+std::string DescribeIsolation(const SandboxPolicy& policy, const std::string& base,
+                              const RunCgroup* cgroup, const std::string& no_cgroup) {
+  std::string text = base;
+  if (cgroup) {
+    std::vector<std::string> limits;
+    if (policy.max_processes > 0)
+      limits.push_back(fmt::format("{} processes", policy.max_processes));
+    if (policy.memory_bytes > 0 && cgroup->LimitsMemory())
+      limits.push_back("memory " + HumanBytes(policy.memory_bytes));
+    if (policy.cpus > 0) limits.push_back(fmt::format("{:g} CPUs", policy.cpus));
+    text += fmt::format("; {}: {}", cgroup->Describe(), fmt::join(limits, ", "));
+  } else {
+    text += "; no cgroup: " + no_cgroup;
+  }
+  if (policy.address_space_bytes > 0)
+    text += "; address space " + HumanBytes(policy.address_space_bytes) + " per process";
+  if (auto confine = policy.env.find(kConfineEnv); confine != policy.env.end()) {
+    try {
+      text += "; programs: " + Confinement::Parse(confine->second).Describe();
+    } catch (const std::invalid_argument&) {
+      // The suite refuses a confinement it cannot parse; the run's result says so.
+    }
+  } else if (policy.confinement) {
+    text += "; command: " + policy.confinement->Describe();
+  }
+  return text;
+}
+
 std::string Seconds(std::chrono::milliseconds time) {
   double seconds = time.count() / 1000.0;
   return seconds == static_cast<int>(seconds) ? fmt::format("{} s", static_cast<int>(seconds))
@@ -460,10 +498,14 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   if (effective.max_processes > 0 || effective.memory_bytes > 0 || effective.cpus > 0)
     cgroup = RunCgroup::Create(effective.max_processes > 0 ? effective.max_processes : 1 << 22,
                                effective.memory_bytes, effective.cpus, &no_cgroup);
+  if (effective.memory_bytes > 0 && !(cgroup && cgroup->LimitsMemory()))
+    effective.address_space_bytes =
+        std::max<uint64_t>({effective.address_space_bytes, effective.memory_bytes,
+                            static_cast<uint64_t>(kAddressSpaceFloor)});
   if (effective.namespaces)
     result.isolation = NamespaceFlags() & CLONE_NEWUSER ? "namespaces (user, pid, net, mount, ipc)"
                                                         : "namespaces (pid, net, mount, ipc)";
-  result.isolation += cgroup ? ", " + cgroup->Describe() : ", no cgroup: " + no_cgroup;
+  result.isolation = DescribeIsolation(effective, result.isolation, cgroup.get(), no_cgroup);
 
   UniqueFd suite_exe(open(exe.c_str(), O_PATH | O_CLOEXEC));
   if (suite_exe.get() < 0)

@@ -24,10 +24,13 @@ namespace forklab {
 /// starts itself; a command that is not a suite (a submission's build) is confined by the
 /// sandbox, through `confinement`.
 struct SandboxPolicy {
-  std::chrono::milliseconds wall{0};       // the whole run, killed at the end of it
-  int max_processes = 0;                   // pids.max of the run's cgroup, the suite included
-  uint64_t memory_bytes = 0;               // memory limit of the run's cgroup
-  double cpus = 0;                         // CPU quota of the run's cgroup, in cores
+  std::chrono::milliseconds wall{0};  // the whole run, killed at the end of it
+  int max_processes = 0;              // pids.max of the run's cgroup, the suite included
+  uint64_t memory_bytes = 0;          // memory limit of the run's cgroup
+  double cpus = 0;                    // CPU quota of the run's cgroup, in cores
+  // RLIMIT_AS of every process of the run; RunSandboxed sets it (at least kAddressSpaceFloor)
+  // where no memory cgroup holds `memory_bytes`, so a run never goes without a memory limit.
+  uint64_t address_space_bytes = 0;
   uint64_t tmp_bytes = 64ull << 20;        // size of the private /tmp
   std::vector<std::string> view;           // absolute paths the run sees, read-only, as they are
   std::vector<std::string> hide;           // directories inside `view` the run sees empty

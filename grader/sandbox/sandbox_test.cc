@@ -244,6 +244,25 @@ TEST_F(SandboxTest, ARunIsOneSchedulingGroupWithACpuQuota) {
   EXPECT_EQ(result.console, "done\n");
 }
 
+// A run is never without a memory limit: its cgroup's, or else an address space limit on every
+// process of it, and its result says which.
+TEST_F(SandboxTest, MemoryIsAlwaysLimitedAndTheResultSaysHow) {
+  SandboxPolicy policy;
+  policy.max_processes = 64;
+  policy.memory_bytes = 256 << 20;
+  policy.env[kConfineEnv] = "cpu=60,nofile=256";
+  SandboxResult result = Shell("ulimit -v", policy);
+  EXPECT_NE(result.isolation.find("programs: CPU 60 s, 256 open files"), std::string::npos)
+      << result.isolation;
+  if (result.isolation.find("memory 256 MiB") != std::string::npos) {
+    EXPECT_EQ(result.console, "unlimited\n") << result.isolation;
+  } else {
+    EXPECT_NE(result.isolation.find("address space 2 GiB per process"), std::string::npos)
+        << result.isolation;
+    EXPECT_EQ(result.console, std::to_string(kAddressSpaceFloor >> 10) + "\n");
+  }
+}
+
 TEST(SandboxFallback, RunsWithoutNamespacesAndSaysWhy) {
   SandboxPolicy policy;
   policy.namespaces = false;

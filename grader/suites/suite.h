@@ -75,10 +75,15 @@ FaultProfile RubricFaultProfile();
 /// failed, the default: a skip leaves the total, so dodging the faults would raise the score.
 bool SkipUnreachableFaults();
 
+/// Watches, until the fault check's end (ProgramTest::TearDown), that the injection stays in
+/// the program's processes (PreloadWatch): one that took LD_PRELOAD out of its environment
+/// fails the check as unreachable, or skips it under SkipUnreachableFaults().
+void WatchFaultReach();
+
 /// Opens a fault check: skips the test, with the reason, when this machine cannot inject
 /// faults (libfiu missing); fails it, saying what to do, when the injection cannot reach the
 /// executable under test (statically linked), unless SkipUnreachableFaults(); else loads its
-/// profile.
+/// profile and watches that the injection stays in reach.
 #define FORKLAB_FAULT_CHECK(profile)                                                       \
   do {                                                                                     \
     std::string fault_unreached;                                                           \
@@ -93,6 +98,7 @@ bool SkipUnreachableFaults();
           fault_unreached);                                                                \
     }                                                                                      \
     profile = ::forklab::RubricFaultProfile();                                             \
+    ::forklab::WatchFaultReach();                                                          \
   } while (0)
 
 }  // namespace forklab

@@ -15,6 +15,7 @@
 
 #include "grading/rubric.h"
 #include "harness/confinement.h"
+#include "harness/faults.h"
 #include "harness/proc.h"
 #include "harness/timeline.h"
 #include "i18n/messages.h"
@@ -137,8 +138,27 @@ std::vector<pid_t> ReapAdopted(bool kill_live) {
   return reaped;
 }
 
+namespace {
+
+// The running fault check's watch (WatchFaultReach), if any; tests run one at a time.
+std::unique_ptr<PreloadWatch> fault_reach_watch;
+
+}  // namespace
+
+void WatchFaultReach() {
+  fault_reach_watch = std::make_unique<PreloadWatch>(ExeUnderTest());
+}
+
 void ProgramTest::TearDown() {
+  std::string lost = fault_reach_watch ? fault_reach_watch->Stop() : "";
+  fault_reach_watch.reset();
   ReapAdopted(/*kill_live=*/true);
+  if (lost.empty()) return;
+  if (SkipUnreachableFaults()) GTEST_SKIP() << Tr("fault check skipped: {}", lost);
+  ADD_FAILURE() << Tr(
+      "The grader could not inject its faults into the program: {}. Keep LD_PRELOAD in the "
+      "environment of every program you start, yourself included.",
+      lost);
 }
 
 namespace {

@@ -27,6 +27,7 @@
 #include "harness/watch.h"
 #include "i18n/messages.h"
 #include "suites/claims.h"
+#include "suites/required_wait.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -151,6 +152,7 @@ std::string Told(const std::string& why, const Timeline& run) {
 Timeline Observe(const std::vector<std::string>& args) {
   Timeline timeline;
   timeline.sleeps = SleepsOf(args);
+  RequireWait(std::chrono::duration<double>(timeline.sleeps));
   const milliseconds limit = RunLimit(timeline.sleeps);
   std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), ProgramOptions(args));
   timeline.pid = program->pid();

@@ -28,6 +28,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/proc.h"
@@ -102,6 +103,19 @@ std::vector<LineClient> ConnectAll(const Server& server, int count) {
   return clients;
 }
 
+// What every connection sends, a line at a time.
+constexpr std::string_view kLine = "the quick brown fox jumps over the lazy dog";
+
+/// One round as the echo checks make it: a line to every client, then each reply read. The lab
+/// servers stamp a reply "[HH:MM:SS] <line>"; socat returns the line as it is.
+void EchoRound(const Server& server, std::vector<LineClient>& clients) {
+  for (LineClient& client : clients) client.Send(std::string(kLine) + "\n");
+  for (LineClient& client : clients)
+    if (std::optional<std::string> reply = client.ReadLine(kPatience);
+        !reply || !reply->ends_with(kLine))
+      throw std::runtime_error(server.name + ": a reply did not echo the line");
+}
+
 /// CPU per round trip, in microseconds, of the client and of the server.
 struct CpuPerRoundTrip {
   double client_us = 0;
@@ -110,21 +124,10 @@ struct CpuPerRoundTrip {
 
 CpuPerRoundTrip MeasureClientCpu(const Server& server, int connections, int round_trips) {
   std::vector<LineClient> clients = ConnectAll(server, connections);
-  const std::string line = "the quick brown fox jumps over the lazy dog";
-  // One warm-up round: every connection served once (a fork server's children exist).
+  EchoRound(server, clients);  // a warm-up: every connection served once (a fork server's child)
   int rounds = std::max(1, round_trips / connections);
-  double client_before = 0, server_before = 0;
-  for (int round = -1; round < rounds; ++round) {
-    if (round == 0) {
-      client_before = ProcessCpuSeconds();
-      server_before = server.CpuSeconds();
-    }
-    for (LineClient& client : clients) client.Send(line + "\n");
-    for (LineClient& client : clients)  // the lab servers stamp a reply "[HH:MM:SS] <line>"
-      if (std::optional<std::string> reply = client.ReadLine(kPatience);
-          !reply || !reply->ends_with(line))
-        throw std::runtime_error(server.name + ": a reply did not echo the line");
-  }
+  double client_before = ProcessCpuSeconds(), server_before = server.CpuSeconds();
+  for (int round = 0; round < rounds; ++round) EchoRound(server, clients);
   double client = ProcessCpuSeconds() - client_before;
   double served = server.CpuSeconds() - server_before;
   double trips = static_cast<double>(rounds) * connections;
@@ -139,12 +142,10 @@ struct Throughput {
 
 Throughput MeasureThroughput(const Server& server, int connections, double seconds) {
   std::vector<LineClient> clients = ConnectAll(server, connections);
-  const std::string line = "the quick brown fox jumps over the lazy dog\n";
   // A round trip on each connection first: socat's fork and exec of cat, a fork server's child,
   // are set up before the clock starts.
-  for (LineClient& client : clients) client.Send(line);
-  for (LineClient& client : clients)
-    if (!client.ReadLine(kPatience)) throw std::runtime_error(server.name + ": no first reply");
+  EchoRound(server, clients);
+  const std::string line = std::string(kLine) + "\n";
   int epoll = epoll_create1(EPOLL_CLOEXEC);
   std::vector<Clock::time_point> sent(connections);
   for (int i = 0; i < connections; ++i) {

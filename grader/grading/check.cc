@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -175,6 +176,9 @@ CheckResult FromReport(const nlohmann::json& report, const std::string& test,
         result.timeline = ProcessTimeline::FromJson(run[kTimelineProperty].get<std::string>());
       if (run.contains(kSpeedupProperty) && run[kSpeedupProperty].is_string())
         result.speedup = SpeedupMeasurement::FromJson(run[kSpeedupProperty].get<std::string>());
+      if (run.contains(kRequiredWaitProperty) && run[kRequiredWaitProperty].is_string())
+        result.required_wait = std::chrono::duration<double>(
+            std::strtod(run[kRequiredWaitProperty].get<std::string>().c_str(), nullptr));
       if (run.value("result", "") == "SKIPPED") {
         result.detail = SkipReason(console);
         result.outcome = result.detail.starts_with(kInconclusiveTag) ? Outcome::kInconclusive

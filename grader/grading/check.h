@@ -35,8 +35,9 @@ const char* OutcomeName(Outcome outcome);
 /// What one check produced. `fraction` is the share of the points a passed check earns
 /// (a suite may grade partially through RecordProperty("fraction", ...)); `detail` is
 /// what the student reads: the suite's failure messages, the skip reason, the signal.
-/// `timeline` is what the check's processes did, when the grader asked for it
-/// (GradeRequest::timelines) and the suite returned one.
+/// `required_wait` is the waiting its contract imposes (suites/required_wait.h), which no
+/// schedule can save: the floor of a run is made of it. `timeline` is what the check's processes
+/// did, when the grader asked for it (GradeRequest::timelines) and the suite returned one.
 /// `hint_key` is the keyed hint the check picked by what it observed (RecordProperty("hint",
 /// key); empty: the rubric's default hint); `precondition` the check (Suite.Name) whose
 /// failure left this one not measured (RecordProperty("precondition", ...)): that check names
@@ -47,6 +48,7 @@ struct CheckResult {
   double fraction = 0;
   std::string detail;
   std::chrono::duration<double> time{};
+  std::chrono::duration<double> required_wait{};
   std::optional<ProcessTimeline> timeline = std::nullopt;
   std::optional<SpeedupMeasurement> speedup =
       std::nullopt;  // the sums' speedup check: what it measured

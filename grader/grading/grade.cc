@@ -81,21 +81,14 @@ void RunOne(const LabRun& lab, CheckRun* check, const std::vector<UidLease>& slo
   check->kept = true;
 }
 
-// The least `report` could have taken (GradeReport::floor_seconds): between exclusive
-// checks, the longest of the others.
-double FloorSeconds(const GradeReport& report) {
-  double floor = 0, longest_beside = 0;
+// The least `report` could have taken with `jobs` checks at once (GradeReport::floor_seconds),
+// from the waits its checks require, scheduled as Grade schedules them (RunExclusiveLast).
+double FloorSeconds(const GradeReport& report, int jobs) {
+  std::vector<RequiredTime> required;
   for (const LabReport& lab : report.labs)
-    for (const CheckReport& check : lab.checks) {
-      double seconds = check.result.time.count();
-      if (check.entry.exclusive) {
-        floor += longest_beside + seconds;
-        longest_beside = 0;
-      } else {
-        longest_beside = std::max(longest_beside, seconds);
-      }
-    }
-  return floor + longest_beside;
+    for (const CheckReport& check : lab.checks)
+      required.push_back({check.entry.exclusive, check.result.required_wait.count()});
+  return ScheduleFloor(required, jobs);
 }
 
 }  // namespace
@@ -225,11 +218,11 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
     }
   }
   auto start = std::chrono::steady_clock::now();
-  RunScheduled(
+  RunExclusiveLast(
       tasks, jobs, [&](size_t index) { reporters[index](); }, [] { return interrupted.load(); });
   report.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  report.floor_seconds = FloorSeconds(report);
+  report.floor_seconds = FloorSeconds(report, jobs);
   report.complete = !interrupted;
   return report;
 }

@@ -233,7 +233,7 @@ void PrintSummary(std::ostream& out, const GradeReport& report, const TextStyle&
   }
   if (report.wall_seconds > 0)
     out << "  "
-        << Tr("time: {} s; floor {} s (the checks' own durations, fully overlapped but for the "
+        << Tr("time: {} s; floor {} s (the waits the checks require, overlapped but for the "
               "timed ones)",
               fmt::format("{:.1f}", report.wall_seconds),
               fmt::format("{:.1f}", report.floor_seconds))
@@ -295,7 +295,8 @@ nlohmann::json ToJson(const GradeReport& report, bool show_hidden) {
                              {"earned", check.earned()},
                              {"outcome", OutcomeName(check.result.outcome)},
                              {"hidden", check.entry.hidden},
-                             {"seconds", check.result.time.count()}};
+                             {"seconds", check.result.time.count()},
+                             {"required_wait_seconds", check.result.required_wait.count()}};
       if (check.entry.deadline.count() > 0) item["deadline"] = check.entry.deadline.count();
       if (!check.result.isolation.empty()) item["isolation"] = check.result.isolation;
       if (!Withheld(check, show_hidden)) {

@@ -55,9 +55,10 @@ struct GradeReport {
   std::string isolation;              // what contained the checks ("namespaces", "fallback: ...")
   std::vector<std::string> warnings;  // said once, before the first check
   std::vector<LabReport> labs;
-  /// Seconds the run took, and its floor: the least it could take with its checks' own
-  /// durations, the exclusive ones (timed checks, builds) one after another and every other
-  /// check fully overlapped between them. Wall time far above the floor is scheduling or load.
+  /// Seconds the run took, and its floor: the least it could take with the waits its checks'
+  /// contracts require (CheckResult::required_wait), the exclusive checks' one after another and
+  /// the others' overlapped between them as far as the run's jobs allow. Builds and the checks'
+  /// own work are not in it: wall time above the floor is work, scheduling or load.
   double wall_seconds = 0;
   double floor_seconds = 0;
 

@@ -73,4 +73,38 @@ void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
   if (failure) std::rethrow_exception(failure);
 }
 
+void RunExclusiveLast(const std::vector<ScheduledTask>& tasks, int jobs,
+                      const std::function<void(size_t index)>& ended,
+                      const std::function<bool()>& stop) {
+  auto last = [](const ScheduledTask& task) { return task.exclusive && !task.prerequisite; };
+  std::vector<size_t> order;  // list index of each task, in the order they start
+  for (bool exclusive : {false, true})
+    for (size_t i = 0; i < tasks.size(); ++i)
+      if (last(tasks[i]) == exclusive) order.push_back(i);
+  std::vector<ScheduledTask> ordered;
+  for (size_t i : order) ordered.push_back(tasks[i]);
+  std::vector<bool> done(tasks.size(), false);
+  size_t next_report = 0;
+  RunScheduled(
+      ordered, jobs,
+      [&](size_t started) {
+        done[order[started]] = true;
+        while (next_report < tasks.size() && done[next_report]) ended(next_report++);
+      },
+      stop);
+}
+
+double ScheduleFloor(const std::vector<RequiredTime>& tasks, int jobs) {
+  double exclusive = 0, longest_other = 0, sum_other = 0;
+  for (const RequiredTime& task : tasks) {
+    if (task.exclusive) {
+      exclusive += task.seconds;
+    } else {
+      longest_other = std::max(longest_other, task.seconds);
+      sum_other += task.seconds;
+    }
+  }
+  return std::max(longest_other, sum_other / std::max(jobs, 1)) + exclusive;
+}
+
 }  // namespace forklab

@@ -29,4 +29,23 @@ void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
                   const std::function<void(size_t index)>& ended,
                   const std::function<bool()>& stop);
 
+/// RunScheduled, with the exclusive tasks that are no prerequisite started after every other
+/// task: the others then overlap in one stretch, rather than in the short ones between two
+/// exclusive tasks, each as long as its longest task. `ended(i)` is still called in list order
+/// (a task's report waits for the exclusive tasks before it in the list).
+void RunExclusiveLast(const std::vector<ScheduledTask>& tasks, int jobs,
+                      const std::function<void(size_t index)>& ended,
+                      const std::function<bool()>& stop);
+
+/// What one task of a schedule cannot do without, in seconds, for ScheduleFloor.
+struct RequiredTime {
+  bool exclusive = false;
+  double seconds = 0;
+};
+
+/// The least RunExclusiveLast could take for `tasks` with `jobs` at once: the others
+/// overlapped (the longest of them, or their sum shared by `jobs`, whichever is more), then the
+/// exclusive ones one after another.
+double ScheduleFloor(const std::vector<RequiredTime>& tasks, int jobs);
+
 }  // namespace forklab

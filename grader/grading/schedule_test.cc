@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -174,6 +175,42 @@ TEST(Schedule, ATaskThatThrowsEndsTheRunWithItsError) {
   }
   EXPECT_EQ(ended, Indices(1));
   EXPECT_EQ(started, 1) << "a task started after the one that threw (it was exclusive)";
+}
+
+TEST(Schedule, ExclusiveLastRunsTheOthersFirstAndReportsInListOrder) {
+  // Task 1 is exclusive: tasks 0, 2 and 3 start before it, and reports keep list order.
+  Recorder recorder(4);
+  std::vector<ScheduledTask> tasks;
+  for (size_t i = 0; i < 4; ++i) tasks.push_back(recorder.Task(i, 30ms, i == 1));
+  std::vector<size_t> started;
+  std::mutex mutex;
+  for (size_t i = 0; i < 4; ++i) {
+    tasks[i].run = [&, i, run = tasks[i].run](int slot) {
+      {
+        std::lock_guard<std::mutex> guard(mutex);
+        started.push_back(i);
+      }
+      run(slot);
+    };
+  }
+  std::vector<size_t> ended;
+  RunExclusiveLast(
+      tasks, 4, [&](size_t index) { ended.push_back(index); }, [] { return false; });
+  EXPECT_EQ(ended, Indices(4));
+  ASSERT_EQ(started.size(), 4u);
+  EXPECT_EQ(started.back(), 1u) << "the exclusive task did not start last";
+  EXPECT_EQ(recorder.most_beside[1], 1) << "a task ran beside an exclusive one";
+}
+
+TEST(ScheduleFloor, TheOthersOverlapThenTheExclusiveOnesAddUp) {
+  // 3, 1, 4, 4 and 4 on two jobs: 8 (more than the longest, 4); then the exclusive 2 and 5.
+  EXPECT_DOUBLE_EQ(
+      ScheduleFloor(
+          {{false, 3}, {false, 1}, {true, 2}, {false, 4}, {false, 4}, {false, 4}, {true, 5}}, 2),
+      8 + 2 + 5);
+  EXPECT_DOUBLE_EQ(ScheduleFloor({{false, 3}, {false, 1}}, 8), 3);
+  EXPECT_DOUBLE_EQ(ScheduleFloor({{true, 1}, {true, 2}}, 8), 3);
+  EXPECT_DOUBLE_EQ(ScheduleFloor({}, 2), 0);
 }
 
 }  // namespace

@@ -32,6 +32,8 @@ CheckReport CheckFromJson(const nlohmann::json& json) {
   check.result.detail = json.value("detail", "");
   check.result.time = std::chrono::duration<double>(json.value("seconds", 0.0));
   check.result.isolation = json.value("isolation", "");
+  check.result.required_wait =
+      std::chrono::duration<double>(json.value("required_wait_seconds", 0.0));
   return check;
 }
 

@@ -43,6 +43,7 @@ TEST(ReportFromJson, GivesBackTheJsonItWasMadeFrom) {
   GradeReport report =
       Report({Check("Sum.A", 2, Outcome::kPassed, 0.5), Check("Sum.B", 3, Outcome::kFailed, 0),
               Check("Sum.C", 1, Outcome::kSkipped, 0)});
+  report.labs[0].checks[0].result.required_wait = std::chrono::milliseconds(1500);
   nlohmann::json json = ToJson(report, true);
   EXPECT_EQ(ToJson(ReportFromJson(json), true), json);
 }

@@ -44,6 +44,10 @@ inline constexpr char kTimelineEnv[] = "FORKLAB_TIMELINE";
 /// The test property (RecordProperty, in the report on kReportFd) holding
 /// ProcessTimeline::ToJson() of the check.
 inline constexpr char kTimelineProperty[] = "forklab_timeline";
+/// The test property holding the seconds of waiting the check's contract imposes (sleeps the
+/// program must take, timeouts the check proves, timed runs it measures; suites/required_wait.h):
+/// the grader's floor of a run is made of these.
+inline constexpr char kRequiredWaitProperty[] = "forklab_required_wait";
 
 /// What the processes a check started did while it ran, sampled from /proc every few
 /// milliseconds: the HTML report draws it. Times are seconds since the check began. A process

@@ -22,6 +22,7 @@
 #include "harness/watch.h"
 #include "i18n/messages.h"
 #include "suites/claims.h"
+#include "suites/required_wait.h"
 
 namespace forklab {
 
@@ -421,6 +422,7 @@ void EchoServer::ResumeServer() {
 
 EchoServer::CpuUse EchoServer::WatchServerCpu(milliseconds span) {
   pid_t pid = server_pid();
+  RequireWait(span);  // a CPU share is measured over time
   double cpu_before = CpuSeconds(pid);
   Clock::time_point start = Clock::now();
   Watched watched = Watch(*server_, span, Observer{});

@@ -15,6 +15,7 @@
 #include "i18n/messages.h"
 #include "suites/claims.h"
 #include "suites/echo_server_fixture.h"
+#include "suites/required_wait.h"
 
 namespace forklab {
 namespace {
@@ -121,7 +122,8 @@ TEST_F(EchoServer, TimestampIsLocalTime) {
   ASSERT_TRUE(client);
   std::string cause;  // what a wrong stamp is instead: the hint that fits it
   EXPECT_TRUE(EchoesAtLocalTime(*client, "what time is it", zone, &cause));
-  // Taken at reply time, not once per connection.
+  // Taken at reply time, not once per connection: a second later, the stamp has moved.
+  RequireWait(1100ms);
   std::this_thread::sleep_for(1100ms);
   if (cause.empty()) {
     EXPECT_TRUE(EchoesAtLocalTime(*client, "and now", zone, &cause));
@@ -192,6 +194,7 @@ TEST_F(EchoServer, LineInDelayedPieces) {
   // "你" (e4 bd a0) is split between two pieces, and so is the "\r\n".
   for (std::string_view piece : {"hel", "lo, wo", "rld \xe4\xbd", "\xa0 end", "\r", "\n"}) {
     ASSERT_TRUE(client->Send(piece));
+    RequireWait(80ms);  // each piece its own segment
     std::this_thread::sleep_for(80ms);
   }
   EXPECT_TRUE(RepliesWith(*client, "hello, world 你 end"))

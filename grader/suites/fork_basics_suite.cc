@@ -28,6 +28,7 @@
 #include "i18n/messages.h"
 #include "suites/claims.h"
 #include "suites/quoted.h"
+#include "suites/required_wait.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -152,6 +153,7 @@ std::string Told(const std::string& why, const Timeline& run) {
 Timeline Observe(const std::vector<std::string>& args) {
   Timeline timeline;
   timeline.sleeps = SleepsOf(args);
+  RequireWait(std::chrono::duration<double>(timeline.sleeps));
   const milliseconds limit = RunLimit(timeline.sleeps);
   std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), ProgramOptions(args));
   timeline.pid = program->pid();

@@ -14,6 +14,7 @@
 #include "harness/watch.h"
 #include "i18n/messages.h"
 #include "suites/claims.h"
+#include "suites/required_wait.h"
 
 namespace forklab {
 
@@ -116,11 +117,23 @@ SpawnOptions Ping::OptionsFor(const Sweep& sweep) const {
   return options;
 }
 
+namespace {
+
+// A sweep lasts at least its slowest ping (`latency_ms`, or `slow_ms` for the slow hosts), all
+// of them running at once.
+void RequireSlowestPing(int latency_ms, int slow_ms) {
+  RequireWait(milliseconds(std::max(latency_ms, slow_ms)));
+}
+
+}  // namespace
+
 RunResult Ping::RunSweep(const Sweep& sweep, milliseconds timeout) {
+  RequireSlowestPing(sweep.latency_ms, sweep.slow.empty() ? 0 : sweep.slow_ms);
   return forklab::Run(ExeUnderTest(), OptionsFor(sweep), timeout);
 }
 
 std::unique_ptr<Subprocess> Ping::StartSweep(const Sweep& sweep) {
+  RequireSlowestPing(sweep.latency_ms, sweep.slow.empty() ? 0 : sweep.slow_ms);
   return Subprocess::Start(ExeUnderTest(), OptionsFor(sweep));
 }
 

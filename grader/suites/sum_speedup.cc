@@ -21,6 +21,7 @@
 #include "harness/subprocess.h"
 #include "i18n/messages.h"
 #include "sandbox/protocol.h"
+#include "suites/required_wait.h"
 #include "suites/suite.h"
 #include "suites/sum_parallelism.h"
 
@@ -165,6 +166,9 @@ TEST_F(SumSpeedup, MatchesReference) {
   // the comparison: measure again, a few times, before calling it inconclusive. Serial
   // workers are told by their CPU clocks at any load, so load never earns them points.
   Speedups speedups;
+  // One measurement is what the claim needs: each round runs both programs with one worker and
+  // with K, every run about kTargetCpu of one worker's work per core. The repeats are the load's.
+  RequireWait(kRounds * 4 * kTargetCpu);
   for (int measure = 0; measure < kMeasures; ++measure) {
     speedups = Measure(ExeUnderTest(), exe_n, ReferenceExe(), reference_n);
     ASSERT_TRUE(speedups.failure.empty()) << speedups.failure;

@@ -30,6 +30,7 @@
 #include "i18n/messages.h"
 #include "sandbox/protocol.h"
 #include "suites/claims.h"
+#include "suites/required_wait.h"
 #include "suites/suite.h"
 #include "suites/sum_parallelism.h"
 
@@ -197,7 +198,14 @@ TEST_F(Sum, ElapsedOnceAndLast) {
       << Describe(result);
 }
 
+/// One run of two workers on two cores, each doing a calibrated ~0.2 s of work: a timing claim
+/// needs at least that run.
+void RequireOneCalibratedRun() {
+  RequireWait(milliseconds(200));
+}
+
 TEST_F(Sum, ElapsedAgreesWithWallTime) {
+  RequireOneCalibratedRun();
   RunResult result = RunSum(2, CalibratedN());
   ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
   Output output(result.Lines());
@@ -302,6 +310,7 @@ TEST_F(Sum, WorkersRunInParallel) {
   // side by side (sum_parallelism.h). Serial workers fail at any load; workers that ran side
   // by side but got one core's worth on a busy machine are measured again, and when the
   // machine never lets them show it the check is inconclusive: it earns nothing and is rerun.
+  RequireOneCalibratedRun();
   constexpr int kAttempts = 5;
   double wall_over_cpu = 0;
   int serial = 0;

@@ -1,7 +1,6 @@
 #include "grading/batch.h"
 
 #include <fmt/format.h>
-#include <fnmatch.h>
 #include <signal.h>
 
 #include <atomic>
@@ -27,11 +26,6 @@ namespace forklab {
 namespace {
 
 std::atomic<bool> batch_interrupted{false};
-
-// The checks that compare times, as in the suites' SERIAL lists (grader/suites/CMakeLists.txt).
-constexpr const char* kTimedChecks[] = {"SumSpeedup.*", "Sum.WorkersRunInParallel",
-                                        "Sum.ElapsedAgreesWithWallTime",
-                                        "EchoServer.AcceptEmfileBacksOffAndRecovers"};
 
 GraderHashes HashGrader(const Layout& layout, const BatchRequest& request,
                         const std::vector<Rubric>& rubrics) {
@@ -76,16 +70,20 @@ CheckPlan PlanRegrade(const std::vector<Rubric>& rubrics, const GraderHashes& ha
   return plan;
 }
 
-namespace {
-
-/// Splits `plan` into the checks that time CPU work and the rest.
-std::pair<CheckPlan, CheckPlan> SplitTimed(const CheckPlan& plan) {
+std::pair<CheckPlan, CheckPlan> SplitTimed(const CheckPlan& plan,
+                                           const std::vector<Rubric>& rubrics) {
+  std::set<std::string> exclusive;
+  for (const Rubric& rubric : rubrics)
+    for (const RubricEntry& entry : rubric.entries)
+      if (entry.exclusive) exclusive.insert(CheckKey(rubric.lab, entry.test));
   CheckPlan untimed, timed;
   for (const auto& [lab, tests] : plan)
     for (const std::string& test : tests)
-      (IsTimedCheck(test) ? timed : untimed)[lab].push_back(test);
+      (exclusive.contains(CheckKey(lab, test)) ? timed : untimed)[lab].push_back(test);
   return {untimed, timed};
 }
+
+namespace {
 
 fs::path SubmissionDir(const BatchRequest& request, const std::string& id) {
   return request.out / "submissions" / id;
@@ -329,7 +327,7 @@ class BatchRun {
     state.root = prepared.root;
     for (const Rubric& rubric : rubrics_.selected)
       CollectLabSources(state.root / "labs" / rubric.lab, dir / "sources" / (rubric.lab + ".cc"));
-    auto [untimed, timed] = SplitTimed(plan);
+    auto [untimed, timed] = SplitTimed(plan, rubrics_.selected);
     CheckPlan now = kind == kAll ? plan : untimed;
     state.timed = kind == kAll ? CheckPlan{} : timed;
     if (!now.empty()) {
@@ -352,12 +350,6 @@ class BatchRun {
 };
 
 }  // namespace
-
-bool IsTimedCheck(const std::string& test) {
-  for (const char* pattern : kTimedChecks)
-    if (fnmatch(pattern, test.c_str(), 0) == 0) return true;
-  return false;
-}
 
 std::string FormatFileName(const std::string& format) {
   static const std::map<std::string, std::string> kNames = {{"json", "forklab.json"},

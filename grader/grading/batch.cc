@@ -177,8 +177,15 @@ void GradeChecks(const Layout& layout, const BatchRequest& request, const BatchR
     return;
   }
   fs::remove(output);
-  GradeReport update = ReportFromJson(graded);
-  GradeReport base = stored->result.is_null() ? GradeReport{} : ReportFromJson(stored->result);
+  GradeReport update, base;
+  try {  // one result that cannot be read must not stop the batch
+    update = ReportFromJson(graded);
+    if (!stored->result.is_null()) base = ReportFromJson(stored->result);
+  } catch (const std::exception& error) {
+    stored->graded = false;
+    stored->problem = fmt::format("its result could not be read: {}", error.what());
+    return;
+  }
   GradeReport merged = MergeReports(base, update, rubrics.every);
   for (const LabReport& lab : update.labs)
     for (const CheckReport& check : lab.checks) {

@@ -1,7 +1,6 @@
 #include "grading/batch.h"
 
 #include <fmt/format.h>
-#include <fnmatch.h>
 #include <signal.h>
 
 #include <atomic>
@@ -28,11 +27,6 @@ namespace forklab {
 namespace {
 
 std::atomic<bool> batch_interrupted{false};
-
-// The checks that compare times, as in the suites' SERIAL lists (grader/suites/CMakeLists.txt).
-constexpr const char* kTimedChecks[] = {"SumSpeedup.*", "Sum.WorkersRunInParallel",
-                                        "Sum.ElapsedAgreesWithWallTime",
-                                        "EchoServer.AcceptEmfileBacksOffAndRecovers"};
 
 GraderHashes HashGrader(const Layout& layout, const BatchRequest& request,
                         const std::vector<Rubric>& rubrics) {
@@ -77,16 +71,20 @@ CheckPlan PlanRegrade(const std::vector<Rubric>& rubrics, const GraderHashes& ha
   return plan;
 }
 
-namespace {
-
-/// Splits `plan` into the checks that time CPU work and the rest.
-std::pair<CheckPlan, CheckPlan> SplitTimed(const CheckPlan& plan) {
+std::pair<CheckPlan, CheckPlan> SplitTimed(const CheckPlan& plan,
+                                           const std::vector<Rubric>& rubrics) {
+  std::set<std::string> exclusive;
+  for (const Rubric& rubric : rubrics)
+    for (const RubricEntry& entry : rubric.entries)
+      if (entry.exclusive) exclusive.insert(CheckKey(rubric.lab, entry.test));
   CheckPlan untimed, timed;
   for (const auto& [lab, tests] : plan)
     for (const std::string& test : tests)
-      (IsTimedCheck(test) ? timed : untimed)[lab].push_back(test);
+      (exclusive.contains(CheckKey(lab, test)) ? timed : untimed)[lab].push_back(test);
   return {untimed, timed};
 }
+
+namespace {
 
 fs::path SubmissionDir(const BatchRequest& request, const std::string& id) {
   return request.out / "submissions" / id;
@@ -181,8 +179,15 @@ void GradeChecks(const Layout& layout, const BatchRequest& request, const BatchR
     return;
   }
   fs::remove(output);
-  GradeReport update = ReportFromJson(graded);
-  GradeReport base = stored->result.is_null() ? GradeReport{} : ReportFromJson(stored->result);
+  GradeReport update, base;
+  try {  // one result that cannot be read must not stop the batch
+    update = ReportFromJson(graded);
+    if (!stored->result.is_null()) base = ReportFromJson(stored->result);
+  } catch (const std::exception& error) {
+    stored->graded = false;
+    stored->problem = fmt::format("its result could not be read: {}", error.what());
+    return;
+  }
   GradeReport merged = MergeReports(base, update, rubrics.every);
   for (const LabReport& lab : update.labs)
     for (const CheckReport& check : lab.checks) {
@@ -332,7 +337,7 @@ class BatchRun {
     state.root = prepared.root;
     for (const Rubric& rubric : rubrics_.selected)
       CollectLabSources(state.root / "labs" / rubric.lab, dir / "sources" / (rubric.lab + ".cc"));
-    auto [untimed, timed] = SplitTimed(plan);
+    auto [untimed, timed] = SplitTimed(plan, rubrics_.selected);
     CheckPlan now = kind == kAll ? plan : untimed;
     state.timed = kind == kAll ? CheckPlan{} : timed;
     if (!now.empty()) {
@@ -355,12 +360,6 @@ class BatchRun {
 };
 
 }  // namespace
-
-bool IsTimedCheck(const std::string& test) {
-  for (const char* pattern : kTimedChecks)
-    if (fnmatch(pattern, test.c_str(), 0) == 0) return true;
-  return false;
-}
 
 std::string FormatFileName(const std::string& format) {
   static const std::map<std::string, std::string> kNames = {{"json", "forklab.json"},

@@ -63,9 +63,9 @@ struct BatchOutcome {
 ///   batch.json                     the class, the shard and its ids (merge reads it)
 /// A stored result is kept when the submission, the grader and a check's rubric entry, suite,
 /// profile and reference are unchanged; only the checks whose hashes changed are regraded.
-/// With `jobs` > 1 the checks that time CPU work run afterwards, one submission at a time
-/// (IsTimedCheck), so no other grading shares the cores with them. Throws SubmissionsError,
-/// GradeRequestError when the class or the rubrics cannot be read.
+/// With `jobs` > 1 the checks that time CPU work (rubric `exclusive`) run afterwards, one
+/// submission at a time (SplitTimed), so no other grading shares the cores with them. Throws
+/// SubmissionsError, GradeRequestError when the class or the rubrics cannot be read.
 BatchOutcome RunBatch(const Layout& layout, const BatchRequest& request,
                       const BatchProgress& progress);
 
@@ -106,8 +106,10 @@ CheckPlan PlanRegrade(const std::vector<Rubric>& rubrics, const GraderHashes& ha
                       const std::optional<StoredResult>& stored, const std::string& submission_hash,
                       bool forced);
 
-/// Whether `test` times CPU work, so its points depend on the cores being free.
-bool IsTimedCheck(const std::string& test);
+/// Splits `plan` into {the rest, the checks `rubrics` mark `exclusive`}: those time work, so
+/// their points depend on the cores being free.
+std::pair<CheckPlan, CheckPlan> SplitTimed(const CheckPlan& plan,
+                                           const std::vector<Rubric>& rubrics);
 
 /// File name under which `format` (a name of platforms.h) is written in a submission's folder.
 std::string FormatFileName(const std::string& format);

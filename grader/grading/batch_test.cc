@@ -63,11 +63,17 @@ TEST(PlanRegrade, ACheckNewToTheRubric) {
             (CheckPlan{{"fork_basics", {"ForkBasics.ExitsZero"}}}));
 }
 
-TEST(IsTimedCheck, TheChecksThatCompareTimes) {
-  EXPECT_TRUE(IsTimedCheck("SumSpeedup.MatchesReference"));
-  EXPECT_TRUE(IsTimedCheck("Sum.WorkersRunInParallel"));
-  EXPECT_FALSE(IsTimedCheck("Sum.SumsAreRight"));
-  EXPECT_FALSE(IsTimedCheck("ForkBasics.LinesInOrder"));
+TEST(SplitTimed, TheRubricsExclusiveChecksApart) {
+  Rubric rubric = TwoChecks();
+  rubric.entries[1].exclusive = true;
+  Rubric other = TwoChecks();
+  other.lab = "fork_sum";  // the same test names, none exclusive in this lab
+  CheckPlan plan = {{"fork_basics", {"ForkBasics.LinesInOrder", "ForkBasics.ExitsZero"}},
+                    {"fork_sum", {"ForkBasics.ExitsZero"}}};
+  auto [untimed, timed] = SplitTimed(plan, {rubric, other});
+  EXPECT_EQ(untimed, (CheckPlan{{"fork_basics", {"ForkBasics.LinesInOrder"}},
+                                {"fork_sum", {"ForkBasics.ExitsZero"}}}));
+  EXPECT_EQ(timed, (CheckPlan{{"fork_basics", {"ForkBasics.ExitsZero"}}}));
 }
 
 TEST(FormatFileName, OneFilePerFormat) {

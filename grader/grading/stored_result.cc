@@ -10,8 +10,9 @@ namespace forklab {
 namespace {
 
 Outcome OutcomeNamed(const std::string& name) {
-  for (Outcome outcome : {Outcome::kPassed, Outcome::kFailed, Outcome::kTimedOut, Outcome::kCrashed,
-                          Outcome::kNotBuilt, Outcome::kSkipped, Outcome::kKilled})
+  for (Outcome outcome :
+       {Outcome::kPassed, Outcome::kFailed, Outcome::kTimedOut, Outcome::kCrashed,
+        Outcome::kNotBuilt, Outcome::kSkipped, Outcome::kKilled, Outcome::kInconclusive})
     if (name == OutcomeName(outcome)) return outcome;
   throw std::runtime_error("unknown outcome in a stored result: " + name);
 }

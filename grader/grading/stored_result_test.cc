@@ -70,6 +70,18 @@ TEST(MergeReports, AChecksGoneFromTheRubricIsDropped) {
   EXPECT_TRUE(merged.labs.at(0).checks.empty());
 }
 
+TEST(ReportFromJson, EveryOutcomeReadsBack) {
+  // A batch stores every result and reads it back to merge a regrade into it: an outcome it
+  // cannot read back would stop the whole batch.
+  for (Outcome outcome :
+       {Outcome::kPassed, Outcome::kFailed, Outcome::kTimedOut, Outcome::kCrashed,
+        Outcome::kNotBuilt, Outcome::kSkipped, Outcome::kKilled, Outcome::kInconclusive}) {
+    GradeReport read = ReportFromJson(ToJson(Report({Check("Sum.A", 2, outcome, 0)}), true));
+    ASSERT_EQ(read.labs.size(), 1u);
+    EXPECT_EQ(read.labs[0].checks.at(0).result.outcome, outcome) << OutcomeName(outcome);
+  }
+}
+
 TEST(StoredResult, WrittenAtomicallyAndReadBack) {
   fs::path file = fs::temp_directory_path() / ("forklab-stored-" + std::to_string(getpid()));
   StoredResult stored{"amy",

@@ -1,7 +1,7 @@
 // `forklab batch` and `forklab merge` end to end, on a small class graded on one check: the
-// gradebook, the exit status with ungradable submissions, a resumed run regrading nothing, an
-// interrupted run finished by the next, and three shards run as processes merging into the
-// unsharded gradebook.
+// gradebook, the exit status with ungradable submissions, a resumed run regrading nothing, a
+// changed rubric entry regrading only its check, an interrupted run finished by the next, and
+// three shards run as processes merging into the unsharded gradebook.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "harness/subprocess.h"
@@ -109,6 +111,53 @@ TEST_F(BatchCli, ARerunRegradesNothingThatFinished) {
   RunResult forced = Batch(kOutputs / "all", {"--regrade", "bo"});
   EXPECT_NE(forced.out.find("grading bo"), std::string::npos) << forced.out;
   EXPECT_EQ(forced.out.find("grading ada"), std::string::npos) << forced.out;
+}
+
+/// The points and the measured duration (a fresh grading measures another) of each check
+/// `id` has in `out`.
+std::map<std::string, std::pair<double, double>> ChecksOf(const fs::path& out,
+                                                          const std::string& id) {
+  nlohmann::json record =
+      nlohmann::json::parse(Slurp(out / "submissions" / id / "record.json"), nullptr, false);
+  std::map<std::string, std::pair<double, double>> checks;
+  if (record.is_discarded() || record["result"].is_null()) return checks;
+  for (const auto& lab : record["result"]["labs"])
+    for (const auto& check : lab["checks"])
+      checks[check["test"]] = {check["points"].get<double>(), check["seconds"].get<double>()};
+  return checks;
+}
+
+TEST_F(BatchCli, AChangedRubricEntryRegradesOnlyItsCheck) {
+  // An instructor's hidden rubric (its suite beside it) adds a second check; then its points
+  // change, as after a deadline.
+  fs::path hidden = kOutputs / "hidden";
+  fs::create_directories(hidden);
+  fs::copy_file(kBuild / "grader" / "fork_basics_suite", hidden / "fork_basics_suite",
+                fs::copy_options::overwrite_existing);
+  auto rubric = [&](int points) {
+    std::ofstream(hidden / "fork_basics.toml")
+        << "lab = \"fork_basics\"\nsuite = \"fork_basics_suite\"\n[[test]]\n"
+        << "name = \"ForkBasics.ChildIsSeparateProcess\"\ntitle = \"a separate process\"\n"
+        << "points = " << points << "\n";
+  };
+  const std::string kExtra = "ForkBasics.ChildIsSeparateProcess";
+  std::vector<std::string> args = {"--hidden", hidden.string(), "--check", kExtra};
+  fs::path out = kOutputs / "rubric-change";
+  rubric(1);
+  RunResult first = Batch(out, args);
+  ASSERT_TRUE(first.status && first.status->ExitedWith(1)) << first.out << first.err;
+  auto before = ChecksOf(out, "ada");
+  ASSERT_EQ(before.size(), 2u) << first.out;
+
+  rubric(2);
+  RunResult second = Batch(out, args);
+  ASSERT_TRUE(second.status && second.status->ExitedWith(1)) << second.out << second.err;
+  EXPECT_NE(second.out.find("grading ada"), std::string::npos) << second.out;
+  auto after = ChecksOf(out, "ada");
+  ASSERT_EQ(after.size(), 2u) << second.out;
+  EXPECT_EQ(after["ForkBasics.ExitsZero"], before["ForkBasics.ExitsZero"]) << "regraded";
+  EXPECT_EQ(after[kExtra].first, 2);
+  EXPECT_NE(after[kExtra].second, before[kExtra].second) << "not regraded";
 }
 
 TEST_F(BatchCli, ThreeShardsAsProcessesMergeIntoTheUnshardedGradebook) {

@@ -60,11 +60,18 @@ CheckPlan PlanRegrade(const std::vector<Rubric>& rubrics, const GraderHashes& ha
                       bool forced) {
   bool fresh = forced || !stored || stored->submission_hash != submission_hash ||
                stored->grader_hash != hashes.grader;
+  // A check the machine was too busy to decide is graded again by the next run.
+  std::set<std::string> undecided;
+  if (stored && stored->result.contains("labs"))
+    for (const auto& lab : stored->result["labs"])
+      for (const auto& check : lab.value("checks", nlohmann::json::array()))
+        if (check.value("outcome", "") == OutcomeName(Outcome::kInconclusive))
+          undecided.insert(CheckKey(lab.value("lab", ""), check.value("test", "")));
   CheckPlan plan;
   for (const Rubric& rubric : rubrics)
     for (const RubricEntry& entry : rubric.entries) {
       std::string key = CheckKey(rubric.lab, entry.test);
-      if (fresh || !stored->check_hashes.contains(key) ||
+      if (fresh || !stored->check_hashes.contains(key) || undecided.contains(key) ||
           stored->check_hashes.at(key) != hashes.check.at(key))
         plan[rubric.lab].push_back(entry.test);
     }

@@ -100,7 +100,8 @@ struct GraderHashes {
 /// The checks of one submission to grade, by lab.
 using CheckPlan = std::map<std::string, std::vector<std::string>>;
 
-/// The checks of `rubrics` that `stored` lacks or made with other hashes; every check when
+/// The checks of `rubrics` that `stored` lacks, made with other hashes or left inconclusive
+/// (the machine was too busy to decide them: a rerun decides them later); every check when
 /// there is no stored result, the submission or the grader changed, or `forced`.
 CheckPlan PlanRegrade(const std::vector<Rubric>& rubrics, const GraderHashes& hashes,
                       const std::optional<StoredResult>& stored, const std::string& submission_hash,

@@ -63,6 +63,18 @@ TEST(PlanRegrade, ACheckNewToTheRubric) {
             (CheckPlan{{"fork_basics", {"ForkBasics.ExitsZero"}}}));
 }
 
+TEST(PlanRegrade, ACheckLeftInconclusive) {
+  GraderHashes hashes = Hashes("lines-1");
+  StoredResult stored = StoredWith(hashes);
+  stored.result = {{"labs",
+                    {{{"lab", "fork_basics"},
+                      {"checks",
+                       {{{"test", "ForkBasics.LinesInOrder"}, {"outcome", "passed"}},
+                        {{"test", "ForkBasics.ExitsZero"}, {"outcome", "inconclusive"}}}}}}}};
+  EXPECT_EQ(PlanRegrade({TwoChecks()}, hashes, stored, "submission-1", false),
+            (CheckPlan{{"fork_basics", {"ForkBasics.ExitsZero"}}}));
+}
+
 TEST(SplitTimed, TheRubricsExclusiveChecksApart) {
   Rubric rubric = TwoChecks();
   rubric.entries[1].exclusive = true;

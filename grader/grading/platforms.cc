@@ -119,7 +119,7 @@ nlohmann::json Gradescope(const GradeReport& report, bool show_hidden) {
     for (const CheckReport& check : lab.checks)
       if (const auto& speedup = check.result.speedup; speedup && !speedup->workers.empty())
         leaderboard.push_back(
-            {{"name", fmt::format("{}: speedup with {} workers", lab.lab, speedup->workers.back())},
+            {{"name", Tr("{}: speedup with {} workers", lab.lab, speedup->workers.back())},
              {"value", std::round(speedup->submission.back() * 100) / 100},
              {"order", "desc"}});
   if (!leaderboard.empty()) results["leaderboard"] = std::move(leaderboard);

@@ -19,16 +19,17 @@ struct RubricEntry {
   bool hidden = false;
   std::string hint;  // the lesson behind the check, shown when it fails
   std::chrono::seconds timeout{60};
-  // The contract's own deadline for this check: the longest it waits on a program that never
-  // answers (the contract's startup, reply, sleep and sweep times it waits through, each to
-  // its end) before it concludes with a diagnosis. Below `timeout`; 0 when not declared.
-  std::chrono::seconds deadline{0};
   std::filesystem::path suite;  // the suite executable that holds the test
   std::string profile;          // a fault check's profile: a name, resolved to its file
   bool exclusive = false;       // it measures time: runs with no other check beside it
   // Hints for causes the check tells apart, by key (`hints = { stale = "..." }`); the check
   // picks one by what it observed, and `hint` stays the default.
   std::map<std::string, std::string> hints{};
+  // The check's deadline: the longest it waits on a program that never answers (the
+  // contract's startup, reply, sleep and sweep times, and its own margin) before it concludes
+  // with what it saw. Below `timeout`; 0 when not declared. Last, so that brace-initialised
+  // entries need not name it.
+  std::chrono::seconds deadline{0};
 
   /// The hint for what the check observed: hints[key], else the default `hint`.
   const std::string& HintFor(const std::string& key) const;

@@ -80,6 +80,7 @@ title = "secret"
 points = 1.5
 hidden = true
 timeout = 5
+deadline = 3
 suite = "other_suite"
 exclusive = true
 )"),
@@ -98,6 +99,8 @@ exclusive = true
   EXPECT_TRUE(rubric.entries[1].hidden);
   EXPECT_EQ(rubric.entries[1].suite, "/suites/other_suite");
   EXPECT_EQ(rubric.entries[1].timeout, std::chrono::seconds(5));
+  EXPECT_EQ(rubric.entries[0].deadline, std::chrono::seconds(0)) << "none declared";
+  EXPECT_EQ(rubric.entries[1].deadline, std::chrono::seconds(3));
   EXPECT_FALSE(rubric.entries[0].exclusive) << "a check runs beside others unless told";
   EXPECT_TRUE(rubric.entries[1].exclusive);
   EXPECT_DOUBLE_EQ(rubric.total(), 4.5);
@@ -137,6 +140,8 @@ TEST_F(RubricTest, ErrorsNameTheFileAndTheReason) {
   std::string entry = "lab = \"l\"\nsuite = \"s\"\n[[test]]\nname = \"A.B\"\ntitle = \"t\"\n";
   EXPECT_NE(ErrorOf(entry + "points = -1").find("'points' must be"), std::string::npos);
   EXPECT_NE(ErrorOf(entry + "points = 1\ntimeout = 0").find("'timeout'"), std::string::npos);
+  EXPECT_NE(ErrorOf(entry + "points = 1\ntimeout = 5\ndeadline = 5").find("'deadline'"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(entry + "points = 1\nexclusive = \"yes\"").find("'exclusive' must be"),
             std::string::npos);
   EXPECT_NE(ErrorOf(entry + "points = 1\nhints = { stale = 1 }").find("'hints' must be a table"),

@@ -119,7 +119,7 @@ struct Speedups {
   double reference = 0;
   int serial_runs = 0;
   int parallel_runs = 0;  // those whose workers' clocks showed two cores at once
-  std::string clocks;  // the last K-worker run's clocks, for the messages
+  std::string clocks;     // the last K-worker run's clocks, for the messages
   std::string failure;
 };
 

@@ -24,6 +24,10 @@ namespace forklab {
 
 namespace {
 
+// Set in the environment of every run started under faults (libfiu's seed): what tells such a
+// run, and what it starts, from a check's unfaulted runs.
+constexpr std::string_view kFaultSeedVariable = "FIU_PRNG_SEED";
+
 // Located at configure time (CMake find_file), so a distribution's own layout is honoured.
 constexpr const char* kRunPreload = FORKLAB_FIU_RUN_PRELOAD;
 constexpr const char* kPosixPreload = FORKLAB_FIU_POSIX_PRELOAD;
@@ -147,6 +151,12 @@ void PreloadWatch::Sample() {
     std::string proc = "/proc/" + std::to_string(pid);
     std::error_code error;
     if (std::filesystem::read_symlink(proc + "/exe", error).string() != exe_ || error) continue;
+    // Only the runs started under faults: their fault variables stay when LD_PRELOAD is taken
+    // out, while a check's own unfaulted run (a baseline beside the faulted one) has none.
+    std::ifstream environ(proc + "/environ", std::ios::binary);
+    std::string variables = std::string(1, '\0');  // each variable then starts after a NUL
+    variables.append(std::istreambuf_iterator<char>(environ), {});
+    if (variables.find('\0' + std::string(kFaultSeedVariable) + '=') == std::string::npos) continue;
     std::ifstream maps(proc + "/maps");
     // By its file name: the maps show the library's real path, links resolved.
     static const std::string preload_name =
@@ -182,7 +192,7 @@ void ApplyFaults(const FaultPlan& plan, const std::string& control_prefix, Spawn
       std::string(kRunPreload) + ":" + kPosixPreload + ":" + kThreadPreload;
   options->env["FIU_ENABLE"] = enable;
   options->env["FORKLAB_FIU_FROM_CALL"] = from_call;
-  options->env["FIU_PRNG_SEED"] = std::to_string(plan.seed);
+  options->env[std::string(kFaultSeedVariable)] = std::to_string(plan.seed);
   options->env["FIU_CTRL_FIFO"] = plan.remote_control ? control_prefix : "";
 }
 

@@ -138,8 +138,9 @@ TEST(Faults, StaticExecutablesAreOutOfReach) {
   EXPECT_NE(why.find("neither an ELF"), std::string::npos) << why;
 }
 
-// A program that keeps the grader's preload is seen to keep it; one running without it (as
-// after clearing LD_PRELOAD and executing itself again) is named.
+// A program that keeps the grader's preload is seen to keep it; one started under faults but
+// running without it (as after clearing LD_PRELOAD and executing itself again) is named; a
+// run the check starts without faults (a baseline) is not judged.
 TEST(Faults, PreloadWatchTellsAProgramWithoutThePreload) {
   std::string why;
   if (!FaultInjectionAvailable(&why)) GTEST_SKIP() << why;
@@ -150,12 +151,18 @@ TEST(Faults, PreloadWatchTellsAProgramWithoutThePreload) {
   RunResult run = forklab::Run(kProbe, with_preload, std::chrono::seconds(20));
   EXPECT_EQ(kept.Stop(), "") << run.err;
 
-  SpawnOptions without;
-  without.args = {"fork-wait", "0.5"};
+  SpawnOptions without = with_preload;
+  without.env.erase("LD_PRELOAD");
   PreloadWatch cleared(kProbe);
   run = forklab::Run(kProbe, without, std::chrono::seconds(20));
   EXPECT_NE(cleared.Stop().find("runs without the grader's LD_PRELOAD"), std::string::npos)
       << run.err;
+
+  SpawnOptions unfaulted;
+  unfaulted.args = {"fork-wait", "0.5"};
+  PreloadWatch baseline(kProbe);
+  run = forklab::Run(kProbe, unfaulted, std::chrono::seconds(20));
+  EXPECT_EQ(baseline.Stop(), "") << run.err;
 }
 
 TEST(Faults, EnableCommandsSpellLibfiuSyntax) {

@@ -152,10 +152,11 @@ Speedups Measure(const std::string& exe, uint64_t exe_n, const std::string& refe
   return speedups;
 }
 
-/// Workers whose CPU clocks showed two cores at once in every run, yet a wall-time speedup
-/// short of the baseline's: the wall clock lost to load, not to the program.
+/// Workers whose CPU clocks showed two cores at once (in some run, and one after the other in
+/// none), yet a wall-time speedup short of the baseline's: the wall clock lost to load, not to
+/// the program. (Workers behind a lock never show two cores at once: they are graded.)
 bool ParallelButSlowed(const Speedups& speedups) {
-  return speedups.parallel_runs == kRounds &&
+  return speedups.serial_runs == 0 && speedups.parallel_runs > 0 &&
          speedups.implementation < kFullMarks * speedups.reference;
 }
 
@@ -200,8 +201,8 @@ TEST_F(SumSpeedup, MatchesReference) {
   if (!serial && ParallelButSlowed(speedups))
     GTEST_SKIP() << kInconclusiveTag
                  << Tr("the machine was too busy to measure a speedup: the workers' CPU clocks "
-                       "showed them on two cores at once in every run, yet the speedup was {:.2f}x "
-                       "against {:.2f}x for {}, in {} measurements",
+                       "showed them on two cores at once, yet the speedup was {:.2f}x against "
+                       "{:.2f}x for {}, in {} measurements",
                        speedups.implementation, speedups.reference, Tr(kBaseline), kMeasures);
   double share = speedups.implementation / speedups.reference;
   double fraction = serial ? 0 : std::clamp((share - kNoMarks) / (kFullMarks - kNoMarks), 0.0, 1.0);

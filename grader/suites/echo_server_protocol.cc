@@ -52,7 +52,7 @@ TEST_F(EchoServer, DefaultHostAndPort) {
   ASSERT_TRUE(StartServer({}));
   EXPECT_EQ(listening_address_ + ":" + std::to_string(port_), "127.0.0.1:12345");
   std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  if (!client) return;  // Connect() failed the check, saying why
   EXPECT_TRUE(Echoes(*client, "default"));
 }
 
@@ -60,7 +60,7 @@ TEST_F(EchoServer, HostOption) {
   ASSERT_TRUE(StartServer({"--host", "127.0.0.2", "--port", "0"}));
   EXPECT_EQ(listening_address_, "127.0.0.2");
   std::optional<LineClient> client = Connect("127.0.0.2");
-  ASSERT_TRUE(client);
+  if (!client) return;  // Connect() failed the check, saying why
   EXPECT_TRUE(Echoes(*client, "on .2"));
   EXPECT_FALSE(LineClient::Connect(port_, kConnectTimeout, nullptr, "127.0.0.1"))
       << Tr("with --host 127.0.0.2 the server must listen on that address only");
@@ -71,7 +71,7 @@ TEST_F(EchoServer, RestartOnSamePort) {
   uint16_t port = port_;
   {
     std::optional<LineClient> client = Connect();
-    ASSERT_TRUE(client);
+    if (!client) return;  // Connect() failed the check, saying why
     ASSERT_TRUE(Echoes(*client, "first run"));
     // The server's side closes first, so its end of the connection lingers in TIME_WAIT on
     // the server's port: binding that port again needs SO_REUSEADDR.
@@ -119,8 +119,8 @@ TEST_F(EchoServer, TimestampIsLocalTime) {
   FixedZone zone = AfternoonZone();
   ASSERT_TRUE(StartServer({"--port", "0"}, zone));
   std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
-  std::string cause;  // what a wrong stamp is instead: the hint that fits it
+  if (!client) return;  // Connect() failed the check, saying why
+  std::string cause;    // what a wrong stamp is instead: the hint that fits it
   EXPECT_TRUE(EchoesAtLocalTime(*client, "what time is it", zone, &cause));
   // Taken at reply time, not once per connection: a second later, the stamp has moved.
   RequireWait(1100ms);
@@ -136,7 +136,7 @@ TEST_F(EchoServer, TimestampZeroPadded) {
   FixedZone zone = ZoneWhereNowIs(SecondsOfDay(5, 4, 0));
   ASSERT_TRUE(StartServer({"--port", "0"}, zone));
   std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  if (!client) return;  // Connect() failed the check, saying why
   ASSERT_TRUE(client->Send("early\n"));
   std::optional<std::string> reply = client->ReadLine(kReplyTimeout);
   ASSERT_TRUE(reply);
@@ -175,7 +175,7 @@ TEST_F(EchoServer, OverlongLineKeepsServerUp) {
   ASSERT_TRUE(StartServer());
   {
     std::optional<LineClient> client = Connect();
-    ASSERT_TRUE(client);
+    if (!client) return;  // Connect() failed the check, saying why
     std::string line(4 * kMaxLine, 'z');
     // The server may echo it or close this connection; either way the send may fail.
     if (client->Send(line + "\n")) {
@@ -226,7 +226,7 @@ TEST_F(EchoServer, QuitWithWhitespaceCloses) {
   EXPECT_TRUE(ServerCloses(*client, kQuitCloseLimit)) << Tr("after \"  quit  \\n\"");
 
   std::optional<LineClient> other = Connect();
-  ASSERT_TRUE(other);
+  if (!other) return;  // Connect() failed the check, saying why
   EXPECT_TRUE(Echoes(*other, "quitter")) << Tr("only a line that is exactly quit quits");
   ASSERT_TRUE(other->Send("\t quit\r\n"));
   EXPECT_TRUE(ServerCloses(*other, kQuitCloseLimit)) << Tr("after \"\\t quit\\r\\n\"");
@@ -244,7 +244,7 @@ TEST_F(EchoServer, EofEchoesFinalLineAndCloses) {
       << Tr("after the client's EOF (recv() returning 0) the server must close");
 
   std::optional<LineClient> plain = Connect();
-  ASSERT_TRUE(plain);
+  if (!plain) return;  // Connect() failed the check, saying why
   plain->ShutdownWrite();
   EXPECT_TRUE(ServerCloses(*plain, kEofCloseTimeout)) << Tr("EOF without any line");
 }

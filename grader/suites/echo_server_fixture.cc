@@ -181,6 +181,10 @@ testing::AssertionResult RepliesInOrder(const std::string& received,
 
 // ---- The server's own state -----------------------------------------------------------------
 
+std::string SendFailed() {
+  return Tr("the line could not be sent: the server had closed or reset the connection");
+}
+
 std::optional<std::string> UncaughtExceptionIn(const std::string& err) {
   size_t said = std::string::npos;
   for (const char* words : {"terminate called after throwing", "terminating due to uncaught"})
@@ -470,7 +474,7 @@ void EchoServer::CheckSurvivesFault(const FaultProfile& profile, const std::stri
 void EchoServer::CheckStopsOnSignal(int sig) {
   std::vector<LineClient> clients = ServedClients(2);
   ASSERT_EQ(clients.size(), 2u);
-  ASSERT_TRUE(clients[0].Send("half a line"));
+  ASSERT_TRUE(clients[0].Send("half a line")) << SendFailed();
   pid_t pid = server_pid();
   // Every process that serves a client, to find any left behind after the server exits.
   std::vector<pid_t> descendants;

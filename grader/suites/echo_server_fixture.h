@@ -105,6 +105,9 @@ testing::AssertionResult RepliesInOrder(const std::string& received,
 
 // ---- The server's own state -----------------------------------------------------------------
 
+/// Why a client's Send() failed: the server had closed or reset the connection.
+std::string SendFailed();
+
 /// What `err` says from where an exception escaped to std::terminate on (libstdc++'s and
 /// libc++'s words), or nullopt.
 std::optional<std::string> UncaughtExceptionIn(const std::string& err);

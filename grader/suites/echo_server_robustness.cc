@@ -85,7 +85,7 @@ TEST_F(EchoServer, SilentClientDoesNotDelayOthers) {
   if (!silent) return;  // Connect() failed the check, saying why
   std::optional<LineClient> half_line = Connect();
   if (!half_line) return;  // Connect() failed the check, saying why
-  ASSERT_TRUE(half_line->Send("not finished"));
+  ASSERT_TRUE(half_line->Send("not finished")) << SendFailed();
   std::optional<LineClient> other = Connect();
   if (!other) return;  // Connect() failed the check, saying why
   EXPECT_TRUE(Echoes(*other, "am I served?"))
@@ -93,7 +93,7 @@ TEST_F(EchoServer, SilentClientDoesNotDelayOthers) {
                              "in its own process")
                         : Tr("while two clients were connected but silent; serve each client "
                              "in its own thread"));
-  ASSERT_TRUE(half_line->Send(" now\n"));
+  ASSERT_TRUE(half_line->Send(" now\n")) << SendFailed();
   EXPECT_TRUE(RepliesWith(*half_line, "not finished now"));
 }
 
@@ -275,7 +275,7 @@ TEST_F(EchoServer, AcceptEmfileBacksOffAndRecovers) {
   size_t stderr_before = server_->stderr_text().size();
   std::optional<LineClient> waiting = Connect();
   if (!waiting) return;  // Connect() failed the check, saying why
-  ASSERT_TRUE(waiting->Send("waiting in the queue\n"));
+  ASSERT_TRUE(waiting->Send("waiting in the queue\n")) << SendFailed();
 
   CpuUse use = WatchServerCpu(600ms);
   EXPECT_TRUE(ServerAlive(Tr("while accept() failed with EMFILE")))
@@ -305,7 +305,7 @@ TEST_F(EchoServer, SignalDuringAcceptKeepsServing) {
     std::optional<LineClient> client = Connect();
     if (!client) return;  // Connect() failed the check, saying why
     ASSERT_TRUE(Echoes(*client, "then I leave"));
-    ASSERT_TRUE(client->Send("quit\n"));
+    ASSERT_TRUE(client->Send("quit\n")) << SendFailed();
     // The session's end, not the connection's close, is what sends SIGCHLD: a parent that
     // keeps the connection open is ParentHoldsNoConnectedSockets' business.
     if (ForkVariant()) Eventually(kReapLimit, [&] { return LiveDescendantsOf(pid).empty(); });

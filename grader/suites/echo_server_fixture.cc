@@ -181,6 +181,10 @@ testing::AssertionResult RepliesInOrder(const std::string& received,
 
 // ---- The server's own state -----------------------------------------------------------------
 
+std::string SendFailed() {
+  return Tr("the line could not be sent: the server had closed or reset the connection");
+}
+
 std::optional<std::string> UncaughtExceptionIn(const std::string& err) {
   size_t said = std::string::npos;
   for (const char* words : {"terminate called after throwing", "terminating due to uncaught"})
@@ -286,7 +290,12 @@ testing::AssertionResult EchoServer::Launch(const SpawnOptions& options) {
 std::optional<LineClient> EchoServer::Connect(const std::string& host) {
   std::string error;
   std::optional<LineClient> client = LineClient::Connect(port_, kConnectTimeout, &error, host);
-  if (!client) ADD_FAILURE() << error;
+  if (client) return client;
+  // A refused connection from a server that has died: the death is the cause.
+  if (testing::AssertionResult alive = ServerAlive(Tr("when a new client connected")); !alive)
+    ADD_FAILURE() << alive.message();
+  else
+    ADD_FAILURE() << error;
   return client;
 }
 
@@ -452,7 +461,7 @@ void EchoServer::CheckSurvivesFault(const FaultProfile& profile, const std::stri
   ASSERT_TRUE(SwitchFaults(true));
   size_t stderr_before = server_->stderr_text().size();
   std::optional<LineClient> victim = Connect();
-  ASSERT_TRUE(victim);
+  if (!victim) return;  // Connect() failed the check, saying why
   victim->Send("caught by the fault\n");
   EXPECT_TRUE(ServerCloses(*victim, kReplyTimeout))
       << Tr("when {} fails, that connection must be closed; under {}", call, profile.Explain());
@@ -465,7 +474,7 @@ void EchoServer::CheckSurvivesFault(const FaultProfile& profile, const std::stri
 void EchoServer::CheckStopsOnSignal(int sig) {
   std::vector<LineClient> clients = ServedClients(2);
   ASSERT_EQ(clients.size(), 2u);
-  ASSERT_TRUE(clients[0].Send("half a line"));
+  ASSERT_TRUE(clients[0].Send("half a line")) << SendFailed();
   pid_t pid = server_pid();
   // Every process that serves a client, to find any left behind after the server exits.
   std::vector<pid_t> descendants;

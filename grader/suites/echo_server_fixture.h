@@ -105,6 +105,9 @@ testing::AssertionResult RepliesInOrder(const std::string& received,
 
 // ---- The server's own state -----------------------------------------------------------------
 
+/// Why a client's Send() failed: the server had closed or reset the connection.
+std::string SendFailed();
+
 /// What `err` says from where an exception escaped to std::terminate on (libstdc++'s and
 /// libc++'s words), or nullopt.
 std::optional<std::string> UncaughtExceptionIn(const std::string& err);
@@ -142,7 +145,8 @@ class EchoServer : public ProgramTest {
   testing::AssertionResult SwitchFaults(bool on);
   pid_t server_pid() const { return server_->pid(); }
 
-  /// A new client; on failure the test fails with the reason and gets nullopt.
+  /// A new client; on failure the test fails with the reason (the server's death, with the
+  /// `died` hint, when it has died) and gets nullopt.
   std::optional<LineClient> Connect(const std::string& host = "127.0.0.1");
   /// Starts the server as StartServer() does and connects `client` to it.
   testing::AssertionResult StartServerWithClient(std::optional<LineClient>* client);

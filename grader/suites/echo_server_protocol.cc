@@ -52,7 +52,7 @@ TEST_F(EchoServer, DefaultHostAndPort) {
   ASSERT_TRUE(StartServer({}));
   EXPECT_EQ(listening_address_ + ":" + std::to_string(port_), "127.0.0.1:12345");
   std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  if (!client) return;  // Connect() failed the check, saying why
   EXPECT_TRUE(Echoes(*client, "default"));
 }
 
@@ -60,7 +60,7 @@ TEST_F(EchoServer, HostOption) {
   ASSERT_TRUE(StartServer({"--host", "127.0.0.2", "--port", "0"}));
   EXPECT_EQ(listening_address_, "127.0.0.2");
   std::optional<LineClient> client = Connect("127.0.0.2");
-  ASSERT_TRUE(client);
+  if (!client) return;  // Connect() failed the check, saying why
   EXPECT_TRUE(Echoes(*client, "on .2"));
   EXPECT_FALSE(LineClient::Connect(port_, kConnectTimeout, nullptr, "127.0.0.1"))
       << Tr("with --host 127.0.0.2 the server must listen on that address only");
@@ -71,7 +71,7 @@ TEST_F(EchoServer, RestartOnSamePort) {
   uint16_t port = port_;
   {
     std::optional<LineClient> client = Connect();
-    ASSERT_TRUE(client);
+    if (!client) return;  // Connect() failed the check, saying why
     ASSERT_TRUE(Echoes(*client, "first run"));
     // The server's side closes first, so its end of the connection lingers in TIME_WAIT on
     // the server's port: binding that port again needs SO_REUSEADDR.
@@ -103,7 +103,7 @@ TEST_F(EchoServer, BadOptionsExit2WithUsage) {
 TEST_F(EchoServer, ReplyFormat) {
   std::optional<LineClient> client;
   ASSERT_TRUE(StartServerWithClient(&client));
-  ASSERT_TRUE(client->Send("hello world\n"));
+  ASSERT_TRUE(client->Send("hello world\n")) << SendFailed();
   std::optional<std::string> reply = client->ReadLine(kReplyTimeout);
   ASSERT_TRUE(reply) << Tr("no reply within {} ms", kReplyTimeout.count());
   EXPECT_TRUE(std::regex_match(*reply, std::regex(R"(^\[\d\d:\d\d:\d\d\] hello world$)")))
@@ -119,8 +119,8 @@ TEST_F(EchoServer, TimestampIsLocalTime) {
   FixedZone zone = AfternoonZone();
   ASSERT_TRUE(StartServer({"--port", "0"}, zone));
   std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
-  std::string cause;  // what a wrong stamp is instead: the hint that fits it
+  if (!client) return;  // Connect() failed the check, saying why
+  std::string cause;    // what a wrong stamp is instead: the hint that fits it
   EXPECT_TRUE(EchoesAtLocalTime(*client, "what time is it", zone, &cause));
   // Taken at reply time, not once per connection: a second later, the stamp has moved.
   RequireWait(1100ms);
@@ -136,10 +136,10 @@ TEST_F(EchoServer, TimestampZeroPadded) {
   FixedZone zone = ZoneWhereNowIs(SecondsOfDay(5, 4, 0));
   ASSERT_TRUE(StartServer({"--port", "0"}, zone));
   std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
-  ASSERT_TRUE(client->Send("early\n"));
+  if (!client) return;  // Connect() failed the check, saying why
+  ASSERT_TRUE(client->Send("early\n")) << SendFailed();
   std::optional<std::string> reply = client->ReadLine(kReplyTimeout);
-  ASSERT_TRUE(reply);
+  ASSERT_TRUE(reply) << Tr("no reply within {} ms", kReplyTimeout.count());
   EXPECT_TRUE(std::regex_match(*reply, std::regex(R"(^\[05:04:0\d\] early$)")))
       << Tr("at 05:04:0x local time (TZ={}) the reply was {}; fields are zero-padded to two "
             "digits (%H:%M:%S)",
@@ -175,7 +175,7 @@ TEST_F(EchoServer, OverlongLineKeepsServerUp) {
   ASSERT_TRUE(StartServer());
   {
     std::optional<LineClient> client = Connect();
-    ASSERT_TRUE(client);
+    if (!client) return;  // Connect() failed the check, saying why
     std::string line(4 * kMaxLine, 'z');
     // The server may echo it or close this connection; either way the send may fail.
     if (client->Send(line + "\n")) {
@@ -193,7 +193,7 @@ TEST_F(EchoServer, LineInDelayedPieces) {
   ASSERT_TRUE(StartServerWithClient(&client));
   // "你" (e4 bd a0) is split between two pieces, and so is the "\r\n".
   for (std::string_view piece : {"hel", "lo, wo", "rld \xe4\xbd", "\xa0 end", "\r", "\n"}) {
-    ASSERT_TRUE(client->Send(piece));
+    ASSERT_TRUE(client->Send(piece)) << SendFailed();
     RequireWait(80ms);  // each piece its own segment
     std::this_thread::sleep_for(80ms);
   }
@@ -204,7 +204,7 @@ TEST_F(EchoServer, LineInDelayedPieces) {
 TEST_F(EchoServer, SeveralLinesInOneSegment) {
   std::optional<LineClient> client;
   ASSERT_TRUE(StartServerWithClient(&client));
-  ASSERT_TRUE(client->Send("one\ntwo\n\nthree\n"));
+  ASSERT_TRUE(client->Send("one\ntwo\n\nthree\n")) << SendFailed();
   for (std::string_view line : {"one", "two", "", "three"}) {
     EXPECT_TRUE(RepliesWith(*client, line)) << Tr("one reply per line, in order");
   }
@@ -213,7 +213,7 @@ TEST_F(EchoServer, SeveralLinesInOneSegment) {
 TEST_F(EchoServer, CarriageReturnStripped) {
   std::optional<LineClient> client;
   ASSERT_TRUE(StartServerWithClient(&client));
-  ASSERT_TRUE(client->Send("dos line\r\n"));
+  ASSERT_TRUE(client->Send("dos line\r\n")) << SendFailed();
   EXPECT_TRUE(RepliesWith(*client, "dos line")) << Tr("the trailing \\r of \\r\\n is stripped");
   EXPECT_TRUE(Echoes(*client, "inner\rreturn")) << Tr("only a trailing \\r is stripped");
 }
@@ -222,20 +222,20 @@ TEST_F(EchoServer, QuitWithWhitespaceCloses) {
   std::optional<LineClient> client;
   ASSERT_TRUE(StartServerWithClient(&client));
   ASSERT_TRUE(Echoes(*client, "before"));
-  ASSERT_TRUE(client->Send("  quit  \n"));
+  ASSERT_TRUE(client->Send("  quit  \n")) << SendFailed();
   EXPECT_TRUE(ServerCloses(*client, kQuitCloseLimit)) << Tr("after \"  quit  \\n\"");
 
   std::optional<LineClient> other = Connect();
-  ASSERT_TRUE(other);
+  if (!other) return;  // Connect() failed the check, saying why
   EXPECT_TRUE(Echoes(*other, "quitter")) << Tr("only a line that is exactly quit quits");
-  ASSERT_TRUE(other->Send("\t quit\r\n"));
+  ASSERT_TRUE(other->Send("\t quit\r\n")) << SendFailed();
   EXPECT_TRUE(ServerCloses(*other, kQuitCloseLimit)) << Tr("after \"\\t quit\\r\\n\"");
 }
 
 TEST_F(EchoServer, EofEchoesFinalLineAndCloses) {
   std::optional<LineClient> client;
   ASSERT_TRUE(StartServerWithClient(&client));
-  ASSERT_TRUE(client->Send("full line\nno newline"));
+  ASSERT_TRUE(client->Send("full line\nno newline")) << SendFailed();
   client->ShutdownWrite();
   EXPECT_TRUE(RepliesWith(*client, "full line"));
   EXPECT_TRUE(RepliesWith(*client, "no newline"))
@@ -244,7 +244,7 @@ TEST_F(EchoServer, EofEchoesFinalLineAndCloses) {
       << Tr("after the client's EOF (recv() returning 0) the server must close");
 
   std::optional<LineClient> plain = Connect();
-  ASSERT_TRUE(plain);
+  if (!plain) return;  // Connect() failed the check, saying why
   plain->ShutdownWrite();
   EXPECT_TRUE(ServerCloses(*plain, kEofCloseTimeout)) << Tr("EOF without any line");
 }

@@ -82,18 +82,18 @@ void ResetMidReply(LineClient& client) {
 TEST_F(EchoServer, SilentClientDoesNotDelayOthers) {
   ASSERT_TRUE(StartServer());
   std::optional<LineClient> silent = Connect();
-  ASSERT_TRUE(silent);
+  if (!silent) return;  // Connect() failed the check, saying why
   std::optional<LineClient> half_line = Connect();
-  ASSERT_TRUE(half_line);
-  ASSERT_TRUE(half_line->Send("not finished"));
+  if (!half_line) return;  // Connect() failed the check, saying why
+  ASSERT_TRUE(half_line->Send("not finished")) << SendFailed();
   std::optional<LineClient> other = Connect();
-  ASSERT_TRUE(other);
+  if (!other) return;  // Connect() failed the check, saying why
   EXPECT_TRUE(Echoes(*other, "am I served?"))
       << (ForkVariant() ? Tr("while two clients were connected but silent; serve each client "
                              "in its own process")
                         : Tr("while two clients were connected but silent; serve each client "
                              "in its own thread"));
-  ASSERT_TRUE(half_line->Send(" now\n"));
+  ASSERT_TRUE(half_line->Send(" now\n")) << SendFailed();
   EXPECT_TRUE(RepliesWith(*half_line, "not finished now"));
 }
 
@@ -174,7 +174,7 @@ TEST_F(EchoServer, ResetClientLeavesServerServing) {
   ASSERT_TRUE(StartServer());
   for (int round = 0; round < 3; ++round) {
     std::optional<LineClient> client = Connect();
-    ASSERT_TRUE(client);
+    if (!client) return;  // Connect() failed the check, saying why
     ResetMidReply(*client);
   }
   EXPECT_TRUE(StillServing()) << Tr(
@@ -186,7 +186,7 @@ TEST_F(EchoServer, ResetIsReportedOnStderr) {
   ASSERT_TRUE(StartServer());
   size_t stderr_before = server_->stderr_text().size();
   std::optional<LineClient> client = Connect();
-  ASSERT_TRUE(client);
+  if (!client) return;  // Connect() failed the check, saying why
   ResetMidReply(*client);
   EXPECT_TRUE(StderrGrows(stderr_before, 2s))
       << Tr("a connection reset mid-reply (ECONNRESET/EPIPE from recv or send) was not reported "
@@ -274,8 +274,8 @@ TEST_F(EchoServer, AcceptEmfileBacksOffAndRecovers) {
   }
   size_t stderr_before = server_->stderr_text().size();
   std::optional<LineClient> waiting = Connect();
-  ASSERT_TRUE(waiting);
-  ASSERT_TRUE(waiting->Send("waiting in the queue\n"));
+  if (!waiting) return;  // Connect() failed the check, saying why
+  ASSERT_TRUE(waiting->Send("waiting in the queue\n")) << SendFailed();
 
   CpuUse use = WatchServerCpu(600ms);
   EXPECT_TRUE(ServerAlive(Tr("while accept() failed with EMFILE")))
@@ -303,9 +303,9 @@ TEST_F(EchoServer, SignalDuringAcceptKeepsServing) {
   // A blocking call that a handled signal interrupts fails with EINTR: that is no error.
   for (int round = 0; round < 3; ++round) {
     std::optional<LineClient> client = Connect();
-    ASSERT_TRUE(client);
+    if (!client) return;  // Connect() failed the check, saying why
     ASSERT_TRUE(Echoes(*client, "then I leave"));
-    ASSERT_TRUE(client->Send("quit\n"));
+    ASSERT_TRUE(client->Send("quit\n")) << SendFailed();
     // The session's end, not the connection's close, is what sends SIGCHLD: a parent that
     // keeps the connection open is ParentHoldsNoConnectedSockets' business.
     if (ForkVariant()) Eventually(kReapLimit, [&] { return LiveDescendantsOf(pid).empty(); });

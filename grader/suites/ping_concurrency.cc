@@ -50,7 +50,7 @@ TEST_F(Ping, JobsCapIsRespected) {
     RunResult run = RunSweep({.targets = {"127.0.0.1-12"},
                               .options = {"--jobs", std::to_string(jobs)},
                               .latency_ms = kLatencyMs});
-    ASSERT_FALSE(run.timed_out());
+    ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(), kHosts);
     ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)));
     auto records = ReadLog();
     ASSERT_EQ(records.size(), 2u * kHosts) << Tr("every ping has a start and an end record");
@@ -77,7 +77,8 @@ TEST_F(Ping, LinesArriveAsSoonAsPrinted) {
       kSlowMs / 2);
   EXPECT_FALSE(program->Wait(milliseconds(0)).has_value())
       << Tr("the program exited before the slow host could answer");
-  ASSERT_TRUE(program->Wait(milliseconds(3 * kSlowMs)).has_value());
+  ASSERT_TRUE(program->Wait(milliseconds(3 * kSlowMs)).has_value())
+      << Unfinished(program->wall_time().count(), program->StdoutLines(), 5);
   EXPECT_TRUE(EachHostReportedOnce(program->StdoutLines(), Hosts("127.0.0.", 1, 5)));
 }
 

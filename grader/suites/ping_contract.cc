@@ -34,7 +34,8 @@ TEST_F(Ping, UpAndDownFollowTheFakePingTable) {
   auto block = Hosts("127.0.1.", 1, 14);  // 127.0.1.0/28
   hosts.insert(hosts.end(), block.begin(), block.end());
   RunResult run = RunSweep({.targets = {"127.0.0.1-10", "127.0.1.0/28"}, .up = table});
-  ASSERT_FALSE(run.timed_out());
+  ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(),
+                                              static_cast<int>(hosts.size()));
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), hosts));
   std::set<std::string> up{"127.0.0.2", "127.0.0.5", "127.0.0.6", "127.0.0.7"};
   for (const std::string& host : Hosts("127.0.1.", 1, 6)) up.insert(host);  // /29, hosts only
@@ -51,7 +52,7 @@ TEST_F(Ping, UpAndDownFollowTheFakePingTable) {
 
 TEST_F(Ping, LineFormatIsHostColonStatus) {
   RunResult run = RunSweep({.targets = {"127.0.0.1", "127.0.0.2"}, .up = "127.0.0.1"});
-  ASSERT_FALSE(run.timed_out());
+  ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(), 2);
   std::vector<std::string> lines = run.Lines();
   std::sort(lines.begin(), lines.end());
   EXPECT_EQ(lines, (std::vector<std::string>{"127.0.0.1:up", "127.0.0.2:down"}))
@@ -62,7 +63,7 @@ TEST_F(Ping, LineFormatIsHostColonStatus) {
 TEST_F(Ping, PingOutputIsDiscarded) {
   // The fake ping prints ping-like chatter on stdout, and a complaint on stderr when down.
   RunResult run = RunSweep({.targets = {"127.0.0.1-6"}, .up = "even"});
-  ASSERT_FALSE(run.timed_out());
+  ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(), 6);
   Report report(run.Lines());
   EXPECT_TRUE(report.malformed.empty())
       << Tr("stdout must hold only HOST:status lines; the ping's own output leaked through:")
@@ -77,7 +78,7 @@ TEST_F(Ping, PingOutputIsDiscarded) {
 TEST_F(Ping, ExitsZeroWhenEveryHostWasChecked) {
   // Down is a result, not an error: only hosts that could not be checked make exit 1.
   RunResult run = RunSweep({.targets = {"127.0.0.1-4"}, .up = "127.0.0.1"});
-  ASSERT_FALSE(run.timed_out());
+  ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(), 4);
   EXPECT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 4)));
   ASSERT_TRUE(run.status->ExitedWith(0))
       << Tr("with every host checked (one up, three down) the exit status must be 0, got {}",
@@ -95,7 +96,7 @@ TEST_F(Ping, UnexecutablePingCommandIsAnError) {
        {(dir_ / "no-such-ping").string() + " -c 1", not_executable.string() + " -c 1"}) {
     SCOPED_TRACE("--ping-cmd \"" + command + "\"");
     RunResult run = RunSweep({.targets = {"127.0.0.1-3"}, .ping_cmd = command});
-    ASSERT_FALSE(run.timed_out());
+    ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(), 3);
     ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 3)));
     Report report(run.Lines());
     for (const std::string& host : Hosts("127.0.0.", 1, 3))
@@ -119,7 +120,7 @@ TEST_F(Ping, DefaultPingCommandIsPingFromPath) {
   const char* path = std::getenv("PATH");
   options.env["PATH"] = (dir_ / "bin").string() + ":" + (path ? path : "/usr/bin:/bin");
   RunResult run = forklab::Run(ExeUnderTest(), options, milliseconds(30'000));
-  ASSERT_FALSE(run.timed_out());
+  ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(), 3);
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 3)));
   Report report(run.Lines());
   EXPECT_EQ(report.StatusOf("127.0.0.1"), "down");
@@ -131,7 +132,7 @@ TEST_F(Ping, DefaultPingCommandIsPingFromPath) {
 
 TEST_F(Ping, RangeTargetIsExpanded) {
   RunResult run = RunSweep({.targets = {"127.0.0.1-3"}});
-  ASSERT_FALSE(run.timed_out());
+  ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(), 3);
   EXPECT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 3)));
 }
 
@@ -150,14 +151,15 @@ TEST_F(Ping, CidrTargetsExpandToHostsOnly) {
     SCOPED_TRACE(Tr("target {}", c.target));
     // A liveness bound, not a timing claim: 254 processes start slowly on a loaded machine.
     RunResult run = RunSweep({.targets = {c.target}, .latency_ms = 20}, kLongSweepLimit);
-    ASSERT_FALSE(run.timed_out());
+    ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(),
+                                                static_cast<int>(c.hosts.size()));
     EXPECT_TRUE(EachHostReportedOnce(run.Lines(), c.hosts));
   }
 }
 
 TEST_F(Ping, SeveralTargetsAreAllSwept) {
   RunResult run = RunSweep({.targets = {"127.0.0.9", "127.0.1.1-2", "127.0.2.0/30"}});
-  ASSERT_FALSE(run.timed_out());
+  ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(), 5);
   EXPECT_TRUE(EachHostReportedOnce(
       run.Lines(), {"127.0.0.9", "127.0.1.1", "127.0.1.2", "127.0.2.1", "127.0.2.2"}));
 }
@@ -165,7 +167,7 @@ TEST_F(Ping, SeveralTargetsAreAllSwept) {
 TEST_F(Ping, BadTargetsAreRejectedBeforeAnythingRuns) {
   // Control: the valid target alone is swept, so exit 2 below is the bad target's doing.
   RunResult control = RunSweep({.targets = {"127.0.0.1"}});
-  ASSERT_FALSE(control.timed_out());
+  ASSERT_FALSE(control.timed_out()) << Unfinished(control.wall_time.count(), control.Lines(), 1);
   ASSERT_TRUE(EachHostReportedOnce(control.Lines(), {"127.0.0.1"}));
   ClearLog();
 
@@ -198,7 +200,7 @@ TEST_F(Ping, ShellInjectionTargetIsRejected) {
                                     "127.0.0.1 && touch " + touched.string()}) {
     SCOPED_TRACE(Tr("target '{}'", target));
     RunResult run = RunSweep({.targets = {target}}, milliseconds(5000));
-    ASSERT_FALSE(run.timed_out());
+    ASSERT_FALSE(run.timed_out()) << Tr("a bad target must end the program at once");
     EXPECT_FALSE(std::filesystem::exists(touched))
         << Tr("the target reached a shell, which ran the injected command");
     EXPECT_TRUE(run.status->ExitedWith(2)) << Tr("got {}", run.status->Describe());
@@ -213,7 +215,7 @@ TEST_F(Ping, PingCommandIsNotRunThroughAShell) {
   std::filesystem::path quoted = dir_ / "fake'ping";
   std::filesystem::create_symlink(FakePing(), quoted);
   RunResult run = RunSweep({.targets = {"127.0.0.1-3"}, .ping_cmd = quoted.string() + " -c 1"});
-  ASSERT_FALSE(run.timed_out());
+  ASSERT_FALSE(run.timed_out()) << Unfinished(run.wall_time.count(), run.Lines(), 3);
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, 3)));
   Report report(run.Lines());
   for (const std::string& host : Hosts("127.0.0.", 1, 3))

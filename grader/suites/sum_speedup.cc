@@ -14,8 +14,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "harness/subprocess.h"
@@ -24,6 +26,7 @@
 #include "suites/required_wait.h"
 #include "suites/suite.h"
 #include "suites/sum_parallelism.h"
+#include "suites/sum_run_limit.h"
 
 namespace forklab {
 namespace {
@@ -70,37 +73,46 @@ std::vector<std::string> SumArgs(int workers, uint64_t n) {
 std::string Failure(const std::string& exe, int workers, uint64_t n, const RunResult& run) {
   if (run.status && run.status->ExitedWith(0)) return "";
   return exe + " --workers " + std::to_string(workers) + " --n " + std::to_string(n) + ": " +
-         (run.status ? run.status->Describe() : Tr("still running after 60 s"));
+         (run.status ? run.status->Describe() : NoResultAfter(run.wall_time));
 }
 
 // The reference runs as a uid of its own, and only once what the program left is killed:
 // nothing of the program can stop or read it.
-Timed TimeRun(const std::string& exe, int workers, uint64_t n) {
+Timed TimeRun(const std::string& exe, int workers, uint64_t n, std::chrono::milliseconds limit) {
   SpawnOptions options = ProgramOptions(SumArgs(workers, n));
   if (exe == ReferenceExe()) {
     ReapAdopted(/*kill_live=*/true);
     if (std::optional<uid_t> uid = ReferenceUid()) options.confinement.uid = uid;
   }
-  RunResult run = Run(exe, options, std::chrono::seconds(60));
+  RunResult run = Run(exe, options, limit);
   return {run.wall_time, run.cpu_time, Failure(exe, workers, n, run)};
 }
 
-// Doubles N until one worker burns kTargetCpu of CPU time. A program whose work never
-// reaches it, even at the largest N, has nothing to parallelise: that is a failure.
-uint64_t Calibrate(const std::string& exe, std::string* failure) {
+/// A program's N for the measurement, and the contract's limit on its runs (SumRunLimit).
+struct Calibrated {
+  uint64_t n = 0;
+  std::optional<SumRunLimit> limit;
+  std::string failure;
+
+  static Calibrated Failed(std::string why) { return {0, std::nullopt, std::move(why)}; }
+};
+
+// Takes the program's pace, then doubles N until one worker burns kTargetCpu of CPU time. A
+// program whose work never reaches it, even at the largest N, has nothing to parallelise: that
+// is a failure.
+Calibrated Calibrate(const std::string& exe) {
+  Timed pace = TimeRun(exe, 1, SumRunLimit::kPaceN, SumRunLimit::kStartup);
+  if (!pace.failure.empty()) return Calibrated::Failed(pace.failure);
+  const SumRunLimit limit(pace.wall);
   for (uint64_t n = 1 << 16;; n = std::min(2 * n, kMaxN)) {
-    Timed timed = TimeRun(exe, 1, n);
-    if (!timed.failure.empty()) {
-      *failure = timed.failure;
-      return 0;
-    }
-    if (timed.cpu >= kTargetCpu) return n;
+    Timed timed = TimeRun(exe, 1, n, limit.For(1, n));
+    if (!timed.failure.empty()) return Calibrated::Failed(timed.failure);
+    if (timed.cpu >= kTargetCpu) return {n, limit, ""};
     if (n == kMaxN) {
-      *failure =
-          Tr("one worker used only {} s of CPU at --n {}: the work does not grow with N (a "
-             "closed form?), so there is nothing to speed up",
-             timed.cpu.count(), n);
-      return 0;
+      return Calibrated::Failed(
+          Tr("one worker used only {} s of CPU at --n {}: the work does not grow "
+             "with N (a closed form?), so there is nothing to speed up",
+             timed.cpu.count(), n));
     }
   }
 }
@@ -123,25 +135,27 @@ struct Speedups {
   std::string failure;
 };
 
-Speedups Measure(const std::string& exe, uint64_t exe_n, const std::string& reference,
-                 uint64_t reference_n) {
+Speedups Measure(const std::string& exe, const Calibrated& exe_size, const std::string& reference,
+                 const Calibrated& reference_size) {
   std::vector<double> exe_one, exe_many, ref_one, ref_many;
   Speedups speedups;
   for (int round = 0; round < kRounds; ++round) {
-    for (auto [program, n, workers, out] :
-         {std::tuple{exe, exe_n, 1, &exe_one}, std::tuple{exe, exe_n, kWorkers, &exe_many},
-          std::tuple{reference, reference_n, 1, &ref_one},
-          std::tuple{reference, reference_n, kWorkers, &ref_many}}) {
+    for (auto [program, size, workers, out] :
+         {std::tuple{exe, &exe_size, 1, &exe_one}, std::tuple{exe, &exe_size, kWorkers, &exe_many},
+          std::tuple{reference, &reference_size, 1, &ref_one},
+          std::tuple{reference, &reference_size, kWorkers, &ref_many}}) {
+      const uint64_t n = size->n;
+      const std::chrono::milliseconds limit = size->limit->For(workers, n);
       Timed timed;
       if (out == &exe_many) {
-        WatchedRun run = RunWatchingWorkers(program, SumArgs(workers, n), std::chrono::seconds(60));
+        WatchedRun run = RunWatchingWorkers(program, SumArgs(workers, n), limit);
         timed = Timed{run.result.wall_time, run.result.cpu_time,
                       Failure(program, workers, n, run.result)};
         speedups.serial_runs += run.Judged() == Parallelism::kSerial;
         speedups.parallel_runs += run.Judged() == Parallelism::kParallel;
         speedups.clocks = run.clocks.Describe();
       } else {
-        timed = TimeRun(program, workers, n);
+        timed = TimeRun(program, workers, n, limit);
       }
       if (!timed.failure.empty()) return {0, 0, 0, 0, "", timed.failure};
       out->push_back(timed.wall.count());
@@ -166,11 +180,12 @@ class SumSpeedup : public ProgramTest {};
 TEST_F(SumSpeedup, MatchesReference) {
   if (UsableCores() < 2)
     GTEST_SKIP() << Tr("one CPU core: no speedup is possible here, so none is graded");
-  std::string failure;
-  uint64_t exe_n = Calibrate(ExeUnderTest(), &failure);
-  ASSERT_TRUE(failure.empty()) << failure;
-  uint64_t reference_n = Calibrate(ReferenceExe(), &failure);
-  ASSERT_TRUE(failure.empty()) << Tr("{} failed (not your fault): {}", Tr(kBaseline), failure);
+  const Calibrated exe_size = Calibrate(ExeUnderTest());
+  ASSERT_TRUE(exe_size.failure.empty()) << exe_size.failure;
+  const Calibrated reference_size = Calibrate(ReferenceExe());
+  ASSERT_TRUE(reference_size.failure.empty())
+      << Tr("{} failed (not your fault): {}", Tr(kBaseline), reference_size.failure);
+  const uint64_t exe_n = exe_size.n, reference_n = reference_size.n;
 
   // When even the baseline cannot run its workers side by side, the machine is too busy for
   // the comparison: measure again, a few times, before calling it inconclusive. Serial
@@ -180,7 +195,7 @@ TEST_F(SumSpeedup, MatchesReference) {
   // with K, every run about kTargetCpu of one worker's work per core. The repeats are the load's.
   RequireWait(kRounds * 4 * kTargetCpu);
   for (int measure = 0; measure < kMeasures; ++measure) {
-    speedups = Measure(ExeUnderTest(), exe_n, ReferenceExe(), reference_n);
+    speedups = Measure(ExeUnderTest(), exe_size, ReferenceExe(), reference_size);
     ASSERT_TRUE(speedups.failure.empty()) << speedups.failure;
     if (speedups.serial_runs > kRounds / 2 ||
         (speedups.reference >= kMinReferenceSpeedup && !ParallelButSlowed(speedups)))

@@ -33,6 +33,7 @@
 #include "suites/required_wait.h"
 #include "suites/suite.h"
 #include "suites/sum_parallelism.h"
+#include "suites/sum_run_limit.h"
 
 namespace forklab {
 namespace {
@@ -41,7 +42,6 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kMaxN = 4'294'967'295;
-constexpr milliseconds kRunLimit(60'000);
 
 // 1 + 2 + ... + n. No overflow: n(n+1) < 2^64 for every allowed n.
 uint64_t ExpectedSum(uint64_t n) {
@@ -74,7 +74,8 @@ struct Output {
 
 std::string Describe(const RunResult& result) {
   std::ostringstream text;
-  text << Tr("exit: {}", result.status ? result.status->Describe() : Tr("still running, killed"))
+  text << (result.status ? Tr("exit: {}", result.status->Describe())
+                         : NoResultAfter(result.wall_time))
        << "\nstdout:\n"
        << result.out << "stderr:\n"
        << result.err;
@@ -86,10 +87,6 @@ std::vector<std::string> SumArgs(unsigned workers, uint64_t n) {
   return {"--workers", std::to_string(workers), "--n", std::to_string(n)};
 }
 
-RunResult RunSum(unsigned workers, uint64_t n) {
-  return Run(ExeUnderTest(), ProgramOptions(SumArgs(workers, n)), kRunLimit);
-}
-
 /// The most workers seen alive at once while a run went on (child processes for fork_sum,
 /// threads besides the main one for thread_sum), and whether a thread_sum ever had a child.
 struct Concurrency {
@@ -98,7 +95,7 @@ struct Concurrency {
   RunResult result;
 };
 
-Concurrency WatchRun(unsigned workers, uint64_t n) {
+Concurrency WatchSum(unsigned workers, uint64_t n, milliseconds limit) {
   Concurrency seen;
   std::unique_ptr<Subprocess> program =
       Subprocess::Start(ExeUnderTest(), ProgramOptions(SumArgs(workers, n)));
@@ -109,7 +106,7 @@ Concurrency WatchRun(unsigned workers, uint64_t n) {
     int threads = ThreadCount(pid) - 1;
     seen.most_workers = std::max(seen.most_workers, ForkVariant() ? children : threads);
   };
-  Watched watched = Watch(*program, kRunLimit, {.sample = count_workers}, milliseconds(5));
+  Watched watched = Watch(*program, limit, {.sample = count_workers}, milliseconds(5));
   if (!watched.status) program->KillTree();
   seen.result = {program->status(), program->stdout_text(), program->stderr_text(),
                  program->wall_time(), program->cpu_time()};
@@ -119,11 +116,30 @@ Concurrency WatchRun(unsigned workers, uint64_t n) {
 /// Every test leaves nothing behind, whatever the program did (ProgramTest).
 class Sum : public ProgramTest {
  protected:
+  /// Each run is held to the contract's limit (SumRunLimit), from the program's pace, which
+  /// its run with one worker and a small N shows first.
+  void SetUp() override {
+    const std::vector<std::string> args = SumArgs(1, SumRunLimit::kPaceN);
+    RunResult pace = forklab::Run(ExeUnderTest(), ProgramOptions(args), SumRunLimit::kStartup);
+    if (!pace.status) FAIL() << CommandLine(args) << "\n" << Describe(pace);
+    limit_.emplace(pace.wall_time);
+  }
+
+  milliseconds Limit(unsigned workers, uint64_t n) const { return limit_->For(workers, n); }
+
+  RunResult RunSum(unsigned workers, uint64_t n) const {
+    return forklab::Run(ExeUnderTest(), ProgramOptions(SumArgs(workers, n)), Limit(workers, n));
+  }
+
+  Concurrency WatchRun(unsigned workers, uint64_t n) const {
+    return WatchSum(workers, n, Limit(workers, n));
+  }
+
   /// N such that one worker of this implementation burns at least ~200 ms of CPU (or the
   /// largest N that leaves room for 4N, for an implementation that never gets that slow).
   /// Measured once per suite run.
-  static uint64_t CalibratedN() {
-    static const uint64_t n = [] {
+  uint64_t CalibratedN() const {
+    static const uint64_t n = [this] {
       constexpr uint64_t kCeiling = kMaxN / 4;
       uint64_t n = uint64_t{1} << 16;
       for (;;) {
@@ -134,6 +150,9 @@ class Sum : public ProgramTest {
     }();
     return n;
   }
+
+ private:
+  std::optional<SumRunLimit> limit_;  // set by SetUp, from the program's pace
 };
 
 TEST_F(Sum, SumsAreRight) {
@@ -239,15 +258,15 @@ TEST_F(Sum, WorkersAreReaped) {
   std::optional<std::string> line;
   std::vector<pid_t> children_at_elapsed;
   bool saw_elapsed = false;
-  while ((line = program->ReadLine(kRunLimit))) {
+  while ((line = program->ReadLine(Limit(4, 1'000'000)))) {
     if (line->starts_with("elapsed")) {
       // The parent prints 'elapsed' only after waiting for every worker, so none is left.
       children_at_elapsed = ChildrenOf(program->pid());
       saw_elapsed = true;
     }
   }
-  std::optional<ExitStatus> status = program->Wait(kRunLimit);
-  ASSERT_TRUE(status) << Tr("still running");
+  std::optional<ExitStatus> status = program->Wait(Limit(4, 1'000'000));
+  ASSERT_TRUE(status) << NoResultAfter(program->wall_time());
   // Orphans were re-parented to us when the program exited, before we reaped it.
   std::vector<pid_t> left_behind = DescendantsOf(getpid());
   ASSERT_TRUE(saw_elapsed) << Tr("no 'elapsed' line") << "\n" << program->stdout_text();
@@ -321,7 +340,7 @@ TEST_F(Sum, WorkersRunInParallel) {
   int serial = 0;
   WatchedRun run;
   for (int attempt = 0; attempt < kAttempts && serial <= kAttempts / 2; ++attempt) {
-    run = RunWatchingWorkers(ExeUnderTest(), SumArgs(2, n), kRunLimit);
+    run = RunWatchingWorkers(ExeUnderTest(), SumArgs(2, n), Limit(2, n));
     const RunResult& result = run.result;
     ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
     wall_over_cpu = result.wall_time.count() / std::max(result.cpu_time.count(), 0.05);
@@ -396,7 +415,7 @@ TEST_F(Sum, BadOptionsExitTwo) {
 }
 
 TEST_F(Sum, DefaultsAreTwoWorkersAndFiftyMillion) {
-  RunResult result = forklab::Run(ExeUnderTest(), ProgramOptions(), kRunLimit);
+  RunResult result = forklab::Run(ExeUnderTest(), ProgramOptions(), Limit(2, 50'000'000));
   ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
   Output output(result.Lines());
   EXPECT_EQ(output.sums_by_worker.size(), 2u) << Tr("2 workers by default") << "\n"
@@ -428,16 +447,18 @@ TEST_F(Sum, BoundaryValuesAccepted) {
 TEST_F(Sum, WorkerStartFailureIsReported) {
   // The first two workers start, every later start fails: the two must still be reaped
   // (fork_sum) or joined (thread_sum) before the program exits non-zero.
-  FaultProfile profile;
-  FORKLAB_FAULT_CHECK(profile);
-  // Without the faults, the same run must succeed: the failure below is the faults' doing.
+  // Without the faults, the same run must succeed: the failure below is the faults' doing. It
+  // runs before the fault check opens, which holds every later run to the injection's reach.
   RunResult unfaulted = RunSum(8, 100'000);
   ASSERT_TRUE(unfaulted.status && unfaulted.status->ExitedWith(0)) << Describe(unfaulted);
+  FaultProfile profile;
+  FORKLAB_FAULT_CHECK(profile);
   SpawnOptions options = ProgramOptions(SumArgs(8, 100'000));
   ApplyFaults(profile.plan, "", &options);
   std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), options);
-  std::optional<ExitStatus> status = program->Wait(kRunLimit);
-  ASSERT_TRUE(status) << Tr("still running under {}", profile.Explain());
+  std::optional<ExitStatus> status = program->Wait(Limit(8, 100'000));
+  ASSERT_TRUE(status) << NoResultAfter(program->wall_time()) << "\n"
+                      << Tr("under {}", profile.Explain());
   // Orphans were re-parented to us when the program exited, before we reaped it.
   std::vector<pid_t> left_behind = DescendantsOf(getpid());
   RunResult result = {status, program->stdout_text(), program->stderr_text(), {}, {}};

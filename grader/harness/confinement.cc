@@ -16,6 +16,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "i18n/messages.h"
+
 namespace forklab {
 namespace {
 
@@ -91,12 +93,13 @@ Confinement Confinement::Parse(const std::string& text) {
 
 std::string Confinement::Describe() const {
   std::vector<std::string> parts;
-  if (uid) parts.push_back("a uid of its own");
-  if (cpu_seconds) parts.push_back("CPU " + std::to_string(*cpu_seconds) + " s");
-  if (file_size_bytes) parts.push_back("files " + HumanBytes(*file_size_bytes));
-  if (open_files) parts.push_back(std::to_string(*open_files) + " open files");
-  if (processes) parts.push_back(std::to_string(*processes) + " processes");
-  if (address_space_bytes) parts.push_back("address space " + HumanBytes(*address_space_bytes));
+  if (uid) parts.push_back(Tr("a uid of its own"));
+  if (cpu_seconds) parts.push_back(Tr("CPU {} s", *cpu_seconds));
+  if (file_size_bytes) parts.push_back(Tr("files {}", HumanBytes(*file_size_bytes)));
+  if (open_files) parts.push_back(Tr("{} open files", *open_files));
+  if (processes) parts.push_back(Tr("{} processes", *processes));
+  if (address_space_bytes)
+    parts.push_back(Tr("address space {}", HumanBytes(*address_space_bytes)));
   std::string text;
   for (const std::string& part : parts) text += (text.empty() ? "" : ", ") + part;
   return text;

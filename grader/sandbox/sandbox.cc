@@ -432,25 +432,24 @@ std::string DescribeIsolation(const SandboxPolicy& policy, const std::string& ba
   std::string text = base;
   if (cgroup) {
     std::vector<std::string> limits;
-    if (policy.max_processes > 0)
-      limits.push_back(fmt::format("{} processes", policy.max_processes));
+    if (policy.max_processes > 0) limits.push_back(Tr("{} processes", policy.max_processes));
     if (policy.memory_bytes > 0 && cgroup->LimitsMemory())
-      limits.push_back("memory " + HumanBytes(policy.memory_bytes));
-    if (policy.cpus > 0) limits.push_back(fmt::format("{:g} CPUs", policy.cpus));
-    text += fmt::format("; {}: {}", cgroup->Describe(), fmt::join(limits, ", "));
+      limits.push_back(Tr("memory {}", HumanBytes(policy.memory_bytes)));
+    if (policy.cpus > 0) limits.push_back(Tr("{} CPUs", fmt::format("{:g}", policy.cpus)));
+    text += fmt::format("; `{}`: {}", cgroup->Describe(), fmt::join(limits, ", "));
   } else {
-    text += "; no cgroup: " + no_cgroup;
+    text += "; " + Tr("no cgroup: {}", no_cgroup);
   }
   if (policy.address_space_bytes > 0)
-    text += "; address space " + HumanBytes(policy.address_space_bytes) + " per process";
+    text += "; " + Tr("address space {} per process", HumanBytes(policy.address_space_bytes));
   if (auto confine = policy.env.find(kConfineEnv); confine != policy.env.end()) {
     try {
-      text += "; programs: " + Confinement::Parse(confine->second).Describe();
+      text += "; " + Tr("programs: {}", Confinement::Parse(confine->second).Describe());
     } catch (const std::invalid_argument&) {
       // The suite refuses a confinement it cannot parse; the run's result says so.
     }
   } else if (policy.confinement) {
-    text += "; command: " + policy.confinement->Describe();
+    text += "; " + Tr("command: {}", policy.confinement->Describe());
   }
   return text;
 }
@@ -485,11 +484,11 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   if (effective.namespaces && !NamespacesRefused().empty()) {
     effective.namespaces = false;
     result.fallback = true;
-    result.isolation = "fallback (process group, subreaper, rlimits): " + NamespacesRefused();
+    result.isolation = Tr("fallback (process group, subreaper, rlimits): {}", NamespacesRefused());
   }
   if (!effective.namespaces && !result.fallback) {
     result.fallback = true;
-    result.isolation = "fallback (process group, subreaper, rlimits): namespaces switched off";
+    result.isolation = Tr("fallback (process group, subreaper, rlimits): namespaces switched off");
   }
 
   RunCgroup::RemoveStale();
@@ -503,8 +502,9 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
         std::max<uint64_t>({effective.address_space_bytes, effective.memory_bytes,
                             static_cast<uint64_t>(kAddressSpaceFloor)});
   if (effective.namespaces)
-    result.isolation = NamespaceFlags() & CLONE_NEWUSER ? "namespaces (user, pid, net, mount, ipc)"
-                                                        : "namespaces (pid, net, mount, ipc)";
+    result.isolation =
+        Tr("namespaces ({})", NamespaceFlags() & CLONE_NEWUSER ? "`user, pid, net, mount, ipc`"
+                                                               : "`pid, net, mount, ipc`");
   result.isolation = DescribeIsolation(effective, result.isolation, cgroup.get(), no_cgroup);
 
   UniqueFd suite_exe(open(exe.c_str(), O_PATH | O_CLOEXEC));

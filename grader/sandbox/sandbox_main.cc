@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -87,9 +88,12 @@ int main(int argc, char** argv) {
         throw CLI::ValidationError("--env", "expects NAME=VALUE, got '" + item + "'");
       policy.env[item.substr(0, equals)] = item.substr(equals + 1);
     }
-    // The events this run reports speak the suite's language.
+    // The events this run reports speak the suite's language, given with --env or, as
+    // forklab's checks give it, in the sandbox's own environment.
     if (auto language = policy.env.find(forklab::kLangEnv); language != policy.env.end())
       forklab::UseLanguage(forklab::CatalogueLanguage(language->second));
+    else if (const char* inherited = std::getenv(forklab::kLangEnv))
+      forklab::UseLanguage(forklab::CatalogueLanguage(inherited));
     if (!confinement.empty()) {
       try {
         policy.confinement = forklab::Confinement::Parse(confinement);

@@ -92,6 +92,9 @@ void RunExclusiveLast(const std::vector<ScheduledTask>& tasks, int jobs,
         while (next_report < tasks.size() && done[next_report]) ended(next_report++);
       },
       stop);
+  // Stopped before an exclusive task started: what ended after it in the list is reported too.
+  for (; next_report < tasks.size(); ++next_report)
+    if (done[next_report]) ended(next_report);
 }
 
 double ScheduleFloor(const std::vector<RequiredTime>& tasks, int jobs) {

@@ -32,7 +32,8 @@ void RunScheduled(const std::vector<ScheduledTask>& tasks, int jobs,
 /// RunScheduled, with the exclusive tasks that are no prerequisite started after every other
 /// task: the others then overlap in one stretch, rather than in the short ones between two
 /// exclusive tasks, each as long as its longest task. `ended(i)` is still called in list order
-/// (a task's report waits for the exclusive tasks before it in the list).
+/// (a task's report waits for the exclusive tasks before it in the list); when `stop` ends the
+/// run first, every task that ended is still reported, in list order.
 void RunExclusiveLast(const std::vector<ScheduledTask>& tasks, int jobs,
                       const std::function<void(size_t index)>& ended,
                       const std::function<bool()>& stop);

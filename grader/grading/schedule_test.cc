@@ -202,6 +202,24 @@ TEST(Schedule, ExclusiveLastRunsTheOthersFirstAndReportsInListOrder) {
   EXPECT_EQ(recorder.most_beside[1], 1) << "a task ran beside an exclusive one";
 }
 
+TEST(Schedule, ExclusiveLastStoppedReportsEveryTaskThatEnded) {
+  // Task 1 is exclusive and never starts: the run stops once the others have ended. Tasks 2
+  // and 3 ended, so they are reported even though task 1, before them in the list, was not.
+  Recorder recorder(4);
+  std::vector<ScheduledTask> tasks;
+  for (size_t i = 0; i < 4; ++i) tasks.push_back(recorder.Task(i, 10ms, i == 1));
+  std::atomic<int> others_ended = 0;
+  for (size_t i : {0, 2, 3})
+    tasks[i].run = [&, run = tasks[i].run](int slot) {
+      run(slot);
+      ++others_ended;
+    };
+  std::vector<size_t> ended;
+  RunExclusiveLast(
+      tasks, 4, [&](size_t index) { ended.push_back(index); }, [&] { return others_ended == 3; });
+  EXPECT_EQ(ended, (std::vector<size_t>{0, 2, 3}));
+}
+
 TEST(ScheduleFloor, TheOthersOverlapThenTheExclusiveOnesAddUp) {
   // 3, 1, 4, 4 and 4 on two jobs: 8 (more than the longest, 4); then the exclusive 2 and 5.
   EXPECT_DOUBLE_EQ(

@@ -192,7 +192,7 @@ void GradeChecks(const Layout& layout, const BatchRequest& request, const BatchR
     if (!stored->result.is_null()) base = ReportFromJson(stored->result);
   } catch (const std::exception& error) {
     stored->graded = false;
-    stored->problem = fmt::format("its result could not be read: {}", error.what());
+    stored->problem = Tr("its result could not be read: {}", error.what());
     return;
   }
   GradeReport merged = MergeReports(base, update, rubrics.every);

@@ -472,31 +472,15 @@ TEST(Cli, GradesTheCheckoutsLabsByDefault) {
   EXPECT_EQ(grading.result["earned"], 0.0);  // this checkout's labs/ are the stubs
 }
 
-TEST(Cli, CompileErrorCostsOnlyThatLab) {
+// Two claims on one submission, so CI builds one submission's lab kit, not two; each failure
+// names its claim. SubmissionBuildsInsideTheSandbox: a submission's CMake code runs at
+// configure time and may write only its build tree, and a lab still builds there.
+// CompileErrorCostsOnlyThatLab: a lab that does not compile costs its own checks alone.
+TEST(Cli, SubmissionBuildsInsideTheSandboxAndCompileErrorCostsOnlyThatLab) {
+  const std::string kInSandbox = "SubmissionBuildsInsideTheSandbox: ";
+  const std::string kOnlyThatLab = "CompileErrorCostsOnlyThatLab: ";
   fs::path submission =
       fs::temp_directory_path() / ("forklab-meta-submission-" + std::to_string(getpid()));
-  fs::remove_all(submission);
-  fs::create_directories(submission);
-  fs::copy(kSource / "labs", submission / "labs", fs::copy_options::recursive);
-  std::ofstream(submission / "labs" / "fork_basics" / "main.cc", std::ios::app)
-      << "\nint broken = ;\n";
-  Grading grading = Forklab(
-      {"grade", "--submission", submission.string(), "--lab", "fork_basics", "--lab", "fork_sum"});
-  fs::remove_all(submission);
-  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
-  const auto& labs = grading.result["labs"];
-  ASSERT_EQ(labs.size(), 2u);
-  EXPECT_EQ(labs[0]["built"], false);
-  EXPECT_NE(labs[0].value("build_log", "").find("error"), std::string::npos) << labs[0].dump();
-  EXPECT_EQ(labs[0]["checks"][0]["outcome"], "did not build");
-  EXPECT_EQ(labs[1]["built"], true);
-  EXPECT_EQ(labs[1]["checks"][0]["outcome"], "failed");  // graded: the stub fails its checks
-}
-
-TEST(Cli, SubmissionBuildsInsideTheSandbox) {
-  // A submission's CMake code runs at configure time: it may write only its build tree.
-  fs::path submission =
-      fs::temp_directory_path() / ("forklab-meta-escape-" + std::to_string(getpid()));
   fs::path beside_build = kBuild / "submissions" / ("escaped-" + std::to_string(getpid()));
   fs::path in_submission = submission / "escaped";
   fs::remove_all(submission);
@@ -505,13 +489,25 @@ TEST(Cli, SubmissionBuildsInsideTheSandbox) {
   std::ofstream(submission / "labs" / "CMakeLists.txt", std::ios::app)
       << "execute_process(COMMAND sh -c \"echo x > " << beside_build.string() << "; echo x > "
       << in_submission.string() << "\")\n";
-  Grading grading = Forklab({"grade", "--submission", submission.string(), "--lab", "fork_basics"});
+  std::ofstream(submission / "labs" / "fork_basics" / "main.cc", std::ios::app)
+      << "\nint broken = ;\n";
+  Grading grading = Forklab(
+      {"grade", "--submission", submission.string(), "--lab", "fork_basics", "--lab", "fork_sum"});
   bool escaped = fs::exists(beside_build) || fs::exists(in_submission);
   fs::remove_all(submission);
   fs::remove(beside_build);
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
-  EXPECT_FALSE(escaped) << "the submission's CMakeLists.txt wrote outside its build tree";
-  EXPECT_EQ(grading.result["labs"][0]["built"], true) << grading.result.dump();
+  EXPECT_FALSE(escaped) << kInSandbox
+                        << "the submission's CMakeLists.txt wrote outside its build tree";
+  const auto& labs = grading.result["labs"];
+  ASSERT_EQ(labs.size(), 2u) << kOnlyThatLab << grading.result.dump();
+  EXPECT_EQ(labs[1]["built"], true) << kInSandbox << kOnlyThatLab << labs[1].dump();
+  EXPECT_EQ(labs[0]["built"], false) << kOnlyThatLab << labs[0].dump();
+  EXPECT_NE(labs[0].value("build_log", "").find("error"), std::string::npos)
+      << kOnlyThatLab << labs[0].dump();
+  EXPECT_EQ(labs[0]["checks"][0]["outcome"], "did not build") << kOnlyThatLab << labs[0].dump();
+  // Graded: the stub fails its checks.
+  EXPECT_EQ(labs[1]["checks"][0]["outcome"], "failed") << kOnlyThatLab << labs[1].dump();
 }
 
 TEST(Cli, FailUnderMakesALowScoreFail) {

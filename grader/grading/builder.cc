@@ -53,15 +53,17 @@ std::string PrepareBuildTree(const std::filesystem::path& dir, std::optional<uid
 }  // namespace
 
 LabBuilder::LabBuilder(std::filesystem::path labs_dir, std::filesystem::path build_dir,
-                       Containment containment)
+                       Containment containment, std::optional<std::filesystem::path> labkit)
     : labs_dir_(std::filesystem::absolute(labs_dir)),
       build_dir_(std::filesystem::absolute(build_dir)),
-      containment_(std::move(containment)) {}
+      containment_(std::move(containment)),
+      labkit_(std::move(labkit)) {}
 
 std::string LabBuilder::RunCmake(const std::vector<std::string>& args) {
   Containment containment = containment_;
   containment.memory_mib = std::max(containment.memory_mib, kBuildMemoryMib);
   containment.view.push_back(labs_dir_.string());  // of the submission's checkout, labs/ alone
+  if (labkit_) containment.view.push_back(labkit_->string());
   std::vector<std::string> sandbox_args = containment.SandboxOptions();
   sandbox_args.insert(sandbox_args.end(),
                       {"--writable", build_dir_.string(), "--tmp", std::to_string(kBuildTmpMib)});
@@ -116,8 +118,10 @@ LabBuild LabBuilder::Build(const std::string& lab) {
   }
   if (!configured_) {
     configured_ = true;
-    configure_error_ = RunCmake(
-        {"-S", labs_dir_.string(), "-B", build_dir_.string(), "-DCMAKE_BUILD_TYPE=RelWithDebInfo"});
+    // Always given, so a tree configured with the archive before forgets it when the kit changed.
+    configure_error_ = RunCmake({"-S", labs_dir_.string(), "-B", build_dir_.string(),
+                                 "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                                 "-DFORKLAB_LABKIT_ARCHIVE=" + (labkit_ ? labkit_->string() : "")});
   }
   if (!configure_error_.empty()) {
     build.log = Tr("configuring labs/ failed:") + "\n" + CompilerMessage(configure_error_);

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "grading/check.h"
@@ -20,11 +21,12 @@ struct LabBuild {
 /// own) into `build_dir` once, then builds each lab's target on demand. A failed configure
 /// makes every lab's Build report it. A submission's CMake code is as untrusted as its
 /// programs: cmake runs inside the sandbox, with the containment of the checks (the program's
-/// uid included), and writes nothing but `build_dir`.
+/// uid included), and writes nothing but `build_dir`. Given `labkit` (ReusableLabkit), the
+/// build links that archive, shown read-only, instead of compiling labs/common.
 class LabBuilder {
  public:
   LabBuilder(std::filesystem::path labs_dir, std::filesystem::path build_dir,
-             Containment containment);
+             Containment containment, std::optional<std::filesystem::path> labkit = std::nullopt);
   LabBuild Build(const std::string& lab);
 
  private:
@@ -34,6 +36,7 @@ class LabBuilder {
   std::filesystem::path labs_dir_;
   std::filesystem::path build_dir_;
   Containment containment_;
+  std::optional<std::filesystem::path> labkit_;
   std::mutex mutex_;  // one build at a time within this grading, too
   bool configured_ = false;
   std::string configure_error_;

@@ -9,6 +9,7 @@
 #include "grading/builder.h"
 #include "grading/fault_note.h"
 #include "grading/labs.h"
+#include "grading/prebuilt_labkit.h"
 #include "grading/schedule.h"
 #include "grading/secrets.h"
 #include "grading/selection.h"
@@ -152,7 +153,13 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
     for (const fs::path& dir : secrets) build_containment.hide.push_back(dir.string());
     // One build tree per submission path, so regrading one is incremental.
     std::string key = std::to_string(std::hash<std::string>{}(submission->string()));
-    builder.emplace(*submission / "labs", layout.build / "submissions" / key, build_containment);
+    // The grader's own kit, when its flags make code any submission links (FORKLAB_LABKIT_LINKABLE,
+    // grader/CMakeLists.txt) and the submission's kit is the checkout's.
+    std::optional<fs::path> labkit;
+    if (FORKLAB_LABKIT_LINKABLE)
+      labkit = ReusableLabkit(*submission / "labs", layout.source / "labs", layout.labkit());
+    builder.emplace(*submission / "labs", layout.build / "submissions" / key, build_containment,
+                    labkit);
   }
 
   int jobs = std::clamp(request.jobs > 0 ? request.jobs : DefaultJobs(), 1, kMaxRunningChecks);

@@ -19,6 +19,9 @@ struct Layout {
   std::filesystem::path reference(const std::string& lab) const {
     return build / "reference" / lab;
   }
+  /// The lab kit as the build tree compiled it (labs/common): what a submission with the same
+  /// kit may link (grading/prebuilt_labkit.h).
+  std::filesystem::path labkit() const { return build / "labs" / "common" / "libforklab_labkit.a"; }
   std::filesystem::path fake_ping() const { return build / "fixtures" / "ping"; }
   std::filesystem::path sandbox() const { return build / "grader" / "forklab-sandbox"; }
   std::filesystem::path faults() const { return source / "fixtures" / "faults"; }

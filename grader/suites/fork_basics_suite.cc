@@ -48,6 +48,9 @@ struct Timeline {
   std::vector<Line> lines;
   std::optional<ExitStatus> status;  // nullopt: still running at the time limit, killed
   double exited_at = 0;
+  /// When the grader stopped waiting because no child had appeared in time for the sleeps to
+  /// fit the time limit (Observe's `child_by`); 0 if it did not.
+  double childless_at = 0;
   std::string err;
   /// Children seen alive, with the first and last time each was.
   std::map<pid_t, std::pair<double, double>> alive_seen;
@@ -114,6 +117,11 @@ std::string Describe(const Timeline& timeline) {
   text << "\n";
   if (timeline.status) {
     text << Tr("exit: {}", timeline.status->Describe());
+  } else if (timeline.childless_at > 0) {
+    text << Tr(
+        "exit: none: no child {} s after the start, too late for its sleeps ({} s in all) to "
+        "end in time; the grader stopped waiting and killed it",
+        fmt::format("{:.1f}", timeline.childless_at), fmt::format("{:.1f}", timeline.sleeps));
   } else {
     text << Tr(
         "exit: none: still running {} s after its sleeps ({} s in all) should have ended; "
@@ -149,23 +157,39 @@ std::string Told(const std::string& why, const Timeline& run) {
 
 /// Runs the program under test with `args`, watching it (harness/watch.h) until it exits or
 /// its sleeps and a few seconds more have passed (RunLimit): each stdout line stamped as it
-/// arrives, its children sampled about every 20 ms.
-Timeline Observe(const std::vector<std::string>& args) {
+/// arrives, its children sampled about every 20 ms. Given `child_by`, it stops waiting then if
+/// no child has appeared: the caller's claim needs sleeps that could no longer end in time.
+Timeline Observe(const std::vector<std::string>& args,
+                 std::optional<milliseconds> child_by = std::nullopt) {
   Timeline timeline;
   timeline.sleeps = SleepsOf(args);
   RequireWait(std::chrono::duration<double>(timeline.sleeps));
   const milliseconds limit = RunLimit(timeline.sleeps);
   std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), ProgramOptions(args));
   timeline.pid = program->pid();
-  Watched watched = Watch(*program, limit,
-                          {.sample = [&](double at) { timeline.SampleChildren(at); },
-                           .line =
-                               [&](const std::string& text, double at) {
-                                 timeline.lines.push_back({text, at});
-                               }},
-                          milliseconds(20));
+  // Watch's times start at each call: the second part of a watch split at `child_by` is offset.
+  double offset = 0;
+  auto watch = [&](milliseconds span) {
+    return Watch(*program, span,
+                 {.sample = [&](double at) { timeline.SampleChildren(offset + at); },
+                  .line =
+                      [&](const std::string& text, double at) {
+                        timeline.lines.push_back({text, offset + at});
+                      }},
+                 milliseconds(20));
+  };
+  const bool split = child_by && *child_by < limit;
+  Watched watched = watch(split ? *child_by : limit);
+  if (split && !watched.status) {
+    if (timeline.alive_seen.empty() && timeline.zombie_seen.empty()) {
+      timeline.childless_at = watched.ended_at;
+    } else {
+      offset = watched.ended_at;
+      watched = watch(limit - *child_by);
+    }
+  }
   timeline.status = watched.status;
-  timeline.exited_at = watched.ended_at;
+  timeline.exited_at = offset + watched.ended_at;
   if (timeline.status) {
     // Orphans were re-parented to us when the program exited, before we reaped it.
     timeline.left_behind = DescendantsOf(getpid());
@@ -347,18 +371,31 @@ std::optional<Sleeps> RequestedDefaultSleeps() {
   return Sleeps{*child_sleep, *after_sleep};
 }
 
+// The least default sleeps that pass, with room for a sampling interval.
+constexpr double kLeastDefaultChildSleep = 9.5;
+constexpr double kLeastDefaultAfterSleep = 14.5;
+
 TEST_F(ForkBasics, DefaultSleepsAreTenAndFifteen) {
   // Waiting out the 25 s of the defaults is the last resort, for sleeps /proc cannot show.
   std::optional<Sleeps> sleeps = RequestedDefaultSleeps();
   std::string seen = Tr("(the sleeps as the program requested them)");
   if (!sleeps) {
-    Timeline run = Observe({});
+    // A child first seen later than this cannot sleep and be waited for long enough before
+    // the time limit: the run could only fail, so it is not waited out.
+    const auto child_by = std::chrono::duration_cast<milliseconds>(
+        RunLimit(SleepsOf({})) -
+        std::chrono::duration<double>(kLeastDefaultChildSleep + kLeastDefaultAfterSleep));
+    Timeline run = Observe({}, child_by);
     sleeps = MeasureSleeps(run);
     seen = Describe(run);
     ASSERT_TRUE(sleeps) << Tr("expected one child and a program that exits") << "\n" << seen;
   }
-  EXPECT_GE(sleeps->child, 9.5) << Tr("the default --child-sleep is 10 s") << "\n" << seen;
-  EXPECT_GE(sleeps->after, 14.5) << Tr("the default --after-sleep is 15 s") << "\n" << seen;
+  EXPECT_GE(sleeps->child, kLeastDefaultChildSleep)
+      << Tr("the default --child-sleep is 10 s") << "\n"
+      << seen;
+  EXPECT_GE(sleeps->after, kLeastDefaultAfterSleep)
+      << Tr("the default --after-sleep is 15 s") << "\n"
+      << seen;
   // Upper bounds as a ratio, which machine noise barely moves: 15 / 10.
   EXPECT_NEAR(sleeps->after / sleeps->child, 1.5, 0.3)
       << Tr("the child lived {} s and the program {} s longer; the defaults are 10 s (child) and "

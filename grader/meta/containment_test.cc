@@ -17,6 +17,7 @@
 
 #include "harness/confinement.h"
 #include "harness/proc.h"
+#include "harness/watch.h"
 #include "meta/forklab_run.h"
 #include "sandbox/protocol.h"
 
@@ -371,6 +372,67 @@ TEST(Containment, NothingReachesTheGradersTerminal) {
         << seen;
     if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
   }
+}
+
+/// The share of one core a busy thread of this process gets over `window` of wall time.
+double BusyThreadShare(std::chrono::milliseconds window) {
+  double share = 0;
+  std::thread busy([&] {
+    auto cpu_now = [] {
+      timespec now{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+      return now.tv_sec + now.tv_nsec / 1e9;
+    };
+    double cpu_start = cpu_now();
+    auto start = std::chrono::steady_clock::now();
+    volatile unsigned long spins = 0;
+    while (std::chrono::steady_clock::now() - start < window) spins = spins + 1;
+    share = (cpu_now() - cpu_start) /
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  });
+  busy.join();
+  return share;
+}
+
+// The CPU spinner's twin (a thousand threads spinning for 5 s) graded as root, where each
+// check's cgroup has the cpu controller: its threads weigh as one task, so a busy thread
+// beside it still gets a fair share of a core. Among 1,000 equal tasks it would get about two
+// thousandths of one; the bar is far above that and far below the fair share (a core of two
+// shared with one group) whatever else runs beside.
+TEST(Containment, AThousandSpinningThreadsWeighAsOneTask) {
+  if (geteuid() != 0) GTEST_SKIP() << "an ordinary user's runs have no cgroup";
+  BecomeSubreaper();
+  fs::path output = fs::temp_directory_path() / ("forklab-spinner-" + std::to_string(getpid()));
+  SpawnOptions options;
+  options.args = HostileArgs(kHostileDir / "cpu_spinner_twin", {"--timeout", "20"});
+  options.args.insert(options.args.end(), {"--format", "json", "--output", output.string()});
+  std::unique_ptr<Subprocess> grading =
+      Subprocess::Start((kBuild / "grader" / "forklab").string(), options);
+  auto spinner_threads = [&] {
+    int most = 0;
+    for (pid_t pid : DescendantsOf(grading->pid()))
+      if (std::optional<ProcStat> stat = ReadProcStat(pid);
+          stat && stat->comm.starts_with("cpu_spinner"))
+        most = std::max(most, stat->threads);
+    return most;
+  };
+  bool spinning = Eventually(std::chrono::seconds(60), [&] { return spinner_threads() >= 500; });
+  double share = spinning ? BusyThreadShare(std::chrono::milliseconds(1500)) : 0;
+  bool still_spinning = spinner_threads() >= 500;
+  std::optional<ExitStatus> status = grading->Wait(std::chrono::minutes(5));
+  std::ifstream in(output);
+  nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
+  fs::remove(output);
+  ASSERT_TRUE(status && result.is_object()) << grading->stderr_text();
+  EXPECT_TRUE(DescendantsOf(getpid()).empty()) << "a process of the run survived it";
+  std::string isolation = result["isolation_in_force"].dump();
+  if (isolation.find("+cpu") == std::string::npos)
+    GTEST_SKIP() << "no cpu controller in the run's cgroup here: " << isolation;
+  ASSERT_TRUE(spinning) << "the spinner never started its threads\n" << grading->stdout_text();
+  ASSERT_TRUE(still_spinning) << "the spinner ended before the measurement did: nothing shown";
+  RecordProperty("busy_thread_share", std::to_string(share));
+  EXPECT_GT(share, 0.1) << "a busy thread beside the spinner got " << share
+                        << " of a core: the spinner's threads were not one scheduling group";
 }
 
 // Ten gradings at once, each with its echo server on the default port 12345: every one

@@ -17,6 +17,7 @@
 
 #include "harness/confinement.h"
 #include "harness/proc.h"
+#include "harness/watch.h"
 #include "meta/forklab_run.h"
 #include "sandbox/protocol.h"
 
@@ -57,34 +58,28 @@ void PrintTo(const Hostile& fixture, std::ostream* out) {
   *out << fixture.name;
 }
 
-// The uids a root grader runs programs under.
-bool IsProgramUid(uid_t uid) {
-  return uid >= kProgramUids && uid < kProgramUids + kProgramUidCount;
-}
+const fs::path kHostileDir = kBuild / "fixtures" / "hostile";
 
-// Whether `pid` runs a program these tests grade (from our build tree, or a copy of one in a
-// scratch folder), not another grading's on a shared machine, which leases program uids too.
-bool OursToGrade(pid_t pid) {
+// Whether `pid` runs a hostile fixture (from our build tree, or a copy of one in a scratch
+// folder), whatever its uid. Only these tests run them, one at a time (their ctest resource
+// lock): one alive after a grading was left by it, whatever else the machine runs meanwhile.
+bool RunsAHostileFixture(pid_t pid) {
   std::error_code error;
   std::string exe = fs::read_symlink("/proc/" + std::to_string(pid) + "/exe", error).string();
-  return error || exe.starts_with(kBuild.string()) ||
-         exe.starts_with((fs::temp_directory_path() / "forklab-closed-").string());
+  return !error && (exe.starts_with(kHostileDir.string() + "/") ||
+                    exe.starts_with((fs::temp_directory_path() / "forklab-closed-").string()));
 }
 
-/// What the machine has now: its processes and the memory it could still give.
+/// What the machine has now: the hostile programs alive and the memory it could still give.
 struct MachineState {
-  int processes = 0;
   long available_mib = 0;
-  std::vector<pid_t> program_uid_processes;
+  std::vector<pid_t> hostile_processes;
 };
 
 MachineState ReadMachine() {
   MachineState state;
-  for (const ProcStat& process : ListProcesses()) {
-    ++state.processes;
-    if (IsProgramUid(process.uid) && OursToGrade(process.pid))
-      state.program_uid_processes.push_back(process.pid);
-  }
+  for (const ProcStat& process : ListProcesses())
+    if (RunsAHostileFixture(process.pid)) state.hostile_processes.push_back(process.pid);
   std::ifstream meminfo("/proc/meminfo");
   for (std::string key; meminfo >> key;) {
     long value;
@@ -97,10 +92,7 @@ MachineState ReadMachine() {
 
 // Other work on a shared machine (a compiler) moves free memory by this much on its own.
 constexpr long kMemoryNoiseMib = 1536;
-// ... and starts or ends a few processes; a fork bomb left behind would be hundreds.
-constexpr int kProcessNoise = 20;
 
-const fs::path kHostileDir = kBuild / "fixtures" / "hostile";
 const fs::path kHiddenDir = kBuild / "fixtures" / "hostile-hidden";
 
 // A group the unprivileged grader keeps (a user namespace keeps a user's supplementary
@@ -188,22 +180,19 @@ void ExpectContained(const Hostile& fixture, const Grading& grading, const Machi
                    labs[1]["earned"].get<double>() + labs[0]["earned"].get<double>());
 
   // Nothing survives: no descendant of ours (a subreaper: escaped processes come to us), no
-  // process of a program uid anywhere, and the machine's processes and memory came back.
+  // hostile program anywhere, whatever its uid, and the machine's memory came back.
   MachineState after;
   for (int attempt = 0; attempt < 50; ++attempt) {
     ReapAdopted(/*kill_live=*/false, nullptr);
     after = ReadMachine();
-    if (DescendantsOf(getpid()).empty() && after.program_uid_processes.empty() &&
-        after.processes <= before.processes + kProcessNoise &&
+    if (DescendantsOf(getpid()).empty() && after.hostile_processes.empty() &&
         after.available_mib >= before.available_mib - kMemoryNoiseMib)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(DescendantsOf(getpid()).empty()) << "a process of the run survived it";
-  EXPECT_TRUE(after.program_uid_processes.empty())
-      << after.program_uid_processes.size() << " processes of a program uid survived";
-  EXPECT_LE(after.processes, before.processes + kProcessNoise)
-      << "the machine's process count grew";
+  EXPECT_TRUE(after.hostile_processes.empty())
+      << after.hostile_processes.size() << " processes of a hostile program survived";
   EXPECT_GE(after.available_mib, before.available_mib - kMemoryNoiseMib)
       << "memory did not come back";
   EXPECT_FALSE(fs::exists(kBuild / "hostile-results.json")) << "a program wrote a result file";
@@ -371,6 +360,67 @@ TEST(Containment, NothingReachesTheGradersTerminal) {
         << seen;
     if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
   }
+}
+
+/// The share of one core a busy thread of this process gets over `window` of wall time.
+double BusyThreadShare(std::chrono::milliseconds window) {
+  double share = 0;
+  std::thread busy([&] {
+    auto cpu_now = [] {
+      timespec now{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+      return now.tv_sec + now.tv_nsec / 1e9;
+    };
+    double cpu_start = cpu_now();
+    auto start = std::chrono::steady_clock::now();
+    volatile unsigned long spins = 0;
+    while (std::chrono::steady_clock::now() - start < window) spins = spins + 1;
+    share = (cpu_now() - cpu_start) /
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  });
+  busy.join();
+  return share;
+}
+
+// The CPU spinner's twin (a thousand threads spinning for 5 s) graded as root, where each
+// check's cgroup has the cpu controller: its threads weigh as one task, so a busy thread
+// beside it still gets a fair share of a core. Among 1,000 equal tasks it would get about two
+// thousandths of one; the bar is far above that and far below the fair share (a core of two
+// shared with one group) whatever else runs beside.
+TEST(Containment, AThousandSpinningThreadsWeighAsOneTask) {
+  if (geteuid() != 0) GTEST_SKIP() << "an ordinary user's runs have no cgroup";
+  BecomeSubreaper();
+  fs::path output = fs::temp_directory_path() / ("forklab-spinner-" + std::to_string(getpid()));
+  SpawnOptions options;
+  options.args = HostileArgs(kHostileDir / "cpu_spinner_twin", {"--timeout", "20"});
+  options.args.insert(options.args.end(), {"--format", "json", "--output", output.string()});
+  std::unique_ptr<Subprocess> grading =
+      Subprocess::Start((kBuild / "grader" / "forklab").string(), options);
+  auto spinner_threads = [&] {
+    int most = 0;
+    for (pid_t pid : DescendantsOf(grading->pid()))
+      if (std::optional<ProcStat> stat = ReadProcStat(pid);
+          stat && stat->comm.starts_with("cpu_spinner"))
+        most = std::max(most, stat->threads);
+    return most;
+  };
+  bool spinning = Eventually(std::chrono::seconds(60), [&] { return spinner_threads() >= 500; });
+  double share = spinning ? BusyThreadShare(std::chrono::milliseconds(1500)) : 0;
+  bool still_spinning = spinner_threads() >= 500;
+  std::optional<ExitStatus> status = grading->Wait(std::chrono::minutes(5));
+  std::ifstream in(output);
+  nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
+  fs::remove(output);
+  ASSERT_TRUE(status && result.is_object()) << grading->stderr_text();
+  EXPECT_TRUE(DescendantsOf(getpid()).empty()) << "a process of the run survived it";
+  std::string isolation = result["isolation_in_force"].dump();
+  if (isolation.find("+cpu") == std::string::npos)
+    GTEST_SKIP() << "no cpu controller in the run's cgroup here: " << isolation;
+  ASSERT_TRUE(spinning) << "the spinner never started its threads\n" << grading->stdout_text();
+  ASSERT_TRUE(still_spinning) << "the spinner ended before the measurement did: nothing shown";
+  RecordProperty("busy_thread_share", std::to_string(share));
+  EXPECT_GT(share, 0.1) << "a busy thread beside the spinner got " << share
+                        << " of a core: the spinner's threads were not one scheduling group";
 }
 
 // Ten gradings at once, each with its echo server on the default port 12345: every one

@@ -196,7 +196,8 @@ void MakeDev(int error_fd, const SandboxPolicy& policy, std::vector<Shown> devic
 // directories and the paths the policy shows (the writable ones writable), a /proc of the
 // run's PID namespace where a process sees only its own uid's processes, a minimal /dev and
 // private size-capped /tmp and /dev/shm. Nothing else of the host is in sight.
-void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
+// `host_build_tree`: the host's build tree, opened before the host's /tmp was covered (-1: none).
+void SetUpMounts(const SandboxPolicy& policy, int error_fd, int host_build_tree = -1) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     Fail(error_fd, "sandbox: private mounts");
   std::vector<std::string> links;
@@ -242,7 +243,7 @@ void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
   mkdir(tmp.c_str(), 01777);
   MountTmpfs(error_fd, tmp, fmt::format("mode=1777,size={}", policy.tmp_bytes));
   for (const Shown& view : views) Place(error_fd, view);
-  if (!policy.build_tree.empty()) {
+  if (host_build_tree >= 0) {
     // The build's own tree: a copy of the host's on a size-capped tmpfs, handed to the uid the
     // command runs as. A copy that does not fit starts incomplete; the build redoes the rest.
     std::string target = kNewRoot + policy.build_tree;
@@ -252,7 +253,7 @@ void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
     MountTmpfs(error_fd, target,
                fmt::format("mode=0755,size={},nr_inodes={}{}", policy.build_tree_bytes,
                            kBuildTreeInodes, owner ? fmt::format(",uid={0},gid={0}", *owner) : ""));
-    SyncTree(policy.build_tree, target, owner);
+    SyncTree(fmt::format("/proc/self/fd/{}", host_build_tree), target, owner);
   }
   // Hidden directories inside what is shown look empty.
   for (const std::string& dir : policy.hide) {
@@ -344,7 +345,7 @@ bool KeepBuildTree(const SandboxPolicy& policy, int host_tree) {
   if (setsid() < 0) Fail(fds.error_write, "sandbox: setsid");
   if (policy.namespaces) {
     BringLoopbackUp(fds.error_write);
-    SetUpMounts(policy, fds.error_write);
+    SetUpMounts(policy, fds.error_write, fds.host_build_tree);
   } else {
     prctl(PR_SET_CHILD_SUBREAPER, 1);
   }

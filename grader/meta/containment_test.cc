@@ -279,19 +279,20 @@ struct HostileBuild {
   std::string threat;
   std::string lab;
   std::string check;
-  std::string outcome;  // of the real one's check
-  std::string detail;   // a regex its lab's build log must match
+  std::string outcome;       // of the real one's check
+  std::string twin_outcome;  // of the twin's, built and graded
+  std::string detail;        // a regex its lab's build log must match
   int twin_files = 0;
 };
 
 std::vector<HostileBuild> HostileBuilds() {
   std::vector<HostileBuild> fixtures;
   for (const auto& [name, table] : FixtureManifests("hostile", "hostile-build.toml"))
-    fixtures.push_back({name, table["threat"].value_or(std::string()),
-                        table["lab"].value_or(std::string()),
-                        table["check"].value_or(std::string("ForkBasics.LinesInOrder")),
-                        table["outcome"].value_or(std::string()),
-                        table["detail"].value_or(std::string()), table["twin_files"].value_or(0)});
+    fixtures.push_back(
+        {name, table["threat"].value_or(std::string()), table["lab"].value_or(std::string()),
+         table["check"].value_or(std::string("ForkBasics.LinesInOrder")),
+         table["outcome"].value_or(std::string()), table["twin_outcome"].value_or(std::string()),
+         table["detail"].value_or(std::string()), table["twin_files"].value_or(0)});
   return fixtures;
 }
 
@@ -371,7 +372,7 @@ void ExpectBuildContained(const HostileBuild& fixture, bool twin,
   std::string log = lab.value("build_log", "");
   if (twin) {
     EXPECT_EQ(lab["built"], true) << log;
-    EXPECT_NE(lab["checks"][0]["outcome"], "did not build");
+    EXPECT_EQ(lab["checks"][0]["outcome"], fixture.twin_outcome) << lab["checks"][0].dump();
   } else {
     EXPECT_EQ(lab["built"], false) << fixture.threat;
     EXPECT_EQ(lab["checks"][0]["outcome"], fixture.outcome) << log;

@@ -27,7 +27,11 @@ constexpr int kBuildTmpMib = 512;
 // ... and CPU time and file sizes beyond a program's: a compiler's objects carry debug
 // information. A build that loops, or writes without end, still stops there.
 constexpr rlim_t kBuildCpuSeconds = 300;
-constexpr rlim_t kBuildFileSizeBytes = rlim_t{256} << 20;
+// The build tree is a tmpfs of this size in the run, not the disk (a build of every lab
+// writes about 30 MiB): a build that writes files in a loop stops there, and its tree on disk
+// stays as it was. One file may fill it.
+constexpr int kBuildTreeMib = 256;
+constexpr rlim_t kBuildFileSizeBytes = rlim_t{kBuildTreeMib} << 20;
 
 // Makes the build tree and hands it to the uid the build runs as, if any (a root grader's
 // program uid, which differs from run to run). Empty, or what failed.
@@ -66,7 +70,8 @@ std::string LabBuilder::RunCmake(const std::vector<std::string>& args) {
   if (labkit_) containment.view.push_back(labkit_->string());
   std::vector<std::string> sandbox_args = containment.SandboxOptions();
   sandbox_args.insert(sandbox_args.end(),
-                      {"--writable", build_dir_.string(), "--tmp", std::to_string(kBuildTmpMib)});
+                      {"--build-tree", build_dir_.string(), "--build-tree-mib",
+                       std::to_string(kBuildTreeMib), "--tmp", std::to_string(kBuildTmpMib)});
   // Limited like a program (and, with no memory cgroup, the sandbox bounds its address space).
   Confinement build;
   build.uid = containment.program.uid;
@@ -82,12 +87,15 @@ std::string LabBuilder::RunCmake(const std::vector<std::string>& args) {
 
   SandboxRun run = RunSandbox(containment.sandbox, sandbox_args, {}, kBuildTimeout);
   if (!run.failure.empty()) return run.failure;
-  std::string log = run.result.console;
-  for (const ContainmentEvent& event : run.result.events) log += "\n(" + event.text + ")";
   bool exited = run.result.suite_exited;
   int status = run.result.suite_wait_status;
-  if (exited && WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
-  return log.empty() ? Tr("cmake failed") : log;
+  if (exited && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !run.result.build_tree_full)
+    return "";
+  // The compiler's message, then what the sandbox saw (a limit the build met), always kept.
+  std::string log =
+      run.result.console.empty() ? Tr("cmake failed") + "\n" : CompilerMessage(run.result.console);
+  for (const ContainmentEvent& event : run.result.events) log += "(" + event.text + ")\n";
+  return log;
 }
 
 LabBuild LabBuilder::Build(const std::string& lab) {
@@ -124,12 +132,12 @@ LabBuild LabBuilder::Build(const std::string& lab) {
                                  "-DFORKLAB_LABKIT_ARCHIVE=" + (labkit_ ? labkit_->string() : "")});
   }
   if (!configure_error_.empty()) {
-    build.log = Tr("configuring labs/ failed:") + "\n" + CompilerMessage(configure_error_);
+    build.log = Tr("configuring labs/ failed:") + "\n" + configure_error_;
     return build;
   }
   std::string error = RunCmake({"--build", build_dir_.string(), "--target", "labs_" + lab});
   if (!error.empty()) {
-    build.log = CompilerMessage(error);
+    build.log = error;
     return build;
   }
   build.ok = true;

@@ -21,8 +21,10 @@ struct LabBuild {
 /// own) into `build_dir` once, then builds each lab's target on demand. A failed configure
 /// makes every lab's Build report it. A submission's CMake code is as untrusted as its
 /// programs: cmake runs inside the sandbox, with the containment of the checks (the program's
-/// uid included), and writes nothing but `build_dir`. Given `labkit` (ReusableLabkit), the
-/// build links that archive, shown read-only, instead of compiling labs/common.
+/// uid included), and writes nothing but a copy of `build_dir` on a size-capped tmpfs, copied
+/// back after each step unless the step filled it (its lab's log then says so). Given `labkit`
+/// (ReusableLabkit), the build links that archive, shown read-only, instead of compiling
+/// labs/common.
 class LabBuilder {
  public:
   LabBuilder(std::filesystem::path labs_dir, std::filesystem::path build_dir,
@@ -30,7 +32,8 @@ class LabBuilder {
   LabBuild Build(const std::string& lab);
 
  private:
-  /// Runs cmake with `args`; returns its output when it fails, empty on success.
+  /// Runs cmake with `args`; returns the compiler's message and the limits it met when it
+  /// fails, empty on success.
   std::string RunCmake(const std::vector<std::string>& args);
 
   std::filesystem::path labs_dir_;

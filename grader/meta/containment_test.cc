@@ -98,6 +98,10 @@ const fs::path kHiddenDir = kBuild / "fixtures" / "hostile-hidden";
 // A group the unprivileged grader keeps (a user namespace keeps a user's supplementary
 // groups): the hidden tests are readable through it, by the grader but never by the program.
 constexpr gid_t kKeptGroup = 100;
+// The ordinary user the corpus is graded as too, keeping that group.
+constexpr uid_t kNobody = 65534;
+const std::vector<std::string> kAsNobody = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                                            "--groups=" + std::to_string(kKeptGroup), "--"};
 
 // In the grader's environment of every grading: no program may print it.
 constexpr char kGraderSecret[] = "GRADER_SECRET_TOKEN";
@@ -240,11 +244,9 @@ INSTANTIATE_TEST_SUITE_P(Corpus, HostileFixture, testing::ValuesIn(HostileFixtur
 TEST_P(HostileFixture, ContainedForAnUnprivilegedGrader) {
   if (geteuid() != 0) GTEST_SKIP() << "already unprivileged: the test above covers it";
   const Hostile& fixture = GetParam();
-  std::vector<std::string> as_nobody = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                                        "--groups=" + std::to_string(kKeptGroup), "--"};
   MachineState before = ReadMachine();
   Grading twin = GradeHostile(kHostileDir / (fixture.name + "_twin"), TwinOptions(fixture),
-                              as_nobody, fixture.check);
+                              kAsNobody, fixture.check);
   ExpectContained(fixture, twin, before, fixture.declared_for_users);
   // No cgroup for an ordinary user: the report says so, and what bounds memory instead.
   EXPECT_NE(twin.run.out.find("no cgroup"), std::string::npos) << twin.run.out;
@@ -255,9 +257,151 @@ TEST_P(HostileFixture, ContainedForAnUnprivilegedGrader) {
     GTEST_SKIP() << "containment is partial for an unprivileged user here ("
                  << twin.result.value("isolation", "") << ")";
   Grading real =
-      GradeHostile(kHostileDir / fixture.name, fixture.options, as_nobody, fixture.check);
+      GradeHostile(kHostileDir / fixture.name, fixture.options, kAsNobody, fixture.check);
   ExpectContained(fixture, real, before, fixture.declared_for_users);
 }
+
+/// A hostile submission's build and what the grader must report for its lab (the fixture's
+/// hostile-build.toml): files the build writes in a loop, `twin_files` of them for the twin.
+struct HostileBuild {
+  std::string name;
+  std::string threat;
+  std::string lab;
+  std::string check;
+  std::string outcome;       // of the real one's check
+  std::string twin_outcome;  // of the twin's, built and graded
+  std::string detail;        // a regex its lab's build log must match
+  int twin_files = 0;
+};
+
+std::vector<HostileBuild> HostileBuilds() {
+  std::vector<HostileBuild> fixtures;
+  for (const auto& [name, table] : FixtureManifests("hostile", "hostile-build.toml"))
+    fixtures.push_back(
+        {name, table["threat"].value_or(std::string()), table["lab"].value_or(std::string()),
+         table["check"].value_or(std::string("ForkBasics.LinesInOrder")),
+         table["outcome"].value_or(std::string()), table["twin_outcome"].value_or(std::string()),
+         table["detail"].value_or(std::string()), table["twin_files"].value_or(0)});
+  return fixtures;
+}
+
+void PrintTo(const HostileBuild& fixture, std::ostream* out) {
+  *out << fixture.name;
+}
+
+/// A copy of the checkout's labs/ whose CMakeLists.txt includes the fixture's fill.cmake, in a
+/// folder others may read (the build runs as another uid), with its build tree under
+/// build/submissions/ (made for `owner` beforehand: nobody cannot write build/). Both are
+/// removed at the end.
+struct FillingSubmission {
+  fs::path root = fs::temp_directory_path() / ("forklab-hostile-build-" + std::to_string(getpid()));
+  fs::path tree = kBuild / "submissions" / std::to_string(std::hash<std::string>{}(root.string()));
+
+  FillingSubmission(const HostileBuild& fixture, const std::string& files, uid_t owner) {
+    Remove();
+    fs::create_directories(root);
+    fs::copy(kSource / "labs", root / "labs", fs::copy_options::recursive);
+    for (const auto& file : fs::directory_iterator(kSource / "fixtures" / "hostile" / fixture.name))
+      fs::copy(file.path(), root / "labs");
+    std::ofstream(root / "labs" / "CMakeLists.txt", std::ios::app)
+        << "\nset(fill_files " << files << ")\nset(forklab_checkout " << kSource.string()
+        << ")\ninclude(${CMAKE_CURRENT_SOURCE_DIR}/fill.cmake)\n";
+    fs::create_directories(tree);
+    std::ofstream(tree.string() + ".lock");
+    for (const fs::path& path : {tree, fs::path(tree.string() + ".lock")})
+      if (chown(path.c_str(), owner, owner) != 0) ADD_FAILURE() << "chown " << path;
+  }
+  ~FillingSubmission() { Remove(); }
+  void Remove() {
+    fs::remove_all(root);
+    fs::remove_all(tree);
+    fs::remove(tree.string() + ".lock");
+  }
+};
+
+// The files named forklab-fill-* under `dir`, and the bytes of all its regular files.
+std::pair<int, uintmax_t> FillFilesAndBytes(const fs::path& dir) {
+  int fill_files = 0;
+  uintmax_t bytes = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_symlink() || !entry.is_regular_file()) continue;
+    fill_files += entry.path().filename().string().starts_with("forklab-fill-");
+    bytes += entry.file_size();
+  }
+  return {fill_files, bytes};
+}
+
+uintmax_t FreeBytes(const fs::path& path) {
+  return fs::space(path).available;
+}
+
+// Free space moves with other work on a shared machine; a build that filled the disk would
+// take it all.
+constexpr uintmax_t kDiskNoiseBytes = uintmax_t{1} << 30;
+// The build tree's cap (grader/grading/builder.cc).
+constexpr uintmax_t kBuildTreeCap = uintmax_t{256} << 20;
+
+/// Grades the fixture's lab built from a submission whose build writes `files` 1 MiB files
+/// (`all`: until a write fails), as `prefix` says (root, or nobody): the twin builds and is
+/// graded, the real one's lab does not build and its log names the cap; either way nothing is
+/// written outside the build tree, which holds no more than the cap, none of the real one's
+/// files, and the disk keeps its free space.
+void ExpectBuildContained(const HostileBuild& fixture, bool twin,
+                          const std::vector<std::string>& prefix) {
+  SCOPED_TRACE(twin ? "the twin" : "the real one");
+  FillingSubmission submission(fixture, twin ? std::to_string(fixture.twin_files) : "all",
+                               prefix.empty() ? geteuid() : kNobody);
+  uintmax_t free_before = FreeBytes(kBuild);
+  Grading grading = Forklab({"grade", "--submission", submission.root.string(), "--lab",
+                             fixture.lab, "--check", fixture.check, "--timeout", "5"},
+                            true, prefix);
+  ASSERT_TRUE(grading.result.is_object()) << grading.run.out << grading.run.err;
+  const auto& lab = grading.result["labs"][0];
+  ASSERT_EQ(lab["checks"].size(), 1u) << lab.dump();
+  std::string log = lab.value("build_log", "");
+  if (twin) {
+    EXPECT_EQ(lab["built"], true) << log;
+    EXPECT_EQ(lab["checks"][0]["outcome"], fixture.twin_outcome) << lab["checks"][0].dump();
+  } else {
+    EXPECT_EQ(lab["built"], false) << fixture.threat;
+    EXPECT_EQ(lab["checks"][0]["outcome"], fixture.outcome) << log;
+    EXPECT_TRUE(std::regex_search(log, std::regex(fixture.detail)))
+        << fixture.threat << ": the build log does not match /" << fixture.detail << "/:\n"
+        << log;
+  }
+  auto [in_submission, submission_bytes] = FillFilesAndBytes(submission.root);
+  EXPECT_EQ(in_submission, 0) << "the build wrote into the submission";
+  auto [in_tree, tree_bytes] = FillFilesAndBytes(submission.tree);
+  EXPECT_EQ(in_tree, twin ? fixture.twin_files : 0) << "the build tree on disk";
+  EXPECT_LE(tree_bytes, kBuildTreeCap);
+  EXPECT_GE(FreeBytes(kBuild) + kDiskNoiseBytes, free_before) << "the disk lost its free space";
+  ReapAdopted(/*kill_live=*/false, nullptr);
+  EXPECT_TRUE(DescendantsOf(getpid()).empty()) << "a process of the build survived it";
+}
+
+class HostileBuildFixture : public testing::TestWithParam<HostileBuild> {
+ protected:
+  void SetUp() override { BecomeSubreaper(); }
+};
+
+// A build that writes files in a loop meets the build tree's cap (a tmpfs in the run), not
+// the disk: twin first, then the real one.
+TEST_P(HostileBuildFixture, ContainedAsDeclaredTwinFirst) {
+  ExpectBuildContained(GetParam(), /*twin=*/true, {});
+  if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
+  ExpectBuildContained(GetParam(), /*twin=*/false, {});
+}
+
+// The same as an ordinary user, whose sandbox mounts the tmpfs in a user namespace.
+TEST_P(HostileBuildFixture, ContainedForAnUnprivilegedGrader) {
+  if (geteuid() != 0) GTEST_SKIP() << "already unprivileged: the test above covers it";
+  ExpectBuildContained(GetParam(), /*twin=*/true, kAsNobody);
+  if (HasFailure()) GTEST_FAIL() << "the harmless twin was not contained: the real one stays off";
+  ExpectBuildContained(GetParam(), /*twin=*/false, kAsNobody);
+}
+
+INSTANTIATE_TEST_SUITE_P(Builds, HostileBuildFixture, testing::ValuesIn(HostileBuilds()),
+                         [](const auto& info) { return info.param.name; });
 
 std::string DetailOf(const Grading& grading, const std::string& lab) {
   for (const auto& graded : grading.result["labs"])

@@ -14,6 +14,7 @@ constexpr char kIsolationKey[] = "isolation";
 constexpr char kFallbackKey[] = "fallback";
 constexpr char kSuiteExitedKey[] = "suite_exited";
 constexpr char kSuiteWaitStatusKey[] = "suite_wait_status";
+constexpr char kBuildTreeFullKey[] = "build_tree_full";
 constexpr char kConsoleKey[] = "console";
 constexpr char kReportKey[] = "report";
 constexpr char kEventsKey[] = "events";
@@ -80,6 +81,7 @@ std::string SandboxResult::ToJson() const {
       {kIsolationKey, isolation}, {kFallbackKey, fallback}, {kSuiteExitedKey, suite_exited},
       {kConsoleKey, console},     {kReportKey, report},     {kEventsKey, nlohmann::json::array()}};
   if (suite_exited) json[kSuiteWaitStatusKey] = suite_wait_status;
+  if (build_tree_full) json[kBuildTreeFullKey] = true;
   for (const ContainmentEvent& event : events)
     json[kEventsKey].push_back(
         {{kKindKey, ContainmentEvent::Name(event.kind)}, {kTextKey, event.text}});
@@ -95,6 +97,7 @@ std::optional<SandboxResult> SandboxResult::FromJson(const std::string& text) {
     result.fallback = json.value(kFallbackKey, false);
     result.suite_exited = json.value(kSuiteExitedKey, false);
     result.suite_wait_status = json.value(kSuiteWaitStatusKey, 0);
+    result.build_tree_full = json.value(kBuildTreeFullKey, false);
     result.console = json.value(kConsoleKey, "");
     result.report = json.value(kReportKey, "");
     for (const auto& event : json.value(kEventsKey, nlohmann::json::array()))

@@ -155,8 +155,9 @@ struct ContainmentEvent {
 struct SandboxResult {
   std::string isolation;  // the mechanisms in force, or "fallback: <why>"
   bool fallback = false;
-  bool suite_exited = false;  // false: killed by the sandbox (a limit, or interrupted)
-  int suite_wait_status = 0;  // waitpid's status, when suite_exited
+  bool suite_exited = false;     // false: killed by the sandbox (a limit, or interrupted)
+  int suite_wait_status = 0;     // waitpid's status, when suite_exited
+  bool build_tree_full = false;  // the run filled its build tree's tmpfs: nothing was kept
   std::string report;
   std::string console;
   std::vector<ContainmentEvent> events;

@@ -10,6 +10,7 @@ TEST(Protocol, SandboxResultRoundTripsThroughJson) {
   result.isolation = "namespaces";
   result.suite_exited = true;
   result.suite_wait_status = 256;
+  result.build_tree_full = true;
   result.report = R"({"testsuites": []})";
   result.console = "line one\nline \"two\"\n";
   result.events = {{ContainmentEvent::Kind::kLimit, "killed: exceeded 64 processes"},

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@
 #include "harness/unique_fd.h"
 #include "i18n/messages.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/tree_copy.h"
 
 namespace forklab {
 namespace {
@@ -46,6 +48,11 @@ std::atomic<pid_t> running_init{0};
 std::atomic<bool> interrupted{false};
 
 constexpr size_t kConsoleLimit = 1 << 20;
+// Files a build tree's tmpfs may hold (a build of every lab makes about 160); each costs
+// memory beside the tmpfs's size, so a build that makes empty files in a loop meets this.
+constexpr int kBuildTreeInodes = 16384;
+// A build tree with less room left than this was filled to its cap.
+constexpr uint64_t kBuildTreeSlack = 1 << 20;
 constexpr size_t kReportLimit = 64 << 20;
 
 struct Pipe {
@@ -189,7 +196,8 @@ void MakeDev(int error_fd, const SandboxPolicy& policy, std::vector<Shown> devic
 // directories and the paths the policy shows (the writable ones writable), a /proc of the
 // run's PID namespace where a process sees only its own uid's processes, a minimal /dev and
 // private size-capped /tmp and /dev/shm. Nothing else of the host is in sight.
-void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
+// `host_build_tree`: the host's build tree, opened before the host's /tmp was covered (-1: none).
+void SetUpMounts(const SandboxPolicy& policy, int error_fd, int host_build_tree = -1) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     Fail(error_fd, "sandbox: private mounts");
   std::vector<std::string> links;
@@ -235,6 +243,18 @@ void SetUpMounts(const SandboxPolicy& policy, int error_fd) {
   mkdir(tmp.c_str(), 01777);
   MountTmpfs(error_fd, tmp, fmt::format("mode=1777,size={}", policy.tmp_bytes));
   for (const Shown& view : views) Place(error_fd, view);
+  if (host_build_tree >= 0) {
+    // The build's own tree: a copy of the host's on a size-capped tmpfs, handed to the uid the
+    // command runs as. A copy that does not fit starts incomplete; the build redoes the rest.
+    std::string target = kNewRoot + policy.build_tree;
+    std::error_code error;
+    std::filesystem::create_directories(target, error);
+    std::optional<uid_t> owner = policy.confinement ? policy.confinement->uid : std::nullopt;
+    MountTmpfs(error_fd, target,
+               fmt::format("mode=0755,size={},nr_inodes={}{}", policy.build_tree_bytes,
+                           kBuildTreeInodes, owner ? fmt::format(",uid={0},gid={0}", *owner) : ""));
+    SyncTree(fmt::format("/proc/self/fd/{}", host_build_tree), target, owner);
+  }
   // Hidden directories inside what is shown look empty.
   for (const std::string& dir : policy.hide) {
     std::string target = kNewRoot + dir;
@@ -292,7 +312,25 @@ int CountOthers() {
 
 struct InitPipes {
   int sync_read, error_write, events_write, report_write, console_write, suite_exe, passed_file;
+  int host_build_tree = -1;  // the host's build tree, for the copy back (-1: none)
 };
+
+// Once the command has ended: stops whatever it left (nothing may write the tree while it is
+// copied), then copies the run's build tree back to the host's, opened as `host_tree` before
+// the host's root went out of sight. False, copying nothing, when the run filled its tmpfs or
+// the copy would write more than its size (hard links and sparse files are copied whole).
+bool KeepBuildTree(const SandboxPolicy& policy, int host_tree) {
+  kill(-1, SIGKILL);
+  while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+  }
+  struct statvfs room = {};
+  if (statvfs(policy.build_tree.c_str(), &room) != 0 ||
+      static_cast<uint64_t>(room.f_bavail) * room.f_frsize < kBuildTreeSlack ||
+      room.f_favail == 0 || TreeBytes(policy.build_tree) > policy.build_tree_bytes)
+    return false;
+  SyncTree(policy.build_tree, fmt::format("/proc/self/fd/{}", host_tree));
+  return true;
+}
 
 // pid 1 of the run (or, in the fallback, a subreaper): starts the suite as its child, reaps
 // every orphan, and on the suite's exit reports its status and how many processes remained.
@@ -307,7 +345,7 @@ struct InitPipes {
   if (setsid() < 0) Fail(fds.error_write, "sandbox: setsid");
   if (policy.namespaces) {
     BringLoopbackUp(fds.error_write);
-    SetUpMounts(policy, fds.error_write);
+    SetUpMounts(policy, fds.error_write, fds.host_build_tree);
   } else {
     prctl(PR_SET_CHILD_SUBREAPER, 1);
   }
@@ -376,7 +414,9 @@ struct InitPipes {
     if (pid < 0 && errno != EINTR) break;
   }
   int left = policy.namespaces ? CountOthers() : KillDescendants();
-  std::string summary = fmt::format("{} {}", suite_status, left);
+  bool capped =
+      policy.namespaces && fds.host_build_tree >= 0 && !KeepBuildTree(policy, fds.host_build_tree);
+  std::string summary = fmt::format("{} {} {}", suite_status, left, capped ? 1 : 0);
   [[maybe_unused]] ssize_t written = write(fds.events_write, summary.data(), summary.size());
   _exit(0);
 }
@@ -517,6 +557,14 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
       throw std::runtime_error("sandbox: cannot open " + policy.passed_file + ": " +
                                strerror(errno));
   }
+  // In the fallback the command writes the host's build tree itself, with no cap.
+  UniqueFd host_build_tree;
+  if (effective.namespaces && !policy.build_tree.empty()) {
+    host_build_tree.Reset(open(policy.build_tree.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (host_build_tree.get() < 0)
+      throw std::runtime_error("sandbox: cannot open " + policy.build_tree + ": " +
+                               strerror(errno));
+  }
   Pipe sync, error, events, report, console;
   std::vector<std::string> argv = {exe};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -528,7 +576,7 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   if (init == 0) {
     RunInit(effective, argv,
             {sync.read.get(), error.write.get(), events.write.get(), report.write.get(),
-             console.write.get(), suite_exe.get(), passed_file.get()});
+             console.write.get(), suite_exe.get(), passed_file.get(), host_build_tree.get()});
   }
   running_init = init;
   Clock::time_point start = Clock::now();
@@ -602,9 +650,14 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   if (!setup_error.empty()) throw std::runtime_error(setup_error);
   if (reason[0]) throw std::runtime_error(reason);
 
-  int left = 0;
-  if (sscanf(summary.c_str(), "%d %d", &result.suite_wait_status, &left) == 2)
+  int left = 0, capped = 0;
+  if (sscanf(summary.c_str(), "%d %d %d", &result.suite_wait_status, &left, &capped) == 3)
     result.suite_exited = true;
+  result.build_tree_full = capped;
+  if (capped)
+    result.events.push_back(
+        {ContainmentEvent::Kind::kLimit,
+         Tr("the build wrote more than {}", HumanBytes(effective.build_tree_bytes))});
   if (cgroup) {
     CgroupEvents counted = cgroup->Events();
     if (counted.fork_refusals > 0)

@@ -31,10 +31,16 @@ struct SandboxPolicy {
   // RLIMIT_AS of every process of the run; RunSandboxed sets it (at least kAddressSpaceFloor)
   // where no memory cgroup holds `memory_bytes`, so a run never goes without a memory limit.
   uint64_t address_space_bytes = 0;
-  uint64_t tmp_bytes = 64ull << 20;        // size of the private /tmp
-  std::vector<std::string> view;           // absolute paths the run sees, read-only, as they are
-  std::vector<std::string> hide;           // directories inside `view` the run sees empty
-  std::vector<std::string> writable;       // directories the run sees and may write
+  uint64_t tmp_bytes = 64ull << 20;   // size of the private /tmp
+  std::vector<std::string> view;      // absolute paths the run sees, read-only, as they are
+  std::vector<std::string> hide;      // directories inside `view` the run sees empty
+  std::vector<std::string> writable;  // directories the run sees and may write
+  // A directory the run sees writable as a copy on a tmpfs of `build_tree_bytes`: the host's
+  // is copied in before the command and replaced by the copy when it ends, unless the run
+  // filled the tmpfs (its result then says the build wrote more than that). So a build cannot
+  // fill the disk, and one that stops at the cap leaves the host's tree as it was.
+  std::string build_tree;
+  uint64_t build_tree_bytes = 256ull << 20;
   std::optional<Confinement> confinement;  // applied to the command itself before its exec
   std::string passed_file;                 // given to the suite as kPassedFileFd (empty: none)
   std::map<std::string, std::string> env;  // set for the suite

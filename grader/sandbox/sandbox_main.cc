@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   forklab::SandboxPolicy policy;
   std::string result_path;
   double wall_seconds = 0;
-  int memory_mib = 0, tmp_mib = 64;
+  int memory_mib = 0, tmp_mib = 64, build_tree_mib = 256;
   bool probe = false, no_namespaces = false;
   std::vector<std::string> env, command;
   std::string confinement;
@@ -70,6 +70,12 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingPath);
   app.add_option("--writable", policy.writable, "Let the run write this directory (repeatable)")
       ->check(CLI::ExistingDirectory);
+  app.add_option("--build-tree", policy.build_tree,
+                 "Let the run write a copy of this directory, on a tmpfs of --build-tree-mib, "
+                 "copied back when the command ends unless the run filled it")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--build-tree-mib", build_tree_mib, "Size of the build tree's tmpfs, MiB")
+      ->check(CLI::PositiveNumber);
   app.add_option("--confine", confinement,
                  "Confine the command itself: uid=N,cpu=S,nofile=N,... (a build, not a suite)");
   app.add_flag("--no-namespaces", no_namespaces, "Use the fallback even where namespaces work");
@@ -119,10 +125,13 @@ int main(int argc, char** argv) {
   policy.wall = std::chrono::milliseconds(static_cast<int64_t>(wall_seconds * 1000));
   policy.memory_bytes = static_cast<uint64_t>(memory_mib) << 20;
   policy.tmp_bytes = static_cast<uint64_t>(tmp_mib) << 20;
+  policy.build_tree_bytes = static_cast<uint64_t>(build_tree_mib) << 20;
   policy.namespaces = !no_namespaces;
   // Each path is shown where the command is told it is, whatever links lead there.
   for (auto* paths : {&policy.hide, &policy.writable, &policy.view})
     for (std::string& path : *paths) path = std::filesystem::absolute(path).lexically_normal();
+  if (!policy.build_tree.empty())
+    policy.build_tree = std::filesystem::absolute(policy.build_tree).lexically_normal();
 
   signal(SIGPIPE, SIG_IGN);
   struct sigaction stop = {};

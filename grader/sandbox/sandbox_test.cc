@@ -60,6 +60,34 @@ TEST_F(SandboxTest, TreeIsReadOnlyAndTmpIsPrivate) {
   EXPECT_FALSE(fs::exists("/tmp/forklab-sandbox-private"));
 }
 
+// A build's tree is a copy on a capped tmpfs: what a step writes is kept; a step that fills
+// the tmpfs is stopped there, said so, and leaves the tree on disk as it was.
+TEST_F(SandboxTest, BuildTreeIsACappedCopyKeptUnlessFilled) {
+  fs::path tree = scratch_ / "build";
+  fs::create_directories(tree);
+  std::ofstream(tree / "CMakeCache.txt") << "configured";
+  SandboxPolicy policy;
+  policy.build_tree = tree.string();
+  policy.build_tree_bytes = 4 << 20;
+  std::string in_tree = "cd " + tree.string() + " && ";
+  SandboxResult step =
+      Shell(in_tree + "cat CMakeCache.txt && head -c 1000 /dev/zero > object.o", policy);
+  EXPECT_EQ(step.console, "configured");
+  EXPECT_FALSE(step.build_tree_full);
+  EXPECT_EQ(fs::file_size(tree / "object.o"), 1000u);
+
+  SandboxResult filler = Shell(in_tree +
+                                   "rm object.o; i=0; while head -c 65536 /dev/zero > fill-$i "
+                                   "2>/dev/null; do i=$((i + 1)); done; echo stopped",
+                               policy);
+  EXPECT_EQ(filler.console, "stopped\n");
+  EXPECT_TRUE(filler.build_tree_full);
+  ASSERT_TRUE(HasEvent(filler, Kind::kLimit));
+  EXPECT_EQ(filler.events.back().text, "the build wrote more than 4 MiB");
+  EXPECT_TRUE(fs::exists(tree / "object.o")) << "the tree on disk changed";
+  EXPECT_FALSE(fs::exists(tree / "fill-0"));
+}
+
 TEST_F(SandboxTest, HiddenDirectoriesLookEmptyOrAbsent) {
   // One in the checkout (like the references) looks empty; one inside /tmp is gone with it.
   fs::path outside = fs::path(FORKLAB_BINARY_DIR) / ("hidden-" + std::to_string(getpid()));

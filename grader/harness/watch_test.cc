@@ -74,5 +74,20 @@ TEST(Watch, StopsAtTheLimitAndLeavesTheProgramRunning) {
   program->KillTree();
 }
 
+TEST(Watch, EndsWhenTheWatcherHasItsVerdict) {
+  auto program = Subprocess::Start("/bin/sleep", [] {
+    SpawnOptions options;
+    options.args = {"100"};
+    return options;
+  }());
+  int asked = 0;
+  Watched watched = Watch(*program, milliseconds(60'000),
+                          {.until = [&](double) { return ++asked == 3; }}, milliseconds(5));
+  EXPECT_FALSE(watched.status);
+  EXPECT_EQ(asked, 3) << "asked after each sample until it held";
+  EXPECT_FALSE(program->Wait(milliseconds(0))) << "the caller decides what to do with it";
+  program->KillTree();
+}
+
 }  // namespace
 }  // namespace forklab

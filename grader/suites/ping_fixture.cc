@@ -146,14 +146,9 @@ void RequireSlowestPing(int latency_ms, int slow_ms) {
 
 RunResult Ping::RunSweep(const Sweep& sweep, milliseconds timeout) {
   std::unique_ptr<Subprocess> program = StartSweep(sweep);
-  RunResult run;
-  run.status = WatchSweep(*program, sweep, timeout).status;
-  if (!run.status) program->KillTree();
-  run.out = program->stdout_text();
-  run.err = program->stderr_text();
-  run.wall_time = program->wall_time();
-  run.cpu_time = program->cpu_time();
-  return run;
+  std::optional<ExitStatus> status = WatchSweep(*program, sweep, timeout).status;
+  if (!status) program->KillTree();
+  return ResultOf(*program, status);
 }
 
 std::unique_ptr<Subprocess> Ping::StartSweep(const Sweep& sweep) {

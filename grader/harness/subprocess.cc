@@ -466,13 +466,18 @@ std::vector<std::string> RunResult::Lines() const {
 RunResult Run(const std::string& exe, const SpawnOptions& options,
               std::chrono::milliseconds timeout) {
   std::unique_ptr<Subprocess> subprocess = Subprocess::Start(exe, options);
+  std::optional<ExitStatus> status = subprocess->Wait(timeout);
+  if (!status) subprocess->KillTree();
+  return ResultOf(*subprocess, status);
+}
+
+RunResult ResultOf(const Subprocess& program, std::optional<ExitStatus> status) {
   RunResult result;
-  result.status = subprocess->Wait(timeout);
-  if (!result.status) subprocess->KillTree();
-  result.out = subprocess->stdout_text();
-  result.err = subprocess->stderr_text();
-  result.wall_time = subprocess->wall_time();
-  result.cpu_time = subprocess->cpu_time();
+  result.status = status;
+  result.out = program.stdout_text();
+  result.err = program.stderr_text();
+  result.wall_time = program.wall_time();
+  result.cpu_time = program.cpu_time();
   return result;
 }
 

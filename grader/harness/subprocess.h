@@ -110,6 +110,10 @@ struct RunResult {
   std::vector<std::string> Lines() const;
 };
 
+/// What `program` did: its output and times, and `status`, the exit as its caller saw it
+/// (nullopt: still running when it gave up, so killed).
+RunResult ResultOf(const Subprocess& program, std::optional<ExitStatus> status);
+
 /// Starts `exe`, waits at most `timeout`, kills the tree if it is still running.
 RunResult Run(const std::string& exe, const SpawnOptions& options,
               std::chrono::milliseconds timeout);

@@ -43,6 +43,7 @@ Watched Watch(Subprocess& program, milliseconds limit, const Observer& observer,
       break;
     }
     if (observer.sample) observer.sample(since_start());
+    if (observer.until && observer.until(since_start())) break;
   }
   watched.ended_at = since_start();
   if (watched.status && observer.line) deliver_lines(milliseconds(0));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 namespace forklab {
@@ -13,6 +14,12 @@ SpawnOptions Shell(const std::string& script) {
   SpawnOptions options;
   options.args = {"-c", script};
   return options;
+}
+
+std::unique_ptr<Subprocess> StartSleeper() {
+  SpawnOptions options;
+  options.args = {"100"};
+  return Subprocess::Start("/bin/sleep", options);
 }
 
 TEST(Eventually, TrueOnceTheConditionHolds) {
@@ -60,16 +67,23 @@ TEST(Watch, DeliversLinesPrintedJustBeforeTheExit) {
 }
 
 TEST(Watch, StopsAtTheLimitAndLeavesTheProgramRunning) {
-  auto program = Subprocess::Start("/bin/sleep", [] {
-    SpawnOptions options;
-    options.args = {"100"};
-    return options;
-  }());
+  auto program = StartSleeper();
   int samples = 0;
   Watched watched =
       Watch(*program, milliseconds(60), {.sample = [&](double) { ++samples; }}, milliseconds(5));
   EXPECT_FALSE(watched.status);
   EXPECT_GE(samples, 2);
+  EXPECT_FALSE(program->Wait(milliseconds(0))) << "the caller decides what to do with it";
+  program->KillTree();
+}
+
+TEST(Watch, EndsWhenTheWatcherHasItsVerdict) {
+  auto program = StartSleeper();
+  int asked = 0;
+  Watched watched = Watch(*program, milliseconds(60'000),
+                          {.until = [&](double) { return ++asked == 3; }}, milliseconds(5));
+  EXPECT_FALSE(watched.status);
+  EXPECT_EQ(asked, 3) << "asked after each sample until it held";
   EXPECT_FALSE(program->Wait(milliseconds(0))) << "the caller decides what to do with it";
   program->KillTree();
 }

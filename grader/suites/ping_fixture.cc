@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -43,6 +44,22 @@ int MaxOverlap(std::vector<LogRecord> records) {
     most = std::max(most, running);
   }
   return most;
+}
+
+bool RanOneAtATime(const std::vector<LogRecord>& records) {
+  int ended = 0;
+  long long first_start = std::numeric_limits<long long>::max(), last_end = 0;
+  for (const LogRecord& record : records) {
+    if (record.start) {
+      first_start = std::min(first_start, record.ns);
+    } else {
+      ++ended;
+      last_end = std::max(last_end, record.ns);
+    }
+  }
+  return ended >= kSerialPings &&
+         last_end - first_start >= std::chrono::nanoseconds(kSerialSpan).count() &&
+         MaxOverlap(records) == 1;
 }
 
 Report::Report(const std::vector<std::string>& lines) {
@@ -128,8 +145,10 @@ void RequireSlowestPing(int latency_ms, int slow_ms) {
 }  // namespace
 
 RunResult Ping::RunSweep(const Sweep& sweep, milliseconds timeout) {
-  RequireSlowestPing(sweep.latency_ms, sweep.slow.empty() ? 0 : sweep.slow_ms);
-  return forklab::Run(ExeUnderTest(), OptionsFor(sweep), timeout);
+  std::unique_ptr<Subprocess> program = StartSweep(sweep);
+  std::optional<ExitStatus> status = WatchSweep(*program, sweep, timeout).status;
+  if (!status) program->KillTree();
+  return ResultOf(*program, status);
 }
 
 std::unique_ptr<Subprocess> Ping::StartSweep(const Sweep& sweep) {
@@ -137,11 +156,26 @@ std::unique_ptr<Subprocess> Ping::StartSweep(const Sweep& sweep) {
   return Subprocess::Start(ExeUnderTest(), OptionsFor(sweep));
 }
 
+Watched Ping::WatchSweep(Subprocess& program, const Sweep& sweep, milliseconds limit,
+                         Observer observer) const {
+  // The log is read a few times a second: a verdict a moment later changes nothing.
+  constexpr double kReadPeriod = 0.25;  // seconds
+  double read_at = -kReadPeriod;
+  observer.until = [&](double at) {
+    if (at - read_at < kReadPeriod) return false;
+    read_at = at;
+    std::vector<LogRecord> records = ReadLog();
+    if (records.empty()) return at >= static_cast<double>(kFirstPingLimit.count());
+    return sweep.side_by_side && RanOneAtATime(records);
+  };
+  return Watch(program, limit, observer);
+}
+
 std::vector<LogRecord> Ping::ReadLog() const {
   std::vector<LogRecord> records;
   std::ifstream in(log_);
   std::string line;
-  while (std::getline(in, line)) {
+  while (std::getline(in, line) && !in.eof()) {
     std::istringstream fields(line);
     std::string kind;
     LogRecord record;
@@ -175,6 +209,9 @@ std::string Ping::Unfinished(double seconds, const std::vector<std::string>& lin
   int overlap = MaxOverlap(records);
   size_t ended = std::count_if(records.begin(), records.end(),
                                [](const LogRecord& record) { return !record.start; });
+  if (records.empty())
+    return fmt::format("after {:.1f} s, {} of {} hosts reported, and no ping had started", seconds,
+                       reported, hosts);
   if (overlap == 1 && ended >= 2)
     return fmt::format(
         "after {:.1f} s, {} of {} hosts reported, one at a time: the sweep is serial (each ping "
@@ -188,20 +225,27 @@ std::string Ping::Unfinished(double seconds, const std::vector<std::string>& lin
 
 std::optional<int> Ping::MostDuringSlowSweep(const std::function<int(pid_t)>& count) {
   const std::filesystem::path release = dir_ / "release";
-  auto program =
-      StartSweep({.targets = {"127.0.0.1-20"}, .latency_ms = 100, .hold = release.string()});
+  const Sweep held{.targets = {"127.0.0.1-20"}, .latency_ms = 100, .hold = release.string()};
+  auto program = StartSweep(held);
   const pid_t pid = program->pid();
-  int most = 0;
+  int most = 0, started = 0;
+  double started_at = 0;  // when `started` last grew
   bool released = false;
-  Watched sweep = Watch(*program, kLongestHold + milliseconds(30'000), {.sample = [&](double at) {
-    most = std::max(most, count(pid));
-    if (!released &&
-        (PingsStarted() == kSlowSweepHosts || at >= static_cast<double>(kLongestHold.count()))) {
-      most = std::max(most, count(pid));  // all started: the peak
-      std::ofstream{release};
-      released = true;
-    }
-  }});
+  Watched sweep =
+      WatchSweep(*program, held, kLongestHold + milliseconds(30'000), {.sample = [&](double at) {
+        most = std::max(most, count(pid));
+        if (released) return;
+        if (int now = PingsStarted(); now > started) {
+          started = now;
+          started_at = at;
+        }
+        bool stalled = started > 0 && at - started_at >= kLongestStall.count();
+        if (started == kSlowSweepHosts || at >= kLongestHold.count() || stalled) {
+          most = std::max(most, count(pid));  // all started, or no more will: the peak
+          std::ofstream{release};
+          released = true;
+        }
+      }});
   if (!sweep.status) {
     ADD_FAILURE() << Unfinished(sweep.ended_at, program->StdoutLines(), kSlowSweepHosts);
     return std::nullopt;

@@ -21,6 +21,7 @@
 
 #include "harness/fault_profile.h"
 #include "harness/subprocess.h"
+#include "harness/watch.h"
 #include "suites/suite.h"
 
 namespace forklab {
@@ -42,6 +43,14 @@ struct LogRecord {
 
 /// The most pings whose start..end intervals overlap at one instant.
 int MaxOverlap(std::vector<LogRecord> records);
+
+/// Whether `records`, read while a sweep runs, already prove it serial: kSerialPings pings
+/// ended, over kSerialSpan at least, and none ever overlapped another. A sweep without a cap
+/// starts its pings side by side: however slowly a loaded machine starts processes, it does
+/// not start each one only once the previous has ended, ping after ping, for seconds.
+bool RanOneAtATime(const std::vector<LogRecord>& records);
+constexpr int kSerialPings = 5;
+constexpr std::chrono::seconds kSerialSpan{5};
 
 /// The program's stdout, sorted into hosts and statuses.
 struct Report {
@@ -74,6 +83,9 @@ class Ping : public ProgramTest {
     // Preload output_race_preload.cc: a line printed in several pieces (std::cout << a << b)
     // without a lock is interleaved with other threads' lines every time, not by chance.
     bool race_output = false;
+    // The check needs the pings side by side (no --jobs): once the log proves the sweep
+    // serial (RanOneAtATime), it is ended there, unfinished, not waited for until its limit.
+    bool side_by_side = false;
   };
 
   void SetUp() override;
@@ -84,7 +96,17 @@ class Ping : public ProgramTest {
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000));
   std::unique_ptr<Subprocess> StartSweep(const Sweep& sweep);
 
-  /// The fake ping's log, parsed; a malformed record fails the test.
+  /// Watches `program`, which sweeps `sweep`, as Watch does, ending the watch before `limit`
+  /// once the fake ping's log has the verdict: no ping started within kFirstPingLimit, or,
+  /// for a sweep side_by_side, the pings ran one at a time. Unfinished then says which.
+  Watched WatchSweep(Subprocess& program, const Sweep& sweep, std::chrono::milliseconds limit,
+                     Observer observer = {}) const;
+  /// A program that has started no ping by then never will: it is every other sweep's whole
+  /// limit, and a program starts its first ping long before a loaded machine starts 254.
+  static constexpr std::chrono::seconds kFirstPingLimit{30};
+
+  /// The fake ping's log, parsed; a malformed record fails the test. A last line still
+  /// without its newline is a record being written, left for the next read.
   std::vector<LogRecord> ReadLog() const;
   int PingsStarted() const;
   /// Empties the log, for the next sweep of a test that makes several.
@@ -94,10 +116,13 @@ class Ping : public ProgramTest {
   /// kLongestHold has passed: a program that caps its pings never starts them all), reading
   /// `count(pid of the program)` all along, and checks the report. Returns the most it read,
   /// or nullopt when the sweep did not end. Holding, not a long latency, keeps the pings
-  /// overlapping however slowly a loaded machine starts processes.
+  /// overlapping however slowly a loaded machine starts processes. The pings are released
+  /// early when no new one has started for kLongestStall: the program waits for one of them
+  /// before starting the next, so the rest would never start while they are held.
   std::optional<int> MostDuringSlowSweep(const std::function<int(pid_t)>& count);
   static constexpr int kSlowSweepHosts = 20;
   static constexpr std::chrono::seconds kLongestHold{20};
+  static constexpr std::chrono::seconds kLongestStall{10};
   /// How long a sweep of 254 hosts may take: only a bound for a hung program, since a loaded
   /// machine (other checks beside, other work) starts 254 processes slowly.
   static constexpr std::chrono::milliseconds kLongSweepLimit{90'000};

@@ -34,7 +34,7 @@ StoredResult Graded(const std::string& id, double speedup, bool zombie_free) {
   return {id, "/class/" + id, true, "", "", "", {}, {{"labs", {sum}}}};
 }
 
-std::vector<StoredResult> Class() {
+std::vector<StoredResult> ClassOfFour() {
   return {Graded("amy", 1.95, true),
           Graded("bob", 1.02, false),
           Graded("cy", 1.90, false),
@@ -42,7 +42,7 @@ std::vector<StoredResult> Class() {
 }
 
 TEST(SummaryHtml, HistogramsMostFailedWithTheLessonSpeedupsAndTheUngraded) {
-  std::string html = SummaryHtml(Class(), {});
+  std::string html = SummaryHtml(ClassOfFour(), {});
   EXPECT_NE(html.find("3 of 4 submissions were graded."), std::string::npos);
   EXPECT_NE(html.find("The archive is empty."), std::string::npos);
   EXPECT_NE(html.find("fork_sum: submissions per score"), std::string::npos);
@@ -56,7 +56,7 @@ TEST(SummaryHtml, HistogramsMostFailedWithTheLessonSpeedupsAndTheUngraded) {
 
 TEST(SummaryHtml, SimilarPairsLinkTheirSideBySidePage) {
   SimilarPair pair{"fork_basics", "amy", "bob", 97, 95, {{{3, 9}, {4, 10}}}};
-  std::string html = SummaryHtml(Class(), {pair});
+  std::string html = SummaryHtml(ClassOfFour(), {pair});
   EXPECT_NE(html.find("97% of amy's code is in bob's"), std::string::npos);
   EXPECT_NE(html.find("href=\"similarity/fork_basics-amy-bob.html\""), std::string::npos);
   std::string side = SideBySideHtml(pair, "a\nb\nc\nd\n", "1 < 2\n");
@@ -79,7 +79,7 @@ TEST(SummaryHtml, RendersInHeadlessChromium) {
   if (chromium.empty()) GTEST_SKIP() << "chromium is not installed";
   fs::path dir = fs::temp_directory_path() / ("forklab-summary-" + std::to_string(getpid()));
   fs::create_directories(dir);
-  std::ofstream(dir / "summary.html") << SummaryHtml(Class(), {});
+  std::ofstream(dir / "summary.html") << SummaryHtml(ClassOfFour(), {});
   SpawnOptions options;
   options.args = {"--headless",    "--no-sandbox",
                   "--disable-gpu", "--user-data-dir=" + (dir / "profile").string(),

@@ -15,7 +15,6 @@
 #include <set>
 #include <thread>
 
-#include "harness/confinement.h"
 #include "harness/proc.h"
 #include "harness/watch.h"
 #include "meta/forklab_run.h"

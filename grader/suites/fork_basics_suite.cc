@@ -167,29 +167,23 @@ Timeline Observe(const std::vector<std::string>& args,
   const milliseconds limit = RunLimit(timeline.sleeps);
   std::unique_ptr<Subprocess> program = Subprocess::Start(ExeUnderTest(), ProgramOptions(args));
   timeline.pid = program->pid();
-  // Watch's times start at each call: the second part of a watch split at `child_by` is offset.
-  double offset = 0;
-  auto watch = [&](milliseconds span) {
-    return Watch(*program, span,
-                 {.sample = [&](double at) { timeline.SampleChildren(offset + at); },
-                  .line =
-                      [&](const std::string& text, double at) {
-                        timeline.lines.push_back({text, offset + at});
-                      }},
-                 milliseconds(20));
-  };
-  const bool split = child_by && *child_by < limit;
-  Watched watched = watch(split ? *child_by : limit);
-  if (split && !watched.status) {
-    if (timeline.alive_seen.empty() && timeline.zombie_seen.empty()) {
-      timeline.childless_at = watched.ended_at;
-    } else {
-      offset = watched.ended_at;
-      watched = watch(limit - *child_by);
-    }
-  }
+  std::function<bool(double)> childless = nullptr;  // ends the watch: no child by `child_by`
+  if (child_by)
+    childless = [&, by = std::chrono::duration<double>(*child_by).count()](double at) {
+      if (at < by || !timeline.alive_seen.empty() || !timeline.zombie_seen.empty()) return false;
+      timeline.childless_at = at;
+      return true;
+    };
+  Watched watched = Watch(*program, limit,
+                          {.sample = [&](double at) { timeline.SampleChildren(at); },
+                           .line =
+                               [&](const std::string& text, double at) {
+                                 timeline.lines.push_back({text, at});
+                               },
+                           .until = childless},
+                          milliseconds(20));
   timeline.status = watched.status;
-  timeline.exited_at = offset + watched.ended_at;
+  timeline.exited_at = watched.ended_at;
   if (timeline.status) {
     // Orphans were re-parented to us when the program exited, before we reaped it.
     timeline.left_behind = DescendantsOf(getpid());

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "grading/builder.h"
+#include "grading/content_hash.h"
 #include "grading/fault_note.h"
 #include "grading/labs.h"
 #include "grading/prebuilt_labkit.h"
@@ -14,6 +15,7 @@
 #include "grading/secrets.h"
 #include "grading/selection.h"
 #include "harness/proc.h"
+#include "i18n/messages.h"
 
 namespace fs = std::filesystem;
 
@@ -28,10 +30,27 @@ void Tell(const std::function<void(Args...)>& listener, const auto&... args) {
 }
 
 /// One lab of the run: its report so far (its checks aside), and what its checks run against.
+/// A lab that is still the handout's stub is neither built nor run.
 struct LabRun {
   LabReport report;
   Target target;
+  bool handout_stub = false;
 };
+
+// Whether `rubric`'s lab in `submission_labs` is the handout's stub, untouched: its main.cc
+// hashes to the rubric's `stub` and it is built with the checkout's own lab kit, so the
+// program could only say "<lab>: not implemented". Building and running it would only show
+// that, check by check, at a cost of seconds.
+bool IsHandoutStub(const Rubric& rubric, const fs::path& submission_labs,
+                   const fs::path& checkout_labs) {
+  if (rubric.stub.empty()) return false;
+  fs::path main = submission_labs / rubric.lab / "main.cc";
+  std::error_code error;
+  if (!fs::is_regular_file(fs::symlink_status(main, error))) return false;
+  if (ContentHash().AddFile(main).Hex() != rubric.stub) return false;
+  return fs::equivalent(submission_labs, checkout_labs, error) ||
+         SameLabkit(submission_labs, checkout_labs);
+}
 
 /// One check of the run: its result, kept unless the run was interrupted while it ran.
 struct CheckRun {
@@ -69,6 +88,16 @@ Target InSlot(Target target, const std::vector<UidLease>& slot_uids, int slot) {
 void RunOne(const LabRun& lab, CheckRun* check, const std::vector<UidLease>& slot_uids, int slot) {
   if (!lab.report.build_log.empty()) {
     check->result = {Outcome::kNotBuilt, 0, "", {}};
+    check->kept = true;
+    return;
+  }
+  if (lab.handout_stub) {
+    check->result = {Outcome::kFailed,
+                     0,
+                     Tr("not run: {} is the handout's stub, unchanged, which only says "
+                        "\"{}: not implemented\"",
+                        lab.report.source(), lab.report.lab),
+                     {}};
     check->kept = true;
     return;
   }
@@ -190,7 +219,9 @@ GradeReport Grade(const Layout& layout, const GradeRequest& request,
            auto given = request.exe_for_lab.find(rubric.lab);
            lab->report = {
                rubric.lab, given == request.exe_for_lab.end() ? "" : given->second, "", {}};
-           if (builder) {
+           if (builder && IsHandoutStub(rubric, *submission / "labs", layout.source / "labs")) {
+             lab->handout_stub = true;
+           } else if (builder) {
              LabBuild build = builder->Build(rubric.lab);
              lab->report.exe = build.exe;
              if (!build.ok) lab->report.build_log = build.log;

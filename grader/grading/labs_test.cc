@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 
+#include "grading/content_hash.h"
 #include "grading/layout.h"
 #include "grading/rubric.h"
 
@@ -28,6 +30,20 @@ TEST(Labs, EveryLabHasARubricNamingIt) {
     Rubric rubric = LoadRubric(path, "/suites");
     EXPECT_EQ(rubric.lab, lab) << path;
     EXPECT_FALSE(rubric.entries.empty()) << path;
+  }
+}
+
+// The grader tells an untouched stub by its hash (grade.cc): a stub changed without its
+// rubric's `stub` would be built and run again, check by check.
+TEST(Labs, EveryRubricKnowsItsHandoutStub) {
+  if (!std::filesystem::is_directory(std::filesystem::path(FORKLAB_SOURCE_DIR) / "reference"))
+    GTEST_SKIP() << "the student edition: labs/ holds a student's work, not the handout";
+  for (const std::string& lab : Labs()) {
+    Layout layout{FORKLAB_SOURCE_DIR, ""};
+    std::string hash = ContentHash().AddFile(layout.source / "labs" / lab / "main.cc").Hex();
+    EXPECT_EQ(LoadRubric(layout.rubric(lab), "/suites").stub, hash)
+        << layout.rubric(lab) << ": stub = \"" << hash << "\" (labs/" << lab
+        << "/main.cc as handed out)";
   }
 }
 

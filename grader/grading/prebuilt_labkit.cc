@@ -46,21 +46,26 @@ bool SameBytes(const fs::path& a, const fs::path& b) {
 
 }  // namespace
 
+bool SameLabkit(const fs::path& submission_labs, const fs::path& checkout_labs) {
+  auto theirs = KitFiles(submission_labs);
+  auto ours = KitFiles(checkout_labs);
+  if (!theirs || !ours || theirs->size() != ours->size()) return false;
+  return std::ranges::all_of(*ours, [&](const auto& file) {
+    return theirs->count(file.first) &&
+           SameBytes(submission_labs / file.first, checkout_labs / file.first);
+  });
+}
+
 std::optional<fs::path> ReusableLabkit(const fs::path& submission_labs,
                                        const fs::path& checkout_labs, const fs::path& archive) {
   std::error_code error;
   fs::file_status status = fs::status(archive, error);
   if (error || !fs::is_regular_file(status)) return std::nullopt;
   fs::file_time_type built = fs::last_write_time(archive, error);
-  if (error) return std::nullopt;
-  auto theirs = KitFiles(submission_labs);
-  auto ours = KitFiles(checkout_labs);
-  if (!theirs || !ours || theirs->size() != ours->size()) return std::nullopt;
-  for (const auto& [path, modified] : *ours) {
-    if (!theirs->count(path) || modified > built ||
-        !SameBytes(submission_labs / path, checkout_labs / path))
-      return std::nullopt;
-  }
+  auto kit = KitFiles(checkout_labs);
+  if (error || !kit || !SameLabkit(submission_labs, checkout_labs)) return std::nullopt;
+  bool older = std::ranges::all_of(*kit, [&](const auto& file) { return file.second <= built; });
+  if (!older) return std::nullopt;
   return archive;
 }
 

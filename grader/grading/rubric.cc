@@ -128,6 +128,11 @@ Rubric LoadRubric(const std::filesystem::path& path, const std::filesystem::path
   if (unreachable != "fail" && unreachable != "skip")
     Fail(path, "unreachable_faults must be \"fail\" or \"skip\", not \"" + unreachable + "\"");
   rubric.skip_unreachable_faults = unreachable == "skip";
+  rubric.stub = root["stub"].value_or(std::string());
+  if (!rubric.stub.empty() &&
+      rubric.stub.find_first_not_of("0123456789abcdef") != std::string::npos)
+    Fail(path,
+         "stub must be the lowercase hex digits of a content hash, not \"" + rubric.stub + "\"");
   if (root.contains("test") || rubric.entries.empty())
     AddTests(root, path, suite_dir, default_suite, hidden, &rubric);
   return rubric;

@@ -44,6 +44,9 @@ struct Rubric {
   // A fault check its injection cannot reach (a static binary, another language's runtime)
   // is skipped rather than failed: an instructor's choice, as --skip-unreachable-faults.
   bool skip_unreachable_faults = false;
+  // ContentHash of labs/<lab>/main.cc as handed out (empty: not known). A submission whose
+  // main.cc still hashes to it is not started: its checks fail without being run.
+  std::string stub{};
 
   double total() const;
 };
@@ -59,6 +62,7 @@ struct RubricError : std::runtime_error {
 ///   include = ["../common/rubrics/ping.toml"]   # optional: [[test]] lists shared by labs
 ///   sample_args = ["--child-sleep", "0"]         # optional: valid options, loopback only
 ///   unreachable_faults = "skip"      # optional: "fail" (the default) or "skip"
+///   stub = "0123456789abcdef"        # optional: ContentHash of the handed-out main.cc
 ///   [[test]]
 ///   name = "ForkBasics.LinesInOrder"
 ///   title = "..."; points = 2; hidden = false; timeout = 60; hint = "..."

@@ -23,10 +23,11 @@ void CpuOverlap::Sample(pid_t root, double at) {
     std::error_code error;
     std::filesystem::path dir = "/proc/" + std::to_string(pid) + "/task";
     for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-      long long ns = -1;
-      std::ifstream(entry.path() / "schedstat") >> ns;
+      long long ns = -1, waited = 0;
+      std::ifstream(entry.path() / "schedstat") >> ns >> waited;
       if (ns < 0) continue;  // gone meanwhile
       Task& task = tasks_[std::to_string(pid) + "/" + entry.path().filename().string()];
+      task.waited_at[at] = waited;
       if (ns > task.last_ns) {
         if (task.first_moved < 0) task.first_moved = at;
         task.last_moved = at;
@@ -47,12 +48,19 @@ CpuOverlap::Workers CpuOverlap::Busiest() const {
   return {moved[0], moved[1]};
 }
 
-long long CpuOverlap::UsedBetween(const Task& task, double from, double to) {
+long long CpuOverlap::Between(const std::map<double, long long>& clock, double from, double to) {
   auto at_or_before = [&](double when) {
-    auto it = task.ns_at.upper_bound(when);
-    return it == task.ns_at.begin() ? 0 : std::prev(it)->second;
+    auto it = clock.upper_bound(when);
+    return it == clock.begin() ? 0 : std::prev(it)->second;
   };
   return at_or_before(to) - at_or_before(from);
+}
+
+std::pair<double, double> CpuOverlap::BothProgressed() const {
+  if (Overlap() <= 0) return {0, 0};
+  Workers workers = Busiest();
+  return {std::max(workers.busiest->first_moved, workers.second->first_moved),
+          std::min(workers.busiest->last_moved, workers.second->last_moved)};
 }
 
 double CpuOverlap::Overlap() const {
@@ -68,14 +76,21 @@ double CpuOverlap::Overlap() const {
   return std::clamp(both / shorter, 0.0, 1.0);
 }
 
-double CpuOverlap::ParallelRate() const {
-  if (Overlap() <= 0) return 0;
-  Workers workers = Busiest();
-  double from = std::max(workers.busiest->first_moved, workers.second->first_moved);
-  double to = std::min(workers.busiest->last_moved, workers.second->last_moved);
+double CpuOverlap::BothPerSecond(Clock clock) const {
+  auto [from, to] = BothProgressed();
   if (to <= from) return 0;
-  long long used = UsedBetween(*workers.busiest, from, to) + UsedBetween(*workers.second, from, to);
-  return static_cast<double>(used) / 1e9 / (to - from);
+  Workers workers = Busiest();
+  long long ns =
+      Between(workers.busiest->*clock, from, to) + Between(workers.second->*clock, from, to);
+  return static_cast<double>(ns) / 1e9 / (to - from);
+}
+
+double CpuOverlap::ParallelRate() const {
+  return BothPerSecond(&Task::ns_at);
+}
+
+double CpuOverlap::WaitingShare() const {
+  return BothPerSecond(&Task::waited_at);
 }
 
 std::string CpuOverlap::Describe() const {
@@ -85,7 +100,7 @@ std::string CpuOverlap::Describe() const {
   text.precision(2);
   text << std::fixed << "workers " << cpu(workers.busiest) << " s and " << cpu(workers.second)
        << " s of CPU, overlap " << static_cast<int>(Overlap() * 100) << "%, " << ParallelRate()
-       << " cores while both ran";
+       << " cores while both ran, " << WaitingShare() << " s a second waiting for a core";
   return text.str();
 }
 

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 namespace forklab {
 
@@ -29,23 +30,37 @@ class CpuOverlap {
   /// made them take turns. 0 without an overlap.
   double ParallelRate() const;
 
+  /// Seconds both workers spent ready to run but waiting for a core (schedstat's run delay),
+  /// per second while both were progressing: near 1 when the machine gave two workers one
+  /// core, near 0 when they took turns by blocking (a lock, an interpreter's lock), which no
+  /// load explains. 0 without an overlap.
+  double WaitingShare() const;
+
   /// "workers 0.25 s and 0.24 s of CPU, overlap 97%, 1.62 cores while both ran": for messages.
   std::string Describe() const;
 
  private:
-  /// One thread's clock as sampled: when it first and last moved, and its samples.
+  /// One thread's clocks as sampled: when its CPU clock first and last moved, and its samples.
   struct Task {
     double first_moved = -1, last_moved = -1;
     long long last_ns = 0;
-    std::map<double, long long> ns_at;  // seconds into the run -> CPU ns
+    std::map<double, long long> ns_at;      // seconds into the run -> CPU ns
+    std::map<double, long long> waited_at;  // seconds into the run -> ns waiting for a core
   };
   struct Workers {
     const Task* busiest = nullptr;
     const Task* second = nullptr;
   };
   Workers Busiest() const;
-  // CPU ns `task` used between `from` and `to` (seconds into the run), from its samples.
-  static long long UsedBetween(const Task& task, double from, double to);
+  // How much of `clock` (ns_at or waited_at of a task) went by between `from` and `to`
+  // (seconds into the run), from its samples.
+  static long long Between(const std::map<double, long long>& clock, double from, double to);
+  // The span during which both workers progressed: [from, to), empty without an overlap.
+  std::pair<double, double> BothProgressed() const;
+  // One of a task's clocks (ns_at, waited_at).
+  using Clock = std::map<double, long long> Task::*;
+  // Nanoseconds of `clock` both workers' added up over BothProgressed(), per second of it.
+  double BothPerSecond(Clock clock) const;
 
   std::map<std::string, Task> tasks_;  // by "PID/TID"
 };

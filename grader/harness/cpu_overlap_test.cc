@@ -1,6 +1,7 @@
 #include "harness/cpu_overlap.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,9 +26,16 @@ void Burn(double seconds) {
 }
 
 // Samples a child that runs two workers, side by side or one after the other, until it exits.
-CpuOverlap Observe(bool side_by_side) {
+// `one_core`: the child and its workers may run on the first core only.
+CpuOverlap Observe(bool side_by_side, bool one_core = false) {
   pid_t child = fork();
   if (child == 0) {
+    if (one_core) {
+      cpu_set_t first_core;
+      CPU_ZERO(&first_core);
+      CPU_SET(0, &first_core);
+      if (sched_setaffinity(0, sizeof first_core, &first_core) != 0) _exit(1);
+    }
     if (side_by_side) {
       std::thread first(Burn, 0.15), second(Burn, 0.15);
       first.join();
@@ -57,6 +65,15 @@ TEST(CpuOverlap, WorkersSideBySideOverlap) {
   EXPECT_GT(overlap.ParallelRate(), 0) << overlap.Describe();
 }
 
+// Two workers given one core overlap at one core's rate, each ready to run half the time:
+// the machine's doing, which the waiting says (a lock would leave them blocked instead).
+TEST(CpuOverlap, WorkersSharingOneCoreWaitForIt) {
+  CpuOverlap overlap = Observe(/*side_by_side=*/true, /*one_core=*/true);
+  EXPECT_GT(overlap.Overlap(), 0.5) << overlap.Describe();
+  EXPECT_LT(overlap.ParallelRate(), 1.15) << overlap.Describe();
+  EXPECT_GT(overlap.WaitingShare(), 0.5) << overlap.Describe();
+}
+
 TEST(CpuOverlap, WorkersOneAfterTheOtherDoNot) {
   CpuOverlap overlap = Observe(/*side_by_side=*/false);
   EXPECT_LT(overlap.Overlap(), 0.2) << overlap.Describe();
@@ -69,6 +86,7 @@ TEST(CpuOverlap, OneBusyThreadIsNoSharedWork) {
   overlap.Sample(getpid(), 0.1);
   EXPECT_EQ(overlap.Overlap(), 0) << overlap.Describe();
   EXPECT_EQ(overlap.ParallelRate(), 0);
+  EXPECT_EQ(overlap.WaitingShare(), 0);
 }
 
 }  // namespace

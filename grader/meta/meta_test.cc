@@ -464,12 +464,41 @@ INSTANTIATE_TEST_SUITE_P(
       return info.param.first + "_" + std::filesystem::path(info.param.second).filename().string();
     });
 
+// This checkout's labs/ are the handout's stubs: each is known by its rubric's `stub` hash,
+// so its checks fail at once, unrun, and say why.
 TEST(Cli, GradesTheCheckoutsLabsByDefault) {
   Grading grading = Forklab({"grade", "--lab", "fork_basics"});
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
   EXPECT_EQ(grading.result["implementation"], "student labs/");
   EXPECT_EQ(grading.result["labs"][0]["built"], true);
-  EXPECT_EQ(grading.result["earned"], 0.0);  // this checkout's labs/ are the stubs
+  EXPECT_EQ(grading.result["earned"], 0.0);
+  for (const auto& check : grading.result["labs"][0]["checks"])
+    EXPECT_NE(check.value("detail", "")
+                  .find("not run: labs/fork_basics/main.cc is the handout's "
+                        "stub, unchanged"),
+              std::string::npos)
+        << FailureText(check);
+  EXPECT_NE(grading.run.out.find("not started: labs/fork_basics/main.cc"), std::string::npos)
+      << grading.run.out;
+}
+
+// A stub changed by one byte is a student's work: built and run like any other.
+TEST(Cli, AnEditedStubIsBuiltAndRun) {
+  fs::path submission =
+      fs::temp_directory_path() / ("forklab-meta-edited-stub-" + std::to_string(getpid()));
+  fs::remove_all(submission);
+  fs::create_directories(submission);
+  fs::copy(kSource / "labs", submission / "labs", fs::copy_options::recursive);
+  std::ofstream(submission / "labs" / "fork_basics" / "main.cc", std::ios::app) << "\n";
+  Grading grading = Forklab({"grade", "--submission", submission.string(), "--lab", "fork_basics",
+                             "--check", "ForkBasics.ExitsZero"});
+  fs::remove_all(submission);
+  ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  const auto& check = grading.result["labs"][0]["checks"][0];
+  EXPECT_EQ(check.value("detail", "").find("not run:"), std::string::npos) << FailureText(check);
+  // What the program itself printed, seen by the check that ran it.
+  EXPECT_NE(check.value("detail", "").find("fork_basics: not implemented"), std::string::npos)
+      << FailureText(check);
 }
 
 // Two claims on one submission, so CI builds one submission's lab kit, not two; each failure

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -158,23 +159,25 @@ bool LineClient::Send(std::string_view bytes) {
 std::optional<std::string> LineClient::ReadLine(std::chrono::milliseconds timeout) {
   Clock::time_point deadline = Clock::now() + timeout;
   for (;;) {
-    size_t newline = buffer_.find('\n');
-    if (newline != std::string::npos) {
-      std::string line = buffer_.substr(0, newline);
-      buffer_.erase(0, newline + 1);
-      return line;
-    }
-    if (!PollUntil(fd_, POLLIN, deadline)) return std::nullopt;
-    char chunk[4096];
-    ssize_t received = recv(fd_, chunk, sizeof chunk, 0);
-    if (received > 0) {
-      buffer_.append(chunk, received);
-    } else if (received < 0 && (errno == EINTR || errno == EAGAIN)) {
-      continue;
-    } else {
-      return std::nullopt;  // EOF or a failed connection: no complete line will come
-    }
+    if (std::optional<std::string> line = TakeLine()) return line;
+    // At EOF or on a failed connection no complete line will come.
+    if (!PollUntil(fd_, POLLIN, deadline) || !Receive()) return std::nullopt;
   }
+}
+
+std::optional<std::string> LineClient::TakeLine() {
+  size_t newline = buffer_.find('\n');
+  if (newline == std::string::npos) return std::nullopt;
+  std::string line = buffer_.substr(0, newline);
+  buffer_.erase(0, newline + 1);
+  return line;
+}
+
+bool LineClient::Receive() {
+  char chunk[4096];
+  ssize_t received = recv(fd_, chunk, sizeof chunk, 0);
+  if (received > 0) buffer_.append(chunk, received);
+  return received > 0 || (received < 0 && (errno == EINTR || errno == EAGAIN));
 }
 
 LineClient::Closed LineClient::WaitForClose(std::chrono::milliseconds timeout, std::string* data) {
@@ -229,6 +232,57 @@ size_t LineClient::SendWithoutReading(std::string_view chunk, size_t limit,
     }
   }
   return total;
+}
+
+LineBatch::LineBatch(std::span<LineClient> clients)
+    : clients_(clients), epoll_(epoll_create1(EPOLL_CLOEXEC)), ended_(clients.size()) {
+  for (size_t i = 0; i < clients_.size() && epoll_.get() >= 0; ++i) {
+    // Level-triggered: a socket stays ready until all it holds has been read, a recv at a time.
+    epoll_event watch{EPOLLIN, {.u64 = i}};
+    if (clients_[i].fd() >= 0 && epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, clients_[i].fd(), &watch))
+      epoll_.Reset();
+  }
+}
+
+std::vector<std::optional<std::string>> LineBatch::NextLines(std::chrono::milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  std::vector<std::optional<std::string>> lines(clients_.size());
+  if (epoll_.get() < 0) {
+    for (size_t i = 0; i < clients_.size(); ++i)
+      lines[i] = clients_[i].ReadLine(std::chrono::milliseconds(RemainingMs(deadline)));
+    return lines;
+  }
+  std::vector<bool> waiting(clients_.size());
+  size_t still_waiting = 0;
+  for (size_t i = 0; i < clients_.size(); ++i) {
+    lines[i] = clients_[i].TakeLine();
+    waiting[i] = !lines[i] && !ended_[i] && clients_[i].fd() >= 0;
+    still_waiting += waiting[i];
+  }
+  std::vector<epoll_event> ready(clients_.size());
+  while (still_waiting > 0) {
+    int count = epoll_wait(epoll_.get(), ready.data(), static_cast<int>(ready.size()),
+                           RemainingMs(deadline));
+    if (count < 0 && errno == EINTR) continue;
+    if (count <= 0) break;  // the deadline: whatever had arrived by then has been read
+    for (const epoll_event& event : std::span(ready).first(count)) {
+      size_t i = event.data.u64;
+      LineClient& client = clients_[i];
+      if (!client.Receive()) {
+        // An ended connection stays readable: out of the set, or every wait would return it.
+        epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, client.fd(), nullptr);
+        ended_[i] = true;
+      }
+      // A client whose line is in may send more: it is read into its buffer all the same.
+      if (!waiting[i]) continue;
+      lines[i] = client.TakeLine();
+      if (lines[i] || ended_[i]) {
+        waiting[i] = false;
+        --still_waiting;
+      }
+    }
+  }
+  return lines;
 }
 
 bool LoopbackPortIsFree(uint16_t port) {

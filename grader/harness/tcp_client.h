@@ -1,5 +1,5 @@
 // Loopback TCP clients with timeouts, to talk to the echo servers: one connection at a time,
-// or a burst of them.
+// many read together, or a burst of them.
 #pragma once
 
 #include <sys/socket.h>
@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,9 +59,39 @@ class LineClient {
   int fd() const { return fd_; }
 
  private:
+  friend class LineBatch;
   explicit LineClient(int fd) : fd_(fd) {}
+  /// The next complete line taken from what has been received, without '\n'.
+  std::optional<std::string> TakeLine();
+  /// One recv() of what is ready into the buffer (nothing when nothing is). False once the
+  /// connection has ended (EOF, reset, failure): no byte will come any more.
+  bool Receive();
+
   int fd_ = -1;
   std::string buffer_;
+};
+
+/// Reads the next line of each of many LineClients together, as the echo checks read the
+/// replies to a line sent on every connection: one epoll set, registered once, watches every
+/// socket, and each wait reads whatever has arrived on any of them into that client's buffer,
+/// so a round costs one recv() per reply and a few epoll_wait() calls in all, where reading
+/// each client in turn costs a poll() and a recv() per reply. Replies are the clients' own:
+/// bytes past a line stay in that client's buffer, for the next batch or its own ReadLine.
+/// The clients must stay where they are (not moved, not reconnected) while this reads them;
+/// one closed meanwhile just has no line. Without an epoll set (no descriptor left), reads
+/// each client in turn, with the same deadline.
+class LineBatch {
+ public:
+  explicit LineBatch(std::span<LineClient> clients);
+
+  /// Entry i is client i's next line without '\n', or nullopt when none was complete within
+  /// `timeout` (one deadline for all) or its connection ended first.
+  std::vector<std::optional<std::string>> NextLines(std::chrono::milliseconds timeout);
+
+ private:
+  std::span<LineClient> clients_;
+  UniqueFd epoll_;
+  std::vector<bool> ended_;  // EOF or failure seen, and taken out of the set
 };
 
 /// Whether 127.0.0.1:`port` can be bound now, with SO_REUSEADDR as a server would: no other

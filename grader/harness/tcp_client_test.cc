@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -351,6 +352,83 @@ TEST(ConnectBurstTest, ReadsEachConnectionUntilTheServerClosesIt) {
     EXPECT_EQ(received[i].bytes, "got " + std::to_string(i) + "\n") << "connection " << i;
     EXPECT_EQ(received[i].closed, i != 2) << "connection " << i;
   }
+}
+
+/// `count` LineClients connected to `listener`, and their accepted ends: `peers[i]` talks to
+/// `clients[i]` (each client names itself in a first line, since accept order is not connect
+/// order).
+struct ConnectedPairs {
+  ConnectedPairs(const LoopbackSocket& listener, int count) : peers(count) {
+    for (int i = 0; i < count; ++i) {
+      std::optional<LineClient> client = LineClient::Connect(listener.port, kPatience);
+      if (!client || !client->Send(std::to_string(i) + "\n")) return;
+      clients.push_back(std::move(*client));
+    }
+    for (int i = 0; i < count; ++i) {
+      UniqueFd peer(accept4(listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      peers.at(std::stoi(RecvLine(peer.get()))) = std::move(peer);
+    }
+  }
+
+  std::vector<LineClient> clients;
+  std::vector<UniqueFd> peers;
+};
+
+TEST(LineBatchTest, GivesEachClientItsOwnLinesInOrderHoweverSplit) {
+  constexpr int kClients = 6, kSplit = 2;  // "second 2" below is kSplit's
+  LoopbackSocket listener(kClients);
+  ASSERT_TRUE(listener.ok());
+  ConnectedPairs pairs(listener, kClients);
+  ASSERT_EQ(pairs.clients.size(), size_t{kClients});
+  LineBatch batch(pairs.clients);
+  // Last client first, two lines each in one write; client kSplit gets only the start of its
+  // first line before the batch reads, and the rest after.
+  for (int i = kClients - 1; i >= 0; --i) {
+    std::string i_text = std::to_string(i);
+    SendAll(pairs.peers[i].get(),
+            i == kSplit ? "fir" : "first " + i_text + "\nsecond " + i_text + "\n");
+  }
+  for (const LineClient& client : pairs.clients) {  // so that the short batch below sees it all
+    pollfd readable = {client.fd(), POLLIN, 0};
+    ASSERT_EQ(poll(&readable, 1, kPatience.count()), 1);
+  }
+  std::vector<std::optional<std::string>> lines = batch.NextLines(milliseconds(100));
+  ASSERT_EQ(lines.size(), size_t{kClients});
+  for (int i = 0; i < kClients; ++i) {
+    if (i == kSplit) {
+      EXPECT_FALSE(lines[i].has_value()) << "client " << i << " has no whole line yet";
+    } else {
+      EXPECT_EQ(lines[i], "first " + std::to_string(i)) << "client " << i;
+    }
+  }
+  SendAll(pairs.peers[kSplit].get(), "st " + std::to_string(kSplit) + "\nsecond 2\n");
+  lines = batch.NextLines(kPatience);
+  for (int i = 0; i < kClients; ++i)
+    EXPECT_EQ(lines[i], (i == kSplit ? "first " : "second ") + std::to_string(i)) << "client " << i;
+  // What came past a line stays with its client, for its own ReadLine.
+  EXPECT_EQ(pairs.clients[kSplit].ReadLine(kPatience), "second 2");
+}
+
+TEST(LineBatchTest, AnEndedConnectionHasNoLine) {
+  LoopbackSocket listener(3);
+  ASSERT_TRUE(listener.ok());
+  ConnectedPairs pairs(listener, 3);
+  ASSERT_EQ(pairs.clients.size(), 3u);
+  LineBatch batch(pairs.clients);
+  SendAll(pairs.peers[0].get(), "last words without a newline");
+  pairs.peers[0].Reset();  // the server closes
+  pairs.clients[1].Close();
+  SendAll(pairs.peers[2].get(), "still here\n");
+  std::vector<std::optional<std::string>> lines = batch.NextLines(kPatience);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_FALSE(lines[0].has_value()) << "a partial line at EOF is no line";
+  EXPECT_FALSE(lines[1].has_value()) << "a closed client";
+  EXPECT_EQ(lines[2], "still here");
+  // The ended connection is not watched any more: the next batch waits for the others only.
+  SendAll(pairs.peers[2].get(), "again\n");
+  lines = batch.NextLines(kPatience);
+  EXPECT_FALSE(lines[0].has_value());
+  EXPECT_EQ(lines[2], "again");
 }
 
 }  // namespace

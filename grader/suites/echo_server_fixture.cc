@@ -88,15 +88,19 @@ testing::AssertionResult IsReplyTo(const std::string& reply, std::string_view li
   return testing::AssertionSuccess();
 }
 
-testing::AssertionResult RepliesWith(LineClient& client, std::string_view line, std::string* stamp,
-                                     milliseconds timeout) {
-  std::optional<std::string> reply = client.ReadLine(timeout);
+testing::AssertionResult RepliedWith(const std::optional<std::string>& reply, std::string_view line,
+                                     milliseconds timeout, std::string* stamp) {
   if (!reply) {
     return testing::AssertionFailure()
            << Tr("no reply to {} within {} ms; expected \"[HH:MM:SS] \"+{}", Quoted(line),
                  timeout.count(), Quoted(line));
   }
   return IsReplyTo(*reply, line, stamp);
+}
+
+testing::AssertionResult RepliesWith(LineClient& client, std::string_view line, std::string* stamp,
+                                     milliseconds timeout) {
+  return RepliedWith(client.ReadLine(timeout), line, timeout, stamp);
 }
 
 testing::AssertionResult Echoes(LineClient& client, std::string_view line, std::string* stamp) {
@@ -152,12 +156,10 @@ testing::AssertionResult EchoesAtLocalTime(LineClient& client, const std::string
 testing::AssertionResult EachRepliesWith(std::vector<LineClient>& clients,
                                          const std::function<std::string(int)>& line_of,
                                          milliseconds timeout) {
-  Clock::time_point deadline = Clock::now() + timeout;
+  std::vector<std::optional<std::string>> replies = LineBatch(clients).NextLines(timeout);
   for (size_t i = 0; i < clients.size(); ++i) {
-    milliseconds left =
-        std::max(0ms, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
     testing::AssertionResult replied =
-        RepliesWith(clients[i], line_of(static_cast<int>(i)), nullptr, left);
+        RepliedWith(replies[i], line_of(static_cast<int>(i)), timeout);
     if (!replied) {
       return testing::AssertionFailure()
              << Tr("client {} was not served: {}", i, replied.message());

@@ -76,6 +76,11 @@ FixedZone AfternoonZone();
 testing::AssertionResult IsReplyTo(const std::string& reply, std::string_view line,
                                    std::string* stamp = nullptr);
 
+/// `reply`, the one awaited for `timeout` (nullopt: none came), echoes `line`.
+testing::AssertionResult RepliedWith(const std::optional<std::string>& reply, std::string_view line,
+                                     std::chrono::milliseconds timeout,
+                                     std::string* stamp = nullptr);
+
 /// The client's next reply, within `timeout`, echoes `line`.
 testing::AssertionResult RepliesWith(LineClient& client, std::string_view line,
                                      std::string* stamp = nullptr,
@@ -93,7 +98,7 @@ testing::AssertionResult EchoesAtLocalTime(LineClient& client, const std::string
                                            const FixedZone& zone, std::string* cause);
 
 /// Client `i` of `clients` has been sent `line_of(i)`: each gets its reply, all within
-/// `timeout` together.
+/// `timeout` together (read together, LineBatch).
 testing::AssertionResult EachRepliesWith(std::vector<LineClient>& clients,
                                          const std::function<std::string(int)>& line_of,
                                          std::chrono::milliseconds timeout);

@@ -153,21 +153,6 @@ testing::AssertionResult EchoesAtLocalTime(LineClient& client, const std::string
                FixedZone{"UTC0", 0}.HhMmSs(after));
 }
 
-testing::AssertionResult EachRepliesWith(std::vector<LineClient>& clients,
-                                         const std::function<std::string(int)>& line_of,
-                                         milliseconds timeout) {
-  std::vector<std::optional<std::string>> replies = LineBatch(clients).NextLines(timeout);
-  for (size_t i = 0; i < clients.size(); ++i) {
-    testing::AssertionResult replied =
-        RepliedWith(replies[i], line_of(static_cast<int>(i)), timeout);
-    if (!replied) {
-      return testing::AssertionFailure()
-             << Tr("client {} was not served: {}", i, replied.message());
-    }
-  }
-  return testing::AssertionSuccess();
-}
-
 testing::AssertionResult RepliesInOrder(const std::string& received,
                                         const std::function<std::string(int)>& line_of) {
   int replied = 0;
@@ -306,19 +291,6 @@ testing::AssertionResult EchoServer::StartServerWithClient(std::optional<LineCli
   *client = Connect();
   if (!*client) return testing::AssertionFailure() << Tr("the first client could not connect");
   return testing::AssertionSuccess();
-}
-
-std::vector<LineClient> EchoServer::ConnectedClients(int count) {
-  std::vector<LineClient> clients;
-  for (int i = 0; i < count; ++i) {
-    std::optional<LineClient> client = Connect();
-    if (!client) {
-      ADD_FAILURE() << Tr("client {} could not connect", i);
-      break;
-    }
-    clients.push_back(std::move(*client));
-  }
-  return clients;
 }
 
 std::vector<LineClient> EchoServer::ServedClients(int count) {

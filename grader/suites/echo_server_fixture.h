@@ -97,12 +97,6 @@ testing::AssertionResult Echoes(LineClient& client, std::string_view line,
 testing::AssertionResult EchoesAtLocalTime(LineClient& client, const std::string& line,
                                            const FixedZone& zone, std::string* cause);
 
-/// Client `i` of `clients` has been sent `line_of(i)`: each gets its reply, all within
-/// `timeout` together (read together, LineBatch).
-testing::AssertionResult EachRepliesWith(std::vector<LineClient>& clients,
-                                         const std::function<std::string(int)>& line_of,
-                                         std::chrono::milliseconds timeout);
-
 /// `received` is the start of the replies to `line_of(0)`, `line_of(1)`, ...: a session cut
 /// short, but not garbled.
 testing::AssertionResult RepliesInOrder(const std::string& received,
@@ -155,9 +149,6 @@ class EchoServer : public ProgramTest {
   std::optional<LineClient> Connect(const std::string& host = "127.0.0.1");
   /// Starts the server as StartServer() does and connects `client` to it.
   testing::AssertionResult StartServerWithClient(std::optional<LineClient>* client);
-  /// `count` clients connected at once, none served yet; fewer when one could not connect
-  /// (the test has failed then).
-  std::vector<LineClient> ConnectedClients(int count);
   /// `count` clients, each served once, so each has its session running; fewer when one was
   /// not served (the test has failed then).
   std::vector<LineClient> ServedClients(int count);

@@ -136,7 +136,7 @@ std::vector<std::string> HostileArgs(const fs::path& exe, std::vector<std::strin
   // manifest needs longer.
   if (std::find(options.begin(), options.end(), "--timeout") == options.end())
     args.insert(args.end(), {"--timeout", "5"});
-  // One check after the other: the other lab's runs once the hostile one has ended, so it
+  // One check after the other: the other lab's check runs once the hostile one has ended, so it
   // shows what the attack left behind. How a run shares the cores with its neighbours while
   // it spins is meta.Containment.AThousandSpinningThreadsWeighAsOneTask's to show; beside a
   // busy CI, a neighbour's 5 s deadline measured the machine's load instead.

@@ -472,6 +472,7 @@ TEST(Cli, GradesTheCheckoutsLabsByDefault) {
   EXPECT_EQ(grading.result["implementation"], "student labs/");
   EXPECT_EQ(grading.result["labs"][0]["built"], true);
   EXPECT_EQ(grading.result["earned"], 0.0);
+  ASSERT_FALSE(grading.result["labs"][0]["checks"].empty()) << grading.run.out;
   for (const auto& check : grading.result["labs"][0]["checks"])
     EXPECT_NE(check.value("detail", "")
                   .find("not run: labs/fork_basics/main.cc is the handout's "
@@ -494,6 +495,7 @@ TEST(Cli, AnEditedStubIsBuiltAndRun) {
                              "--check", "ForkBasics.ExitsZero"});
   fs::remove_all(submission);
   ASSERT_TRUE(grading.run.status && grading.run.status->ExitedWith(0)) << grading.run.err;
+  ASSERT_EQ(grading.result["labs"][0]["checks"].size(), 1u) << grading.run.out;
   const auto& check = grading.result["labs"][0]["checks"][0];
   EXPECT_EQ(check.value("detail", "").find("not run:"), std::string::npos) << FailureText(check);
   // What the program itself printed, seen by the check that ran it.

@@ -112,12 +112,15 @@ void RunOne(const LabRun& lab, CheckRun* check, const std::vector<UidLease>& slo
 }
 
 // The least `report` could have taken with `jobs` checks at once (GradeReport::floor_seconds),
-// from the waits its checks require, scheduled as Grade schedules them (RunExclusiveLast).
+// from the waits its checks require, scheduled as Grade schedules them (RunExclusiveLast). A
+// check that ended before its wait was over (a program that failed at once) required only
+// what it took.
 double FloorSeconds(const GradeReport& report, int jobs) {
   std::vector<RequiredTime> required;
   for (const LabReport& lab : report.labs)
     for (const CheckReport& check : lab.checks)
-      required.push_back({check.entry.exclusive, check.result.required_wait.count()});
+      required.push_back({check.entry.exclusive,
+                          std::min(check.result.required_wait.count(), check.result.time.count())});
   return ScheduleFloor(required, jobs);
 }
 

@@ -54,6 +54,8 @@ constexpr int kBuildTreeInodes = 16384;
 // A build tree with less room left than this was filled to its cap.
 constexpr uint64_t kBuildTreeSlack = 1 << 20;
 constexpr size_t kReportLimit = 64 << 20;
+// In the fallback the build writes the host's tree itself: how often its size is checked.
+constexpr int kBuildTreeWatchMs = 20;
 
 struct Pipe {
   UniqueFd read, write;
@@ -557,7 +559,9 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
       throw std::runtime_error("sandbox: cannot open " + policy.passed_file + ": " +
                                strerror(errno));
   }
-  // In the fallback the command writes the host's build tree itself, with no cap.
+  // In the fallback the command writes the host's build tree itself: no tmpfs caps it, so the
+  // tree is watched instead, and the run killed once it holds more than the tmpfs would.
+  const bool watch_build_tree = !effective.namespaces && !policy.build_tree.empty();
   UniqueFd host_build_tree;
   if (effective.namespaces && !policy.build_tree.empty()) {
     host_build_tree.Reset(open(policy.build_tree.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -595,22 +599,32 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   std::string summary;
   size_t report_discarded = 0, console_discarded = 0, ignored = 0;
   bool report_open = true, console_open = true, events_open = true, init_done = false;
-  bool timed_out = false;
+  bool timed_out = false, tree_outgrown = false;
   Clock::time_point drain_deadline;
   while (!init_done || report_open || console_open || events_open) {
     int timeout_ms = init_done ? 100 : -1;
     if (effective.wall.count() > 0 && !timed_out && !init_done) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(start + effective.wall -
-                                                                        Clock::now());
+      auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(start + effective.wall - Clock::now());
       timeout_ms = static_cast<int>(std::max<int64_t>(left.count(), 0));
     }
+    bool watching = watch_build_tree && !init_done && !tree_outgrown;
+    if (watching)
+      timeout_ms = timeout_ms < 0 ? kBuildTreeWatchMs : std::min(timeout_ms, kBuildTreeWatchMs);
     pollfd fds[] = {{report_open ? report.read.get() : -1, POLLIN, 0},
                     {console_open ? console.read.get() : -1, POLLIN, 0},
                     {events_open ? events.read.get() : -1, POLLIN, 0},
                     {init_done ? -1 : pidfd.get(), POLLIN, 0}};
     int ready = poll(fds, 4, timeout_ms);
     if (ready < 0 && errno != EINTR) break;
-    if (ready == 0 && !timed_out && !init_done) {
+    if (watching && TreeExceeds(policy.build_tree, effective.build_tree_bytes, kBuildTreeInodes)) {
+      tree_outgrown = true;
+      kill(-init, SIGKILL);
+      kill(init, SIGKILL);
+      continue;
+    }
+    if (ready == 0 && !timed_out && !init_done && effective.wall.count() > 0 &&
+        Clock::now() >= start + effective.wall) {
       // The wall clock ran out: init's death takes the whole namespace (or, in the
       // fallback, its process group) with it.
       timed_out = true;
@@ -653,8 +667,15 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   int left = 0, capped = 0;
   if (sscanf(summary.c_str(), "%d %d %d", &result.suite_wait_status, &left, &capped) == 3)
     result.suite_exited = true;
-  result.build_tree_full = capped;
-  if (capped)
+  if (tree_outgrown) {
+    // What the build wrote is given back to the disk: the tree is left empty, to be configured
+    // again, as a build that met the tmpfs's cap leaves the tree as it was.
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(policy.build_tree, ignored))
+      std::filesystem::remove_all(entry.path(), ignored);
+  }
+  result.build_tree_full = capped || tree_outgrown;
+  if (result.build_tree_full)
     result.events.push_back(
         {ContainmentEvent::Kind::kLimit,
          Tr("the build wrote more than {}", HumanBytes(effective.build_tree_bytes))});

@@ -38,7 +38,9 @@ struct SandboxPolicy {
   // A directory the run sees writable as a copy on a tmpfs of `build_tree_bytes`: the host's
   // is copied in before the command and replaced by the copy when it ends, unless the run
   // filled the tmpfs (its result then says the build wrote more than that). So a build cannot
-  // fill the disk, and one that stops at the cap leaves the host's tree as it was.
+  // fill the disk, and one that stops at the cap leaves the host's tree as it was. Without
+  // namespaces the run writes the host's tree itself, measured every few milliseconds: one
+  // that outgrows the cap is killed, said so the same way, and the tree emptied.
   std::string build_tree;
   uint64_t build_tree_bytes = 256ull << 20;
   std::optional<Confinement> confinement;  // applied to the command itself before its exec

@@ -303,5 +303,37 @@ TEST(SandboxFallback, RunsWithoutNamespacesAndSaysWhy) {
   EXPECT_TRUE(DescendantsOf(getpid()).empty());
 }
 
+// Without namespaces no tmpfs caps the build tree: it is watched instead, and a step that
+// writes more than the cap is killed, said so, and what the tree held is removed.
+TEST(SandboxFallback, ABuildThatOutgrowsItsTreeIsKilledAndTheTreeEmptied) {
+  fs::path tree = fs::temp_directory_path() / ("forklab-fallback-tree-" + std::to_string(getpid()));
+  fs::create_directories(tree);
+  SandboxPolicy policy;
+  policy.namespaces = false;
+  policy.wall = std::chrono::seconds(30);
+  policy.build_tree = tree.string();
+  policy.build_tree_bytes = 4 << 20;
+  auto in_tree = [&](const std::string& script) {
+    return RunSandboxed(policy, "/bin/sh", {"-c", "cd " + tree.string() + " && " + script});
+  };
+  SandboxResult step = in_tree("head -c 1000 /dev/zero > object.o");
+  EXPECT_FALSE(step.build_tree_full);
+  EXPECT_EQ(fs::file_size(tree / "object.o"), 1000u);
+
+  // 64 MiB at most, a file every 10 ms or more: a watch that missed it would not fill the disk.
+  SandboxResult filler = in_tree(
+      "i=0; while [ $i -lt 64 ]; do head -c 1048576 /dev/zero > fill-$i; i=$((i + 1)); "
+      "sleep 0.01; done; echo finished");
+  EXPECT_EQ(filler.console, "") << "the writer was not stopped";
+  EXPECT_TRUE(filler.build_tree_full);
+  bool said = false;
+  for (const ContainmentEvent& event : filler.events)
+    said |= event.kind == Kind::kLimit && event.text == "the build wrote more than 4 MiB";
+  EXPECT_TRUE(said) << "no event names the cap";
+  EXPECT_TRUE(fs::is_empty(tree)) << "the files written are still on disk";
+  EXPECT_TRUE(DescendantsOf(getpid()).empty());
+  fs::remove_all(tree);
+}
+
 }  // namespace
 }  // namespace forklab

@@ -41,6 +41,19 @@ uint64_t TreeBytes(const fs::path& dir) {
   return bytes;
 }
 
+bool TreeExceeds(const fs::path& dir, uint64_t bytes, uint64_t entries) {
+  uint64_t seen_bytes = 0, seen_entries = 0;
+  std::error_code error;
+  for (auto entry = fs::recursive_directory_iterator(dir, error);
+       !error && entry != fs::recursive_directory_iterator(); entry.increment(error)) {
+    struct stat info = {};
+    if (lstat(entry->path().c_str(), &info) == 0 && S_ISREG(info.st_mode))
+      seen_bytes += info.st_size;
+    if (seen_bytes > bytes || ++seen_entries > entries) return true;
+  }
+  return false;
+}
+
 bool SyncTree(const fs::path& from, const fs::path& to, std::optional<uid_t> owner) {
   bool complete = true;
   std::error_code error;

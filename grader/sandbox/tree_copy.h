@@ -13,6 +13,11 @@ namespace forklab {
 /// per name (a hard link or a sparse file costs a copy its full size). Links are not followed.
 uint64_t TreeBytes(const std::filesystem::path& dir);
 
+/// Whether `dir` holds more than `bytes` (counted as TreeBytes counts them) or more than
+/// `entries` names: more than a tmpfs of that size and inode count would hold. Stops walking at
+/// the first excess.
+bool TreeExceeds(const std::filesystem::path& dir, uint64_t bytes, uint64_t entries);
+
 /// Makes `to` hold what `from` holds: directories, regular files (modes and modification times
 /// kept, so make's incremental build still holds) and symbolic links (copied as links, never
 /// followed); anything else (a fifo, a device) is left out. Entries of `to` that `from` lacks

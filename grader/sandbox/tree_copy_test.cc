@@ -80,5 +80,15 @@ TEST(TreeCopy, BytesCountEveryHardLinkAndASparseFileWhole) {
   EXPECT_EQ(TreeBytes(dir.from), 2u << 20);
 }
 
+TEST(TreeCopy, ExceedsByBytesOrByNames) {
+  Scratch dir;
+  std::ofstream(dir.from / "a") << std::string(1000, 'x');
+  std::ofstream(dir.from / "labs" / "b") << std::string(24, 'x');
+  EXPECT_FALSE(TreeExceeds(dir.from, 1024, 8));
+  EXPECT_TRUE(TreeExceeds(dir.from, 1023, 8));
+  EXPECT_TRUE(TreeExceeds(dir.from, 1 << 20, 3)) << "a, labs, labs/CMakeFiles, labs/b: four";
+  EXPECT_FALSE(TreeExceeds(dir.from, 1 << 20, 4));
+}
+
 }  // namespace
 }  // namespace forklab

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <optional>
 #include <regex>
@@ -530,18 +531,21 @@ double BusyThreadShare(std::chrono::milliseconds window) {
   return share;
 }
 
-// The CPU spinner's twin (a thousand threads spinning for 5 s) graded as root, where each
+// The CPU spinner's twin (a thousand threads spinning for 20 s) graded as root, where each
 // check's cgroup has the cpu controller: its threads weigh as one task, so a busy thread
 // beside it keeps most of the share it had before the spinner started. Among 1,000 equal
 // tasks it would keep about a thousandth of it. The share is compared with the one measured
-// just before, so what else runs on the machine weighs on both alike.
+// just before, so what else runs on the machine weighs on both alike. Then a timed check is
+// graded beside the spinner, for a correct and a serial sum: the spinner neither fails the
+// one nor passes the other.
 TEST(Containment, AThousandSpinningThreadsWeighAsOneTask) {
   if (geteuid() != 0) GTEST_SKIP() << "an ordinary user's runs have no cgroup";
   BecomeSubreaper();
   double share_before = BusyThreadShare(std::chrono::milliseconds(1500));
   fs::path output = fs::temp_directory_path() / ("forklab-spinner-" + std::to_string(getpid()));
   SpawnOptions options;
-  options.args = HostileArgs(kHostileDir / "cpu_spinner_twin", {"--timeout", "20"});
+  options.args = HostileArgs(kHostileDir / "cpu_spinner_twin", {"--timeout", "30"},
+                             "ForkBasics.DefaultSleepsAreTenAndFifteen");
   options.args.insert(options.args.end(), {"--format", "json", "--output", output.string()});
   std::unique_ptr<Subprocess> grading =
       Subprocess::Start((kBuild / "grader" / "forklab").string(), options);
@@ -555,6 +559,31 @@ TEST(Containment, AThousandSpinningThreadsWeighAsOneTask) {
   };
   bool spinning = Eventually(std::chrono::seconds(60), [&] { return spinner_threads() >= 500; });
   double share = spinning ? BusyThreadShare(std::chrono::milliseconds(1500)) : 0;
+  // A timed check graded beside it, for a correct sum and a serial one, both at once: the
+  // spinner's check waits about 10 s for the lesson's sleeps, its window.
+  auto timed_outcome = [](const std::string& exe) {
+    fs::path json = fs::temp_directory_path() / ("forklab-spinner-" + std::to_string(getpid()) +
+                                                 "-" + fs::path(exe).filename().string());
+    Grading timed =
+        Forklab({"grade", "--lab", "fork_sum", "--exe", exe, "--check", "Sum.WorkersRunInParallel",
+                 "--jobs", "1", "--format", "json", "--output", json.string()},
+                /*json=*/false);
+    std::ifstream in(json);
+    nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
+    fs::remove(json);
+    return result.is_object() && result["labs"][0]["checks"].size() == 1
+               ? result["labs"][0]["checks"][0].value("outcome", "?")
+               : "no result: " + timed.run.err;
+  };
+  std::future<std::string> correct, serial;
+  if (spinning) {
+    correct =
+        std::async(std::launch::async, timed_outcome, (kBuild / "reference" / "fork_sum").string());
+    serial = std::async(std::launch::async, timed_outcome,
+                        (kBuild / "fixtures" / "mutants" / "fork_sum_waits_each_worker").string());
+    correct.wait();
+    serial.wait();
+  }
   bool still_spinning = spinner_threads() >= 500;
   std::optional<ExitStatus> status = grading->Wait(std::chrono::minutes(5));
   std::ifstream in(output);
@@ -574,6 +603,15 @@ TEST(Containment, AThousandSpinningThreadsWeighAsOneTask) {
   EXPECT_GT(share, share_before / 4)
       << "a busy thread got " << share << " of a core beside the spinner, " << share_before
       << " before it: the spinner's threads were not one scheduling group";
+  // Beside the spinner's group a correct program's workers may get one core's worth: too little
+  // to show them parallel, never evidence against them. A serial program gains nothing by it.
+  std::string correct_outcome = correct.get(), serial_outcome = serial.get();
+  RecordProperty("correct_sum_beside_spinner", correct_outcome);
+  RecordProperty("serial_sum_beside_spinner", serial_outcome);
+  EXPECT_TRUE(correct_outcome == "passed" || correct_outcome == "inconclusive")
+      << "the reference's Sum.WorkersRunInParallel beside the spinner: " << correct_outcome;
+  EXPECT_EQ(serial_outcome, "failed")
+      << "a serial sum's Sum.WorkersRunInParallel beside the spinner";
 }
 
 // Ten gradings at once, each with its echo server on the default port 12345: every one

@@ -55,7 +55,7 @@ constexpr int kBuildTreeInodes = 16384;
 constexpr uint64_t kBuildTreeSlack = 1 << 20;
 constexpr size_t kReportLimit = 64 << 20;
 // In the fallback the build writes the host's tree itself: how often its size is checked.
-constexpr int kBuildTreeWatchMs = 20;
+constexpr std::chrono::milliseconds kBuildTreeWatch{20};
 
 struct Pipe {
   UniqueFd read, write;
@@ -600,7 +600,7 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
   size_t report_discarded = 0, console_discarded = 0, ignored = 0;
   bool report_open = true, console_open = true, events_open = true, init_done = false;
   bool timed_out = false, tree_outgrown = false;
-  Clock::time_point drain_deadline;
+  Clock::time_point drain_deadline, next_tree_watch = start;
   while (!init_done || report_open || console_open || events_open) {
     int timeout_ms = init_done ? 100 : -1;
     if (effective.wall.count() > 0 && !timed_out && !init_done) {
@@ -609,19 +609,25 @@ SandboxResult RunSandboxed(const SandboxPolicy& policy, const std::string& exe,
       timeout_ms = static_cast<int>(std::max<int64_t>(left.count(), 0));
     }
     bool watching = watch_build_tree && !init_done && !tree_outgrown;
-    if (watching)
-      timeout_ms = timeout_ms < 0 ? kBuildTreeWatchMs : std::min(timeout_ms, kBuildTreeWatchMs);
+    if (watching) {
+      int watch_ms = static_cast<int>(kBuildTreeWatch.count());
+      timeout_ms = timeout_ms < 0 ? watch_ms : std::min(timeout_ms, watch_ms);
+    }
     pollfd fds[] = {{report_open ? report.read.get() : -1, POLLIN, 0},
                     {console_open ? console.read.get() : -1, POLLIN, 0},
                     {events_open ? events.read.get() : -1, POLLIN, 0},
                     {init_done ? -1 : pidfd.get(), POLLIN, 0}};
     int ready = poll(fds, 4, timeout_ms);
     if (ready < 0 && errno != EINTR) break;
-    if (watching && TreeExceeds(policy.build_tree, effective.build_tree_bytes, kBuildTreeInodes)) {
-      tree_outgrown = true;
-      kill(-init, SIGKILL);
-      kill(init, SIGKILL);
-      continue;
+    if (watching && Clock::now() >= next_tree_watch) {
+      // Measured once a period, however much the build prints meanwhile.
+      next_tree_watch = Clock::now() + kBuildTreeWatch;
+      if (TreeExceeds(policy.build_tree, effective.build_tree_bytes, kBuildTreeInodes)) {
+        tree_outgrown = true;
+        kill(-init, SIGKILL);
+        kill(init, SIGKILL);
+        continue;
+      }
     }
     if (ready == 0 && !timed_out && !init_done && effective.wall.count() > 0 &&
         Clock::now() >= start + effective.wall) {

@@ -564,17 +564,10 @@ TEST(Containment, AThousandSpinningThreadsWeighAsOneTask) {
   // The spinner's check waits about 10 s for the lesson's sleeps: on a busy machine the timed
   // checks may outlast that window, so they are graded beside it for as long as it spins.
   auto timed_outcome = [](const std::string& exe) {
-    fs::path json = fs::temp_directory_path() / ("forklab-spinner-" + std::to_string(getpid()) +
-                                                 "-" + fs::path(exe).filename().string());
-    Grading timed =
-        Forklab({"grade", "--lab", "fork_sum", "--exe", exe, "--check", "Sum.WorkersRunInParallel",
-                 "--jobs", "1", "--format", "json", "--output", json.string()},
-                /*json=*/false);
-    std::ifstream in(json);
-    nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
-    fs::remove(json);
-    return result.is_object() && result["labs"][0]["checks"].size() == 1
-               ? result["labs"][0]["checks"][0].value("outcome", "?")
+    Grading timed = Forklab({"grade", "--lab", "fork_sum", "--exe", exe, "--check",
+                             "Sum.WorkersRunInParallel", "--jobs", "1"});
+    return timed.result.is_object() && timed.result["labs"][0]["checks"].size() == 1
+               ? timed.result["labs"][0]["checks"][0].value("outcome", "?")
                : "no result: " + timed.run.err;
   };
   std::future<std::string> correct, serial;

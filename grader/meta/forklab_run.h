@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -55,11 +56,10 @@ struct Grading {
 inline Grading Forklab(std::vector<std::string> args, bool json = true,
                        std::vector<std::string> prefix = {}) {
   namespace fs = std::filesystem;
-  fs::path output = fs::temp_directory_path() /
-                    ("forklab-meta-" + std::to_string(getpid()) + "-" +
-                     std::to_string(std::hash<std::string>{}(
-                         testing::UnitTest::GetInstance()->current_test_info()->name())) +
-                     ".json");
+  // One file per call, so gradings run at once from one test do not share it.
+  static std::atomic<int> calls{0};
+  fs::path output = fs::temp_directory_path() / ("forklab-meta-" + std::to_string(getpid()) + "-" +
+                                                 std::to_string(calls++) + ".json");
   if (json) args.insert(args.end(), {"--format", "json", "--output", output.string()});
   if (!args.empty() && args.front() == "grade" &&
       std::find(args.begin(), args.end(), "--jobs") == args.end())

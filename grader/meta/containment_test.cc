@@ -562,7 +562,7 @@ TEST(Containment, AThousandSpinningThreadsWeighAsOneTask) {
   bool still_spinning = spinner_threads() >= 500;
   // Then a timed check is started beside it, for a correct sum and a serial one, both at once.
   // The spinner's check waits about 10 s for the lesson's sleeps: on a busy machine the timed
-  // checks may outlast that window, so they are graded beside it for as long as it spins.
+  // checks may outlast that window, and a property records whether they did.
   auto timed_outcome = [](const std::string& exe) {
     Grading timed = Forklab({"grade", "--lab", "fork_sum", "--exe", exe, "--check",
                              "Sum.WorkersRunInParallel", "--jobs", "1"});

@@ -21,6 +21,7 @@
 #include "harness/fault_profile.h"
 #include "i18n/messages.h"
 #include "i18n/usage_errors.h"
+#include "paths/build_paths.h"
 
 namespace fs = std::filesystem;
 
@@ -29,7 +30,7 @@ namespace {
 
 // This forklab's own parts: its source tree, and the build tree this binary belongs to.
 Layout ThisForklab() {
-  return {FORKLAB_SOURCE_DIR, fs::canonical("/proc/self/exe").parent_path().parent_path()};
+  return {build_paths::kSourceDir, fs::canonical("/proc/self/exe").parent_path().parent_path()};
 }
 
 int List(const Layout& layout, const std::vector<std::string>& labs) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/fault_profile.h"
+#include "paths/build_paths.h"
 
 namespace forklab {
 namespace {
@@ -13,7 +14,7 @@ class FaultNoteTest : public testing::Test {
   std::string explained_;  // with the internals
   std::string plain_;      // without
   void SetUp() override {
-    entry_.profile = std::string(FORKLAB_SOURCE_DIR) + "/fixtures/faults/fork-eagain.toml";
+    entry_.profile = std::string(build_paths::kSourceDir) + "/fixtures/faults/fork-eagain.toml";
     FaultProfile profile = LoadFaultProfile(entry_.profile);
     explained_ = profile.Explain();
     plain_ = "fault profile fork-eagain (" + profile.description + "); expected: " + profile.expect;

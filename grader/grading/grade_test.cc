@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "grading/selection.h"
+#include "paths/build_paths.h"
 
 namespace forklab {
 namespace {
 
 // Requests that cannot be carried out fail before any check runs, naming the reason; nothing
 // here reaches the sandbox, whose build tree "/no/build" does not exist.
-const Layout kLayout{FORKLAB_SOURCE_DIR, "/no/build"};
+const Layout kLayout{build_paths::kSourceDir, "/no/build"};
 
 std::string ErrorOf(const GradeRequest& request) {
   bool told = false;

@@ -8,6 +8,7 @@
 #include "grading/content_hash.h"
 #include "grading/layout.h"
 #include "grading/rubric.h"
+#include "paths/build_paths.h"
 
 namespace forklab {
 namespace {
@@ -26,7 +27,7 @@ TEST(Labs, TheListHasEveryLabOnce) {
 
 TEST(Labs, EveryLabHasARubricNamingIt) {
   for (const std::string& lab : Labs()) {
-    std::filesystem::path path = Layout{FORKLAB_SOURCE_DIR, ""}.rubric(lab);
+    std::filesystem::path path = Layout{build_paths::kSourceDir, ""}.rubric(lab);
     Rubric rubric = LoadRubric(path, "/suites");
     EXPECT_EQ(rubric.lab, lab) << path;
     EXPECT_FALSE(rubric.entries.empty()) << path;
@@ -36,10 +37,10 @@ TEST(Labs, EveryLabHasARubricNamingIt) {
 // The grader tells an untouched stub by its hash (grade.cc): a stub changed without its
 // rubric's `stub` would be built and run again, check by check.
 TEST(Labs, EveryRubricKnowsItsHandoutStub) {
-  if (!std::filesystem::is_directory(std::filesystem::path(FORKLAB_SOURCE_DIR) / "reference"))
+  if (!std::filesystem::is_directory(std::filesystem::path(build_paths::kSourceDir) / "reference"))
     GTEST_SKIP() << "the student edition: labs/ holds a student's work, not the handout";
   for (const std::string& lab : Labs()) {
-    Layout layout{FORKLAB_SOURCE_DIR, ""};
+    Layout layout{build_paths::kSourceDir, ""};
     std::string hash = ContentHash().AddFile(layout.source / "labs" / lab / "main.cc").Hex();
     EXPECT_EQ(LoadRubric(layout.rubric(lab), "/suites").stub, hash)
         << layout.rubric(lab) << ": stub = \"" << hash << "\" (labs/" << lab

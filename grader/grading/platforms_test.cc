@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "harness/subprocess.h"
+#include "paths/build_paths.h"
 
 namespace forklab {
 namespace {
@@ -55,8 +56,8 @@ class Platforms : public testing::Test {
   /// Validates `file` against the schema; the validator's own lines are the failure message.
   void ExpectValid(const std::string& schema, const fs::path& file) {
     SpawnOptions options;
-    options.args = {FORKLAB_SCHEMA_DIR "/validate.py", FORKLAB_SCHEMA_DIR "/" + schema,
-                    file.string()};
+    fs::path schemas = fs::path(build_paths::kSourceDir) / "grader" / "schemas";
+    options.args = {(schemas / "validate.py").string(), (schemas / schema).string(), file.string()};
     RunResult result = forklab::Run("/usr/bin/python3", options, std::chrono::seconds(60));
     ASSERT_TRUE(result.status) << "validator hung";
     EXPECT_TRUE(result.status->ExitedWith(0)) << schema << ":\n" << result.out << result.err;

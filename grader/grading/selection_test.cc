@@ -5,13 +5,15 @@
 
 #include <fstream>
 
+#include "paths/build_paths.h"
+
 namespace forklab {
 namespace {
 
 /// The real source tree's rubrics and fault profiles, and a scratch hidden-tests directory.
 class SelectionTest : public testing::Test {
  protected:
-  Layout layout_{FORKLAB_SOURCE_DIR, "/build"};
+  Layout layout_{build_paths::kSourceDir, "/build"};
   std::filesystem::path hidden_ =
       std::filesystem::temp_directory_path() / ("forklab-selection-" + std::to_string(getpid()));
   void SetUp() override { std::filesystem::create_directories(hidden_); }

@@ -7,12 +7,14 @@
 #include <regex>
 #include <sstream>
 
+#include "paths/build_paths.h"
+
 namespace fs = std::filesystem;
 
 namespace forklab {
 namespace {
 
-const fs::path kSource = FORKLAB_SOURCE_DIR;
+const fs::path kSource = build_paths::kSourceDir;
 
 std::string Slurp(const fs::path& file) {
   std::ifstream in(file);

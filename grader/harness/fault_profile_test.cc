@@ -4,10 +4,13 @@
 
 #include <fstream>
 
+#include "paths/build_paths.h"
+
 namespace forklab {
 namespace {
 
-const std::filesystem::path kProfiles = FORKLAB_FAULT_DIR;
+const std::filesystem::path kProfiles =
+    std::filesystem::path(build_paths::kSourceDir) / "fixtures" / "faults";
 
 TEST(FaultProfile, EveryShippedProfileLoads) {
   int count = 0;

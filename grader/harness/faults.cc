@@ -19,6 +19,7 @@
 #include "harness/proc.h"
 #include "harness/timeline.h"
 #include "i18n/messages.h"
+#include "paths/build_paths.h"
 
 namespace forklab {
 
@@ -31,7 +32,7 @@ constexpr std::string_view kFaultSeedVariable = "FIU_PRNG_SEED";
 // Located at configure time (CMake find_file), so a distribution's own layout is honoured.
 constexpr const char* kRunPreload = FORKLAB_FIU_RUN_PRELOAD;
 constexpr const char* kPosixPreload = FORKLAB_FIU_POSIX_PRELOAD;
-constexpr const char* kThreadPreload = FORKLAB_FIU_THREAD_PRELOAD;
+const char* const kThreadPreload = build_paths::kFiuThreadPreload;
 
 std::string FormatNumber(double value) {
   std::ostringstream text;

@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "paths/build_paths.h"
+
 namespace forklab {
 namespace {
 
-const std::string kProbe = FORKLAB_FAULT_PROBE;
+const std::string kProbe = build_paths::kFaultProbe;
 
 std::vector<std::string> ProbeLines(const FaultPlan& plan, std::vector<std::string> args) {
   SpawnOptions options;

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+#include "paths/build_paths.h"
+
 namespace forklab {
 namespace {
 
@@ -30,7 +32,7 @@ std::string LanguageFromEnvironment() {
 }
 
 std::filesystem::path LocaleDir() {
-  return FORKLAB_LOCALE_DIR;
+  return std::filesystem::path(build_paths::kBuildDir) / "locale";
 }
 
 std::optional<std::string> UseLanguage(const std::string& language,

@@ -15,11 +15,12 @@
 #include <vector>
 
 #include "harness/subprocess.h"
+#include "paths/build_paths.h"
 
 namespace forklab {
 
-inline const std::filesystem::path kBuild = FORKLAB_BUILD_DIR;
-inline const std::filesystem::path kSource = FORKLAB_SOURCE_DIR;
+inline const std::filesystem::path kBuild = build_paths::kBuildDir;
+inline const std::filesystem::path kSource = build_paths::kSourceDir;
 
 /// The fixture programs of one kind (fixtures/<kind>/<name>/) that have a `manifest` file,
 /// each as its name and its parsed manifest, sorted by name.

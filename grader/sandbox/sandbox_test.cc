@@ -10,6 +10,7 @@
 
 #include "harness/proc.h"
 #include "harness/subprocess.h"
+#include "paths/build_paths.h"
 
 namespace fs = std::filesystem;
 
@@ -17,6 +18,9 @@ namespace forklab {
 namespace {
 
 using Kind = ContainmentEvent::Kind;
+
+// This test's own folder in the build tree.
+const std::string kBinaryDir = std::string(build_paths::kBuildDir) + "/grader/sandbox";
 
 SandboxResult Shell(const std::string& script, SandboxPolicy policy = {}) {
   if (policy.wall.count() == 0) policy.wall = std::chrono::seconds(30);
@@ -90,12 +94,12 @@ TEST_F(SandboxTest, BuildTreeIsACappedCopyKeptUnlessFilled) {
 
 TEST_F(SandboxTest, HiddenDirectoriesLookEmptyOrAbsent) {
   // One in the checkout (like the references) looks empty; one inside /tmp is gone with it.
-  fs::path outside = fs::path(FORKLAB_BINARY_DIR) / ("hidden-" + std::to_string(getpid()));
+  fs::path outside = fs::path(kBinaryDir) / ("hidden-" + std::to_string(getpid()));
   fs::create_directories(outside);
   std::ofstream(outside / "secret") << "answers";
   std::ofstream(scratch_ / "secret") << "answers";
   SandboxPolicy policy;
-  policy.view = {FORKLAB_BINARY_DIR};  // as forklab shows its suites
+  policy.view = {kBinaryDir};  // as forklab shows its suites
   policy.hide = {outside.string(), scratch_.string()};
   SandboxResult result =
       Shell("ls -A " + outside.string() + "; ls " + scratch_.string() + " 2>&1 | wc -l", policy);
@@ -121,10 +125,10 @@ TEST_F(SandboxTest, ViewsUnderTmpStayInSightReadOnly) {
 }
 
 TEST_F(SandboxTest, OnlyTheWritableDirectoryCanBeWritten) {
-  fs::path build = fs::path(FORKLAB_BINARY_DIR) / ("writable-" + std::to_string(getpid()));
+  fs::path build = fs::path(kBinaryDir) / ("writable-" + std::to_string(getpid()));
   fs::create_directories(build / "inner");
   SandboxPolicy policy;
-  policy.view = {FORKLAB_BINARY_DIR};
+  policy.view = {kBinaryDir};
   policy.writable = {(build / "inner").string(), scratch_.string()};
   SandboxResult result = Shell("echo built > " + (build / "inner" / "out").string() + "; " +
                                    "echo kept > " + (scratch_ / "out").string() + "; touch " +

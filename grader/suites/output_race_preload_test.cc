@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness/subprocess.h"
+#include "paths/build_paths.h"
 
 namespace forklab {
 namespace {
@@ -36,7 +37,7 @@ int PrintChains(bool locked) {
 int MalformedLines(bool locked) {
   SpawnOptions options;
   options.args = {locked ? "--print-locked" : "--print-unlocked"};
-  options.env["LD_PRELOAD"] = FORKLAB_OUTPUT_RACE_PRELOAD;
+  options.env["LD_PRELOAD"] = build_paths::kOutputRacePreload;
   RunResult run = Run(std::filesystem::read_symlink("/proc/self/exe").string(), options,
                       std::chrono::seconds(60));
   EXPECT_TRUE(run.status && run.status->ExitedWith(0)) << run.err;

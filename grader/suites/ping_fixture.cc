@@ -14,6 +14,7 @@
 #include "harness/proc.h"
 #include "harness/watch.h"
 #include "i18n/messages.h"
+#include "paths/build_paths.h"
 #include "suites/claims.h"
 #include "suites/required_wait.h"
 
@@ -129,7 +130,7 @@ SpawnOptions Ping::OptionsFor(const Sweep& sweep) const {
     options.unset_env.push_back("FAKE_PING_HOLD");
   if (sweep.race_output) {
     std::string& preload = options.env["LD_PRELOAD"];
-    preload = FORKLAB_OUTPUT_RACE_PRELOAD + (preload.empty() ? "" : ":" + preload);
+    preload = build_paths::kOutputRacePreload + (preload.empty() ? "" : ":" + preload);
   }
   return options;
 }

@@ -11,6 +11,7 @@
 #include "grading/layout.h"
 #include "grading/rubric.h"
 #include "harness/subprocess.h"
+#include "paths/build_paths.h"
 
 namespace forklab {
 namespace {
@@ -27,7 +28,8 @@ struct StubCase {
 std::vector<StubCase> StubCases() {
   std::vector<StubCase> stubs;
   for (const std::string& lab : Labs())
-    stubs.push_back({lab, LoadRubric(Layout{FORKLAB_SOURCE_DIR, ""}.rubric(lab), "").sample_args});
+    stubs.push_back(
+        {lab, LoadRubric(Layout{build_paths::kSourceDir, ""}.rubric(lab), "").sample_args});
   return stubs;
 }
 
@@ -42,8 +44,8 @@ TEST_P(Stub, ExitsThreeNotImplemented) {
   const StubCase& stub = GetParam();
   SpawnOptions options;
   options.args = stub.args;
-  RunResult result = forklab::Run(std::string(FORKLAB_STUB_DIR) + "/" + stub.lab, options,
-                                  std::chrono::seconds(5));
+  RunResult result = forklab::Run(std::string(build_paths::kBuildDir) + "/labs/" + stub.lab,
+                                  options, std::chrono::seconds(5));
   ASSERT_FALSE(result.timed_out()) << stub.lab << " stub still running after 5 s";
   EXPECT_TRUE(result.status->ExitedWith(3))
       << stub.lab << " stub: expected exit 3, got " << result.status->Describe() << "\nstderr:\n"

@@ -19,6 +19,7 @@
 #include "harness/proc.h"
 #include "harness/timeline.h"
 #include "i18n/messages.h"
+#include "paths/build_paths.h"
 #include "sandbox/protocol.h"
 #include "suites/suite.h"
 
@@ -76,14 +77,14 @@ const std::string& LabUnderTest() {
 }
 
 const std::string& FakePing() {
-  static const std::string ping = FirstOf(fake_ping_flag, kFakePingEnv, FORKLAB_FAKE_PING);
+  static const std::string ping = FirstOf(fake_ping_flag, kFakePingEnv, build_paths::kFakePing);
   return ping;
 }
 
 const std::string& ReferenceExe() {
-  static const std::string reference =
-      FirstOf(reference_flag, kReferenceEnv,
-              (std::filesystem::path(FORKLAB_REFERENCE_DIR) / LabUnderTest()).string());
+  static const std::string reference = FirstOf(
+      reference_flag, kReferenceEnv,
+      (std::filesystem::path(build_paths::kBuildDir) / "reference" / LabUnderTest()).string());
   return reference;
 }
 
@@ -93,10 +94,11 @@ FaultProfile RubricFaultProfile() {
   const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
   std::string check = std::string(test->test_suite_name()) + "." + test->name();
   std::filesystem::path rubric =
-      std::filesystem::path(FORKLAB_LABS_DIR) / LabUnderTest() / "rubric.toml";
+      std::filesystem::path(build_paths::kSourceDir) / "labs" / LabUnderTest() / "rubric.toml";
   for (const RubricEntry& entry : LoadRubric(rubric, /*suite_dir=*/"").entries) {
     if (entry.test == check && !entry.profile.empty())
-      return LoadFaultProfile(std::filesystem::path(FORKLAB_FAULT_DIR) / (entry.profile + ".toml"));
+      return LoadFaultProfile(std::filesystem::path(build_paths::kSourceDir) / "fixtures" /
+                              "faults" / (entry.profile + ".toml"));
   }
   throw FaultProfileError(rubric.string() + ": no entry for " + check +
                           " names its fault profile (profile = \"...\")");

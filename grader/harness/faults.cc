@@ -32,6 +32,7 @@ constexpr std::string_view kFaultSeedVariable = "FIU_PRNG_SEED";
 // Located at configure time (CMake find_file), so a distribution's own layout is honoured.
 constexpr const char* kRunPreload = FORKLAB_FIU_RUN_PRELOAD;
 constexpr const char* kPosixPreload = FORKLAB_FIU_POSIX_PRELOAD;
+// Ours (fiu_thread_preload.cc), built beside the grader.
 const char* const kThreadPreload = build_paths::kFiuThreadPreload;
 
 std::string FormatNumber(double value) {

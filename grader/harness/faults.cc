@@ -209,8 +209,8 @@ FaultControl::~FaultControl() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-bool FaultControl::Send(pid_t pid, const std::string& command, std::chrono::milliseconds timeout,
-                        std::string* error) {
+FaultControl::Delivery FaultControl::Send(pid_t pid, const std::string& command,
+                                          std::chrono::milliseconds timeout, std::string* error) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string base = prefix_ + "-" + std::to_string(pid);
   // The control thread opens its fifos shortly after the program starts; until then the
@@ -219,21 +219,25 @@ bool FaultControl::Send(pid_t pid, const std::string& command, std::chrono::mill
   while ((in = open((base + ".in").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
       *error = Tr("no libfiu control fifo for pid {}: {}", pid, strerrorname_np(errno));
-      return false;
+      return Delivery::kNoControl;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Read the answer before asking: the thread may answer on the ends it still holds from the
+  // previous command, as soon as it reads this one, and an answer nobody reads is lost (EPIPE).
+  int out = open((base + ".out").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (out < 0) {
+    *error = Tr("no libfiu reply fifo: {}", strerrorname_np(errno));
+    close(in);
+    return Delivery::kNoControl;
   }
   std::string line = command + "\n";
   bool written = write(in, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   close(in);
   if (!written) {
     *error = Tr("cannot write to the libfiu control fifo: {}", strerrorname_np(errno));
-    return false;
-  }
-  int out = open((base + ".out").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (out < 0) {
-    *error = Tr("no libfiu reply fifo: {}", strerrorname_np(errno));
-    return false;
+    close(out);
+    return Delivery::kNoControl;
   }
   std::string reply;
   while (reply.find('\n') == std::string::npos) {
@@ -248,13 +252,17 @@ bool FaultControl::Send(pid_t pid, const std::string& command, std::chrono::mill
     if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   close(out);
+  if (reply.empty()) {
+    *error =
+        Tr("libfiu's control thread did not answer '{}' within {} ms", command, timeout.count());
+    return Delivery::kUnanswered;
+  }
   if (reply.rfind("0", 0) != 0) {
-    *error = reply.empty() ? Tr("libfiu refused '{}' (no reply)", command)
-                           : Tr("libfiu refused '{}': {}", command, reply);
-    return false;
+    *error = Tr("libfiu refused '{}': {}", command, reply);
+    return Delivery::kRefused;
   }
   TimelineRecorder::Mark(Tr("fault control: {}", command));
-  return true;
+  return Delivery::kApplied;
 }
 
 }  // namespace forklab

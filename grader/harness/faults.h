@@ -91,11 +91,18 @@ class FaultControl {
 
   const std::string& prefix() const { return prefix_; }
 
+  /// What became of a command.
+  enum class Delivery {
+    kApplied,
+    kNoControl,   ///< no control thread took it: the program is gone or runs without one
+    kUnanswered,  ///< taken, but not answered in time
+    kRefused,     ///< libfiu answered an error: the command is wrong
+  };
+
   /// Sends one command ("enable name=posix/proc/fork,failinfo=11", "disable name=...") to
-  /// `pid`, waiting at most `timeout` for its control thread. False, with `error` set, when
-  /// it could not be delivered or libfiu refused it.
-  bool Send(pid_t pid, const std::string& command, std::chrono::milliseconds timeout,
-            std::string* error);
+  /// `pid`, waiting at most `timeout` for its control thread. Unless applied, `error` says why.
+  Delivery Send(pid_t pid, const std::string& command, std::chrono::milliseconds timeout,
+                std::string* error);
 
  private:
   std::string dir_;

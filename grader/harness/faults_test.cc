@@ -1,11 +1,20 @@
 #include "harness/faults.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include "harness/unique_fd.h"
 #include "paths/build_paths.h"
 
 namespace forklab {
@@ -74,8 +83,9 @@ TEST(Faults, RemoteControlSwitchesFaultsWhileRunning) {
   auto probe = Subprocess::Start(kProbe, options);
   ASSERT_EQ(probe->ReadLine(std::chrono::seconds(5)), "fork ok");
   std::string error;
-  ASSERT_TRUE(control.Send(probe->pid(), "enable name=posix/proc/fork,failinfo=11",
-                           std::chrono::seconds(5), &error))
+  ASSERT_EQ(control.Send(probe->pid(), "enable name=posix/proc/fork,failinfo=11",
+                         std::chrono::seconds(5), &error),
+            FaultControl::Delivery::kApplied)
       << error;
   bool saw_failure = false;
   while (auto line = probe->ReadLine(std::chrono::seconds(5))) {
@@ -83,14 +93,104 @@ TEST(Faults, RemoteControlSwitchesFaultsWhileRunning) {
     if (saw_failure) break;
   }
   ASSERT_TRUE(saw_failure) << probe->stdout_text();
-  ASSERT_TRUE(
-      control.Send(probe->pid(), "disable name=posix/proc/fork", std::chrono::seconds(5), &error))
+  ASSERT_EQ(
+      control.Send(probe->pid(), "disable name=posix/proc/fork", std::chrono::seconds(5), &error),
+      FaultControl::Delivery::kApplied)
+      << error;
+  EXPECT_EQ(control.Send(probe->pid(), "bogus name=x", std::chrono::seconds(1), &error),
+            FaultControl::Delivery::kRefused)
       << error;
   bool healed = false;
   while (auto line = probe->ReadLine(std::chrono::seconds(5)))
     if (*line == "fork ok") healed = true;
   EXPECT_TRUE(healed) << probe->stdout_text();
-  EXPECT_FALSE(control.Send(probe->pid(), "bogus name=x", std::chrono::seconds(1), &error));
+}
+
+// The fifos of libfiu's control thread for a made-up pid, made by the test.
+struct FakeControlFifos {
+  explicit FakeControlFifos(const FaultControl& control)
+      : base(control.prefix() + "-" + std::to_string(kPid)) {
+    EXPECT_EQ(mkfifo((base + ".in").c_str(), 0600), 0);
+    EXPECT_EQ(mkfifo((base + ".out").c_str(), 0600), 0);
+  }
+  UniqueFd Open(const char* suffix, int flags) const {
+    return UniqueFd(open((base + suffix).c_str(), flags | O_NONBLOCK | O_CLOEXEC));
+  }
+  static constexpr pid_t kPid = 1;  // names the fifos only
+  std::string base;
+};
+
+TEST(Faults, AnUnansweredCommandIsToldFromNoControlThread) {
+  FaultControl control;
+  std::string error;
+  EXPECT_EQ(control.Send(FakeControlFifos::kPid, "disable name=posix/proc/fork",
+                         std::chrono::milliseconds(100), &error),
+            FaultControl::Delivery::kNoControl);
+  EXPECT_NE(error.find("no libfiu control fifo"), std::string::npos) << error;
+
+  // A control thread that takes the command and never answers.
+  FakeControlFifos fifos(control);
+  UniqueFd commands = fifos.Open(".in", O_RDONLY);
+  ASSERT_GE(commands.get(), 0);
+  EXPECT_EQ(control.Send(FakeControlFifos::kPid, "disable name=posix/proc/fork",
+                         std::chrono::milliseconds(300), &error),
+            FaultControl::Delivery::kUnanswered);
+  EXPECT_NE(error.find("did not answer"), std::string::npos) << error;
+}
+
+// libfiu's control thread answers a command, then reads the fifo's end of file before it
+// reopens both fifos for the next sender. Until it does, it still holds that exchange's ends:
+// a command sent meanwhile goes down the old ".in" and its answer up the old ".out", written
+// as soon as the command has been read. A sender must be reading ".out" by then, or the answer
+// is lost (EPIPE) and the command, already applied, looks unanswered. (A sender that opened
+// ".out" only after writing lost the answer here in about half the runs.)
+TEST(Faults, AnAnswerOnThePreviousExchangesFifosReachesTheSender) {
+  // The thread on a core of its own, spinning, as one already running when the command comes.
+  cpu_set_t cores;
+  ASSERT_EQ(sched_getaffinity(0, sizeof cores, &cores), 0);
+  std::vector<int> core_ids;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &cores)) core_ids.push_back(cpu);
+  if (core_ids.size() < 2) GTEST_SKIP() << "needs two cores";
+  auto pin = [](int cpu) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    sched_setaffinity(0, sizeof one, &one);
+  };
+
+  FaultControl control;
+  FakeControlFifos fifos(control);
+  UniqueFd commands = fifos.Open(".in", O_RDONLY);
+  UniqueFd previous_sender = fifos.Open(".out", O_RDONLY);
+  UniqueFd answers = fifos.Open(".out", O_WRONLY);
+  ASSERT_GE(commands.get(), 0);
+  ASSERT_GE(answers.get(), 0);
+  previous_sender.Reset();                          // it read its answer and left
+  sighandler_t sigpipe = signal(SIGPIPE, SIG_IGN);  // a lost answer is an EPIPE, not our end
+  bool answered = false;
+  std::atomic<bool> spinning = false;
+  std::thread control_thread([&] {
+    pin(core_ids[1]);
+    spinning = true;
+    // The earliest a running thread could answer: as soon as the command is there.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    char c;
+    while (read(commands.get(), &c, 1) != 1)
+      if (std::chrono::steady_clock::now() > deadline) return;
+    answered = write(answers.get(), "0\n", 2) == 2;
+  });
+  pin(core_ids[0]);
+  while (!spinning) std::this_thread::yield();
+  std::string error;
+  EXPECT_EQ(control.Send(FakeControlFifos::kPid, "disable name=posix/proc/fork",
+                         std::chrono::seconds(2), &error),
+            FaultControl::Delivery::kApplied)
+      << error;
+  control_thread.join();
+  sched_setaffinity(0, sizeof cores, &cores);
+  signal(SIGPIPE, sigpipe);
+  EXPECT_TRUE(answered) << "the answer was written before the sender read the reply fifo";
 }
 
 // A thread inside libfiu holds one of its locks; a fork at that moment leaves the child a lock

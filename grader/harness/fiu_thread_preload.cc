@@ -1,6 +1,8 @@
 // Preloaded beside libfiu's own libraries, this module adds what they lack:
 //  - a failure point for pthread_create, "posix/thread/create", so std::thread creation can
 //    fail (it then throws std::system_error) and thread labs are graded on that path too;
+//  - fork's point, "posix/proc/fork", for posix_spawn and posix_spawnp as well: they start a
+//    process as fork does (EAGAIN at the process limit), and libfiu does not wrap them;
 //  - "from the Nth call onward" faults: FORKLAB_FIU_FROM_CALL="NAME,N,ERRNO;..." enables
 //    NAME through libfiu's external-callback mode, counting the calls it is asked about;
 //  - a fork gate: no thread is inside libfiu while another forks (see ForkGate).
@@ -10,6 +12,7 @@
 #include <fiu-control.h>
 #include <fiu.h>
 #include <pthread.h>
+#include <spawn.h>
 
 #include <atomic>
 #include <cerrno>
@@ -138,6 +141,15 @@ bool CalledFromLibfiu(const void* caller) {
 }
 
 using CreateFunction = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+using SpawnFunction = int (*)(pid_t*, const char*, const posix_spawn_file_actions_t*,
+                              const posix_spawnattr_t*, char* const[], char* const[]);
+
+// The error a failing point returns, for functions that return their error instead of
+// setting errno (pthread_create, posix_spawn).
+int FailureError() {
+  auto error = static_cast<int>(reinterpret_cast<intptr_t>(fiu_failinfo()));
+  return error ? error : EAGAIN;
+}
 
 }  // namespace
 
@@ -173,10 +185,23 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attribute
                               void* (*body)(void*), void* argument) {
   static const auto real_create =
       reinterpret_cast<CreateFunction>(dlsym(RTLD_NEXT, "pthread_create"));
-  if (!CalledFromLibfiu(__builtin_return_address(0)) && fiu_fail("posix/thread/create")) {
-    // pthread functions return their error instead of setting errno.
-    auto error = static_cast<int>(reinterpret_cast<intptr_t>(fiu_failinfo()));
-    return error ? error : EAGAIN;
-  }
+  if (!CalledFromLibfiu(__builtin_return_address(0)) && fiu_fail("posix/thread/create"))
+    return FailureError();
   return real_create(thread, attributes, body, argument);
+}
+
+extern "C" int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* actions,
+                           const posix_spawnattr_t* attributes, char* const argv[],
+                           char* const envp[]) {
+  static const auto real_spawn = reinterpret_cast<SpawnFunction>(dlsym(RTLD_NEXT, "posix_spawn"));
+  if (fiu_fail("posix/proc/fork")) return FailureError();
+  return real_spawn(pid, path, actions, attributes, argv, envp);
+}
+
+extern "C" int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* actions,
+                            const posix_spawnattr_t* attributes, char* const argv[],
+                            char* const envp[]) {
+  static const auto real_spawn = reinterpret_cast<SpawnFunction>(dlsym(RTLD_NEXT, "posix_spawnp"));
+  if (fiu_fail("posix/proc/fork")) return FailureError();
+  return real_spawn(pid, file, actions, attributes, argv, envp);
 }

@@ -315,7 +315,7 @@ void Ping::ExpectErrorsWhenFailingForGood(const FaultProfile& profile, const std
   if (PingsStarted() > 0)
     GTEST_SKIP() << Tr(
         "the pings started although every {} failed: the program does not go "
-        "through it (vfork, posix_spawn, clone), out of libfiu's reach",
+        "through it (vfork, clone), out of libfiu's reach",
         call);
   ASSERT_TRUE(EachHostReportedOnce(run.Lines(), Hosts("127.0.0.", 1, kHosts)))
       << Tr("under {}", profile.Explain()) << "\nstderr:\n"

@@ -33,7 +33,7 @@
 namespace {
 
 // Thread creation can fail with EAGAIN when a limit is reached: retry a few times, backing
-// off, before giving up on a host. (labkit::run_ping does the same for fork().)
+// off, before giving up on a host. (labkit::run_ping does the same for the ping process.)
 constexpr int kTries = 5;
 constexpr std::chrono::milliseconds kFirstBackoff{10};
 

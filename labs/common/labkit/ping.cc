@@ -1,6 +1,6 @@
 #include "labkit/ping.h"
 
-#include <fcntl.h>
+#include <spawn.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,9 +14,9 @@
 namespace labkit {
 namespace {
 
-// fork() can fail with EAGAIN when a limit is reached: retry a few times, backing off, before
-// giving up on a host.
-constexpr int kForkTries = 5;
+// Starting a process can fail with EAGAIN when a limit is reached: retry a few times, backing
+// off, before giving up on a host.
+constexpr int kSpawnTries = 5;
 constexpr std::chrono::milliseconds kFirstBackoff{10};
 
 PingResult fail(const std::string& host, const std::string& what, int err) {
@@ -28,50 +28,33 @@ PingResult fail(const std::string& host, const std::string& what, int err) {
 
 PingResult run_ping(const std::vector<std::string>& command, const std::string& host,
                     int dev_null) {
-  // Build argv before fork: in the child of a threaded program, another thread may have held
-  // the malloc lock at the moment of fork, so only async-signal-safe calls are allowed there
-  // (glibc's execvp searches PATH on the stack, without allocating).
   std::vector<std::string> words = command;
   words.push_back(host);
   std::vector<char*> argv;
   for (std::string& word : words) argv.push_back(word.data());
   argv.push_back(nullptr);
 
-  // Tells this thread whether exec worked: both ends close on exec, so a successful exec
-  // gives EOF, and a failed one leaves the child time to send its errno.
-  int exec_status[2];
-  if (pipe2(exec_status, O_CLOEXEC) != 0) return fail(host, "pipe", errno);
+  // posix_spawnp, not fork: a fork from a process of hundreds of threads copies its page tables
+  // every time, and the child of a threaded program may only make async-signal-safe calls until
+  // it execs. glibc starts the child without copying them, and returns exec's error itself.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, dev_null, STDOUT_FILENO);  // ping's output is not ours
+  posix_spawn_file_actions_adddup2(&actions, dev_null, STDERR_FILENO);
   pid_t pid = -1;
-  for (int attempt = 0; attempt < kForkTries; ++attempt) {
-    pid = fork();
-    if (pid >= 0 || errno != EAGAIN) break;
+  int error = 0;
+  for (int attempt = 0; attempt < kSpawnTries; ++attempt) {
+    error = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    if (error != EAGAIN) break;
     std::this_thread::sleep_for(kFirstBackoff * (1 << attempt));
   }
-  if (pid < 0) {
-    int fork_errno = errno;
-    close(exec_status[0]);
-    close(exec_status[1]);
-    return fail(host, "fork", fork_errno);
-  }
-  if (pid == 0) {
-    dup2(dev_null, STDOUT_FILENO);  // ping's output is not ours to show
-    dup2(dev_null, STDERR_FILENO);
-    execvp(argv[0], argv.data());
-    int exec_errno = errno;
-    (void)!write(exec_status[1], &exec_errno, sizeof exec_errno);  // nothing else to do if lost
-    _exit(127);
-  }
+  posix_spawn_file_actions_destroy(&actions);
+  if (error == EAGAIN) return fail(host, "posix_spawnp", error);
+  if (error != 0) return fail(host, "exec " + command[0], error);
 
-  close(exec_status[1]);
-  int exec_errno = 0;
-  ssize_t n;
-  while ((n = read(exec_status[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-  }
-  close(exec_status[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (n > 0) return fail(host, "exec " + command[0], exec_errno);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? PingResult::kUp : PingResult::kDown;
 }
 

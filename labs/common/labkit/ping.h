@@ -12,15 +12,15 @@ namespace labkit {
 enum class PingResult {
   kUp,     // the ping command exited 0
   kDown,   // it exited with another status, or was killed
-  kError,  // it could not run (pipe, fork or exec failed); the reason is already on stderr
+  kError,  // it could not run (no process could be started, or exec failed); the reason is
+           // already on stderr
 };
 
 /// Runs `command` with `host` appended in a child process whose stdout and stderr go to
 /// `dev_null`, and waits for that child only: waitpid(pid), never waitpid(-1), which could
-/// steal another thread's child. fork() is retried a few times, backing off, while it fails
-/// with EAGAIN. On kError, "<program>: HOST: <what>: <reason>" is on stderr; the caller prints
-/// the host's line. Safe to call from many threads at once: the child of a threaded program
-/// may only make async-signal-safe calls, so argv is built before fork().
+/// steal another thread's child. The child is started with posix_spawnp, retried a few times,
+/// backing off, while it fails with EAGAIN. On kError, "<program>: HOST: <what>: <reason>" is
+/// on stderr; the caller prints the host's line. Safe to call from many threads at once.
 PingResult run_ping(const std::vector<std::string>& command, const std::string& host, int dev_null);
 
 }  // namespace labkit

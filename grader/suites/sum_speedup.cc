@@ -45,6 +45,12 @@ constexpr double kFullMarks = 0.88;
 constexpr double kNoMarks = 0.65;
 constexpr double kMinReferenceSpeedup = 1.3;
 constexpr int kMeasures = 3;  // side-by-side measurements before a busy machine is inconclusive
+// CPU time of K workers against K times one worker's, for the same work each: load stretches
+// wall time far more than CPU time, so over this the program spent its cores on something
+// else than the sum, such as workers contending for a lock or a cache line (a mutex taken in
+// the loop: 4.4 to 4.8 here). Both references measured 1.2 to 1.3 on this 2-core virtual
+// machine, whose CPU clocks run on while the host takes a core.
+constexpr double kWastedCpu = 2.0;
 // FORKLAB_SPEEDUP_BASELINE (suites/CMakeLists.txt) is one of these two, translated where shown
 // (after main() has chosen the language).
 const char* const kBaseline = std::string_view(FORKLAB_SPEEDUP_BASELINE) == "the reference"
@@ -131,6 +137,7 @@ struct Speedups {
   double reference = 0;
   int serial_runs = 0;
   int parallel_runs = 0;  // those whose workers' clocks showed two cores at once
+  double cpu_growth = 0;  // the implementation's CPU time with K workers over K times one's
   int rounds = 0;         // rounds measured: fewer than kRounds once most were serial
   std::string clocks;     // the last K-worker run's clocks, for the messages
   std::string failure;
@@ -138,7 +145,7 @@ struct Speedups {
 
 Speedups Measure(const std::string& exe, const Calibrated& exe_size, const std::string& reference,
                  const Calibrated& reference_size) {
-  std::vector<double> exe_one, exe_many, ref_one, ref_many;
+  std::vector<double> exe_one, exe_many, ref_one, ref_many, exe_one_cpu, exe_many_cpu;
   Speedups speedups;
   for (int round = 0; round < kRounds; ++round) {
     for (auto [program, size, workers, out] :
@@ -158,8 +165,13 @@ Speedups Measure(const std::string& exe, const Calibrated& exe_size, const std::
       } else {
         timed = TimeRun(program, workers, n, limit);
       }
-      if (!timed.failure.empty()) return {0, 0, 0, 0, 0, "", timed.failure};
+      if (!timed.failure.empty()) {
+        speedups.failure = timed.failure;
+        return speedups;
+      }
       out->push_back(timed.wall.count());
+      if (out == &exe_one) exe_one_cpu.push_back(timed.cpu.count());
+      if (out == &exe_many) exe_many_cpu.push_back(timed.cpu.count());
     }
     speedups.rounds = round + 1;
     // Serial in most rounds already: the rounds left cannot change the verdict.
@@ -167,14 +179,17 @@ Speedups Measure(const std::string& exe, const Calibrated& exe_size, const std::
   }
   speedups.implementation = kWorkers * Median(exe_one) / Median(exe_many);
   speedups.reference = kWorkers * Median(ref_one) / Median(ref_many);
+  speedups.cpu_growth = Median(exe_many_cpu) / std::max(kWorkers * Median(exe_one_cpu), 1e-3);
   return speedups;
 }
 
 /// Workers whose CPU clocks showed two cores at once (in some run, and one after the other in
-/// none), yet a wall-time speedup short of the baseline's: the wall clock lost to load, not to
-/// the program. (Workers behind a lock never show two cores at once: they are graded.)
+/// none), yet a wall-time speedup short of the baseline's, for no more CPU than their work
+/// takes: the wall clock lost to load, not to the program. Workers that spent far more CPU
+/// (kWastedCpu) lost it to something they share, a lock or a cache line: they are graded.
 bool ParallelButSlowed(const Speedups& speedups) {
   return speedups.serial_runs == 0 && speedups.parallel_runs > 0 &&
+         speedups.cpu_growth < kWastedCpu &&
          speedups.implementation < kFullMarks * speedups.reference;
 }
 
@@ -236,6 +251,15 @@ TEST_F(SumSpeedup, MatchesReference) {
                           speedups.serial_runs, speedups.rounds, speedups.clocks);
   RecordProperty("note", observed);
   RecordProperty("fraction", std::to_string(fraction));
+  if (!serial && speedups.cpu_growth >= kWastedCpu) {
+    EXPECT_GT(fraction, 0) << Tr(
+        "expected close to the speedup of {}, observed: {}. {} workers used {:.1f} times the CPU "
+        "time of one for the same sums each ({}): their time went to something they share, such "
+        "as a std::mutex taken in the loop or one accumulator they all write. Give each worker "
+        "its own running sum and combine the sums once at the end",
+        Tr(kBaseline), observed, kWorkers, speedups.cpu_growth, speedups.clocks);
+    return;
+  }
   EXPECT_GT(fraction, 0) << Tr(
       "expected close to the speedup of {}, observed: {}. Workers that "
       "run one after another give no speedup: start every worker before "

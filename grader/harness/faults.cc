@@ -210,14 +210,15 @@ FaultControl::~FaultControl() {
 }
 
 FaultControl::Delivery FaultControl::Send(pid_t pid, const std::string& command,
-                                          std::chrono::milliseconds timeout, std::string* error) {
+                                          std::chrono::milliseconds timeout, std::string* error,
+                                          const std::function<bool()>& running) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string base = prefix_ + "-" + std::to_string(pid);
   // The control thread opens its fifos shortly after the program starts; until then the
   // open fails (ENOENT, or ENXIO while no reader has the fifo open).
   int in = -1;
   while ((in = open((base + ".in").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (std::chrono::steady_clock::now() >= deadline || !running()) {
       *error = Tr("no libfiu control fifo for pid {}: {}", pid, strerrorname_np(errno));
       return Delivery::kNoControl;
     }
@@ -240,11 +241,15 @@ FaultControl::Delivery FaultControl::Send(pid_t pid, const std::string& command,
     return Delivery::kNoControl;
   }
   std::string reply;
-  while (reply.find('\n') == std::string::npos) {
+  while (reply.find('\n') == std::string::npos && running()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
     pollfd fd{out, POLLIN, 0};
-    if (left.count() <= 0 || poll(&fd, 1, static_cast<int>(left.count())) <= 0) break;
+    // In slices, to notice a program that ends before it answers.
+    int ready = poll(&fd, 1, static_cast<int>(std::min<long>(left.count(), 50)));
+    if (ready == 0) continue;
+    if (ready < 0) break;
     char buffer[64];
     ssize_t n = read(out, buffer, sizeof buffer);
     if (n > 0) reply.append(buffer, static_cast<size_t>(n));

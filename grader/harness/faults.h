@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,9 +101,11 @@ class FaultControl {
   };
 
   /// Sends one command ("enable name=posix/proc/fork,failinfo=11", "disable name=...") to
-  /// `pid`, waiting at most `timeout` for its control thread. Unless applied, `error` says why.
-  Delivery Send(pid_t pid, const std::string& command, std::chrono::milliseconds timeout,
-                std::string* error);
+  /// `pid`, waiting at most `timeout` for its control thread, and no longer than `running`
+  /// (asked while it waits) says the program runs. Unless applied, `error` says why.
+  Delivery Send(
+      pid_t pid, const std::string& command, std::chrono::milliseconds timeout, std::string* error,
+      const std::function<bool()>& running = [] { return true; });
 
  private:
   std::string dir_;

@@ -147,6 +147,25 @@ TEST(Faults, AnUnansweredCommandIsToldFromNoControlThread) {
   EXPECT_NE(error.find("did not answer"), std::string::npos) << error;
 }
 
+// A program that has ended is not waited for: neither its fifos nor its answer.
+TEST(Faults, NoCommandWaitsForAProgramThatHasEnded) {
+  FaultControl control;
+  auto ended = [] { return false; };
+  std::string error;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(control.Send(FakeControlFifos::kPid, "disable name=posix/proc/fork",
+                         std::chrono::seconds(5), &error, ended),
+            FaultControl::Delivery::kNoControl);
+  FakeControlFifos fifos(control);
+  UniqueFd commands = fifos.Open(".in", O_RDONLY);
+  ASSERT_GE(commands.get(), 0);
+  EXPECT_EQ(control.Send(FakeControlFifos::kPid, "disable name=posix/proc/fork",
+                         std::chrono::seconds(5), &error, ended),
+            FaultControl::Delivery::kUnanswered);
+  // Both gave up at once: neither waited out the 5 s it was allowed.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
 // libfiu's control thread answers a command, then reads the fifo's end of file before it
 // reopens both fifos for the next sender. Until it does, it still holds that exchange's ends:
 // a command sent meanwhile goes down the old ".in" and its answer up the old ".out", written

@@ -238,13 +238,22 @@ testing::AssertionResult EchoServer::StartServerUnderFaults(const FaultProfile& 
 }
 
 bool EchoServer::SwitchFaults(bool on) {
+  // A server that has ended has no control thread left to reach: how it ended is the finding.
+  auto ended = [&] {
+    if (ServerRunning()) return false;
+    ADD_FAILURE() << ServerAlive(Tr("under {}", fault_profile_.Explain())).message();
+    return true;
+  };
   for (const FaultPoint& point : fault_profile_.plan.points) {
+    if (ended()) return false;
     std::string error;
     std::string command = on ? point.EnableCommand() : "disable name=" + point.name;
-    FaultControl::Delivery delivery = fault_control_->Send(server_pid(), command, 5s, &error);
+    FaultControl::Delivery delivery =
+        fault_control_->Send(server_pid(), command, 5s, &error, [&] { return ServerRunning(); });
     if (delivery == FaultControl::Delivery::kApplied) continue;
+    if (ended()) return false;
     // The grader's own tool failing a program that still runs says nothing about the program.
-    if (delivery == FaultControl::Delivery::kUnanswered && ServerRunning()) {
+    if (delivery == FaultControl::Delivery::kUnanswered) {
       [&] { GTEST_SKIP() << kInconclusiveTag << error; }();  // GTEST_SKIP returns void
       return false;
     }

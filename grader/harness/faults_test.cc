@@ -115,7 +115,8 @@ TEST(Faults, RemoteControlSwitchesFaultsWhileRunning) {
   EXPECT_TRUE(healed) << probe->stdout_text();
 }
 
-// The fifos of libfiu's control thread for a made-up pid, made by the test.
+/// The fifos of libfiu's control thread for a made-up pid, made by the test in place of one;
+/// Open() opens one of their ends without blocking.
 struct FakeControlFifos {
   explicit FakeControlFifos(const FaultControl& control)
       : base(control.prefix() + "-" + std::to_string(kPid)) {

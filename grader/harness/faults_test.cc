@@ -151,17 +151,17 @@ TEST(Faults, AnUnansweredCommandIsToldFromNoControlThread) {
 // A program that has ended is not waited for: neither its fifos nor its answer.
 TEST(Faults, NoCommandWaitsForAProgramThatHasEnded) {
   FaultControl control;
-  auto ended = [] { return false; };
+  auto running = [] { return false; };  // the program has ended
   std::string error;
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(control.Send(FakeControlFifos::kPid, "disable name=posix/proc/fork",
-                         std::chrono::seconds(5), &error, ended),
+                         std::chrono::seconds(5), &error, running),
             FaultControl::Delivery::kNoControl);
   FakeControlFifos fifos(control);
   UniqueFd commands = fifos.Open(".in", O_RDONLY);
   ASSERT_GE(commands.get(), 0);
   EXPECT_EQ(control.Send(FakeControlFifos::kPid, "disable name=posix/proc/fork",
-                         std::chrono::seconds(5), &error, ended),
+                         std::chrono::seconds(5), &error, running),
             FaultControl::Delivery::kUnanswered);
   // Both gave up at once: neither waited out the 5 s it was allowed.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));

@@ -48,6 +48,16 @@ CpuOverlap::Workers CpuOverlap::Busiest() const {
   return {moved[0], moved[1]};
 }
 
+std::vector<const CpuOverlap::Task*> CpuOverlap::WorkerTasks() const {
+  Workers workers = Busiest();
+  std::vector<const Task*> tasks;
+  if (workers.busiest) tasks.push_back(workers.busiest);
+  if (workers.second && static_cast<double>(workers.second->last_ns) >=
+                            kSharedWork * static_cast<double>(workers.busiest->last_ns))
+    tasks.push_back(workers.second);
+  return tasks;
+}
+
 long long CpuOverlap::Between(const std::map<double, long long>& clock, double from, double to) {
   auto at_or_before = [&](double when) {
     auto it = clock.upper_bound(when);
@@ -64,12 +74,10 @@ std::pair<double, double> CpuOverlap::BothProgressed() const {
 }
 
 double CpuOverlap::Overlap() const {
-  Workers workers = Busiest();
-  if (!workers.second || static_cast<double>(workers.second->last_ns) <
-                             kSharedWork * static_cast<double>(workers.busiest->last_ns))
-    return 0;
-  const Task& a = *workers.busiest;
-  const Task& b = *workers.second;
+  std::vector<const Task*> workers = WorkerTasks();
+  if (workers.size() < 2) return 0;
+  const Task& a = *workers[0];
+  const Task& b = *workers[1];
   double both = std::min(a.last_moved, b.last_moved) - std::max(a.first_moved, b.first_moved);
   double shorter = std::min(a.last_moved - a.first_moved, b.last_moved - b.first_moved);
   if (shorter <= 0) return 0;  // one of them ran within one sample: nothing to compare
@@ -93,6 +101,21 @@ double CpuOverlap::WaitingShare() const {
   return BothPerSecond(&Task::waited_at);
 }
 
+double CpuOverlap::WorkersEnd() const {
+  double end = 0;
+  for (const Task* task : WorkerTasks()) end = std::max(end, task->last_moved);
+  return end;
+}
+
+double CpuOverlap::DelayedByWaits() const {
+  double end_without_waits = 0;
+  for (const Task* task : WorkerTasks()) {
+    double waited = static_cast<double>(task->waited_at.at(task->last_moved)) / 1e9;
+    end_without_waits = std::max(end_without_waits, task->last_moved - waited);
+  }
+  return std::max(WorkersEnd() - end_without_waits, 0.0);
+}
+
 std::string CpuOverlap::Describe() const {
   Workers workers = Busiest();
   auto cpu = [](const Task* task) { return task ? static_cast<double>(task->last_ns) / 1e9 : 0; };
@@ -100,7 +123,8 @@ std::string CpuOverlap::Describe() const {
   text.precision(2);
   text << std::fixed << "workers " << cpu(workers.busiest) << " s and " << cpu(workers.second)
        << " s of CPU, overlap " << static_cast<int>(Overlap() * 100) << "%, " << ParallelRate()
-       << " cores while both ran, " << WaitingShare() << " s a second waiting for a core";
+       << " cores while both ran, " << WaitingShare()
+       << " s a second waiting for a core, which put off their end by " << DelayedByWaits() << " s";
   return text.str();
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace forklab {
 
@@ -36,6 +37,16 @@ class CpuOverlap {
   /// load explains. 0 without an overlap.
   double WaitingShare() const;
 
+  /// Seconds into the run at which the last worker's clock last moved. 0 without samples.
+  double WorkersEnd() const;
+
+  /// Seconds by which waiting for a core (schedstat's run delay) put off WorkersEnd(): it less
+  /// the latest of each worker's last progress minus the run delay it had by then. Waits for a
+  /// lock are not run delay, and a worker started after another ended keeps that one's waits,
+  /// so neither turns-taking nor serial workers look faster for it. A run on cores of its own
+  /// takes about its wall time less this.
+  double DelayedByWaits() const;
+
   /// "workers 0.25 s and 0.24 s of CPU, overlap 97%, 1.62 cores while both ran": for messages.
   std::string Describe() const;
 
@@ -52,6 +63,8 @@ class CpuOverlap {
     const Task* second = nullptr;
   };
   Workers Busiest() const;
+  // The busiest task, and the second when it did a share of the work (kSharedWork).
+  std::vector<const Task*> WorkerTasks() const;
   // How much of `clock` (ns_at or waited_at of a task) went by between `from` and `to`
   // (seconds into the run), from its samples.
   static long long Between(const std::map<double, long long>& clock, double from, double to);

@@ -1,7 +1,6 @@
 #include "suites/sum_parallelism.h"
 
 #include "harness/watch.h"
-#include "suites/suite.h"
 
 namespace forklab {
 namespace {
@@ -24,10 +23,14 @@ Parallelism WatchedRun::Judged() const {
   return Parallelism::kUndecided;
 }
 
-WatchedRun RunWatchingWorkers(const std::string& exe, const std::vector<std::string>& args,
+std::chrono::duration<double> WatchedRun::UnloadedWall() const {
+  return result.wall_time - std::chrono::duration<double>(clocks.DelayedByWaits());
+}
+
+WatchedRun RunWatchingWorkers(const std::string& exe, const SpawnOptions& options,
                               std::chrono::milliseconds limit) {
   WatchedRun run;
-  std::unique_ptr<Subprocess> program = Subprocess::Start(exe, ProgramOptions(args));
+  std::unique_ptr<Subprocess> program = Subprocess::Start(exe, options);
   const pid_t pid = program->pid();
   Watched watched =
       Watch(*program, limit, {.sample = [&](double at) { run.clocks.Sample(pid, at); }},

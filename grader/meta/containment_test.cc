@@ -598,8 +598,9 @@ TEST(Containment, AThousandSpinningThreadsWeighAsOneTask) {
   EXPECT_GT(share, share_before / 4)
       << "a busy thread got " << share << " of a core beside the spinner, " << share_before
       << " before it: the spinner's threads were not one scheduling group";
-  // Beside the spinner's group a correct program's workers may get one core's worth: too little
-  // to show them parallel, never evidence against them. A serial program gains nothing by it.
+  // Beside the spinner's group a correct program's workers may get one core's worth: taking
+  // their waits for it out of the wall time shows them side by side (or, when nothing shows,
+  // the check is inconclusive), never evidence against them. A serial program gains nothing.
   std::string correct_outcome = correct.get(), serial_outcome = serial.get();
   RecordProperty("correct_sum_beside_spinner", correct_outcome);
   RecordProperty("serial_sum_beside_spinner", serial_outcome);

@@ -1,6 +1,7 @@
 #include "suites/sum_parallelism.h"
 
 #include "harness/watch.h"
+#include "suites/suite.h"
 
 namespace forklab {
 namespace {
@@ -27,10 +28,10 @@ std::chrono::duration<double> WatchedRun::UnloadedWall() const {
   return result.wall_time - std::chrono::duration<double>(clocks.DelayedByWaits());
 }
 
-WatchedRun RunWatchingWorkers(const std::string& exe, const SpawnOptions& options,
+WatchedRun RunWatchingWorkers(const std::string& exe, const std::vector<std::string>& args,
                               std::chrono::milliseconds limit) {
   WatchedRun run;
-  std::unique_ptr<Subprocess> program = Subprocess::Start(exe, options);
+  std::unique_ptr<Subprocess> program = Subprocess::Start(exe, ProgramOptions(args));
   const pid_t pid = program->pid();
   Watched watched =
       Watch(*program, limit, {.sample = [&](double at) { run.clocks.Sample(pid, at); }},

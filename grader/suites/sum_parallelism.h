@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "harness/cpu_overlap.h"
 #include "harness/subprocess.h"
@@ -27,14 +28,14 @@ struct WatchedRun {
 
   /// The wall time less what the workers' waits for a core put off their end
   /// (CpuOverlap::DelayedByWaits): about what the run takes on cores of its own. Load
-  /// stretches the wall time; this it leaves about as it was, and never shorter than the work
-  /// takes one worker after another, or in turns on a lock.
+  /// stretches the wall time, not this; and this is never shorter than the work takes one
+  /// worker after another, or in turns on a lock.
   std::chrono::duration<double> UnloadedWall() const;
 };
 
-/// Runs `exe` as `options` say, sampling the CPU clock of each of its threads and processes
-/// every 5 ms, killing it after `limit`.
-WatchedRun RunWatchingWorkers(const std::string& exe, const SpawnOptions& options,
+/// Runs `exe` with `args` (confined as every program: ProgramOptions), sampling the CPU clock
+/// of each of its threads and processes every 5 ms, killing it after `limit`.
+WatchedRun RunWatchingWorkers(const std::string& exe, const std::vector<std::string>& args,
                               std::chrono::milliseconds limit);
 
 }  // namespace forklab

@@ -156,7 +156,7 @@ Speedups Measure(const std::string& exe, const Calibrated& exe_size, const std::
       const std::chrono::milliseconds limit = size->limit->For(workers, n);
       Timed timed;
       if (out == &exe_many) {
-        WatchedRun run = RunWatchingWorkers(program, ProgramOptions(SumArgs(workers, n)), limit);
+        WatchedRun run = RunWatchingWorkers(program, SumArgs(workers, n), limit);
         timed = Timed{run.result.wall_time, run.result.cpu_time,
                       Failure(program, workers, n, run.result)};
         speedups.serial_runs += run.Judged() == Parallelism::kSerial;

@@ -348,7 +348,7 @@ TEST_F(Sum, WorkersRunInParallel) {
   int serial = 0;
   WatchedRun run;
   for (int attempt = 0; attempt < kAttempts && serial <= kAttempts / 2; ++attempt) {
-    run = RunWatchingWorkers(ExeUnderTest(), ProgramOptions(SumArgs(2, n)), Limit(2, n));
+    run = RunWatchingWorkers(ExeUnderTest(), SumArgs(2, n), Limit(2, n));
     const RunResult& result = run.result;
     ASSERT_TRUE(result.status && result.status->ExitedWith(0)) << Describe(result);
     const double cpu = std::max(result.cpu_time.count(), 0.05);

@@ -229,9 +229,10 @@ TEST_F(SumSpeedup, MatchesReference) {
           .ToJson());
   if (!serial && speedups.reference < kMinReferenceSpeedup)
     GTEST_SKIP() << kInconclusiveTag
-                 << Tr("the machine was too busy to measure a speedup: {} reached only {}x with "
-                       "{} workers in {} measurements",
-                       Tr(kBaseline), speedups.reference, kWorkers, kMeasures);
+                 << Tr("the machine was too busy to measure a speedup: {} reached only {:.2f}x "
+                       "with {} workers in {} measurements (your program's workers in the last "
+                       "run: {})",
+                       Tr(kBaseline), speedups.reference, kWorkers, kMeasures, speedups.clocks);
   if (!serial && ParallelButSlowed(speedups))
     GTEST_SKIP() << kInconclusiveTag
                  << Tr("the machine was too busy to measure a speedup: the workers' CPU clocks "

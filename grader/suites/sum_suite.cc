@@ -339,9 +339,9 @@ TEST_F(Sum, WorkersRunInParallel) {
   // clock, never the reverse; the workers' own CPU clocks tell at any load whether they ran
   // side by side (sum_parallelism.h), and how long they waited for a core, which taken out
   // of the wall time leaves what the run takes on cores of its own. Serial workers fail at any
-  // load; workers that overlapped but neither got two cores nor waited for one are measured
-  // again, and when the machine never lets them show it the check is inconclusive: it earns
-  // nothing and is rerun.
+  // load, and so do workers that took turns (one core's worth without waiting for a core, while
+  // the grader could get two). Other undecided runs are measured again, and when the machine
+  // never lets them show it the check is inconclusive: it earns nothing and is rerun.
   RequireOneCalibratedRun();
   constexpr int kAttempts = 5;
   double wall_over_cpu = 0;
